@@ -1,0 +1,413 @@
+// digitlab-cli: train / eval / predict / bench on the same core as the GUI, for scripts and CI.
+// Exit codes: 0 success, 1 runtime error (message on stderr naming the file), 2 usage error.
+#include "core/classifier.h"
+#include "core/error.h"
+#include "core/mnist.h"
+#include "core/preprocess.h"
+#include "core/trainer.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kRuntimeError = 1;
+constexpr int kUsageError = 2;
+/// Conventional exit status of a program stopped by Ctrl+C (128 + SIGINT).
+constexpr int kInterrupted = 130;
+
+core::RunControl *g_control = nullptr;
+
+void onInterrupt(int)
+{
+    if (g_control)
+        g_control->stop.store(true); // finish the batch, save, exit: nothing lost
+}
+
+void out(const QString &s) { std::fputs(qPrintable(s + QLatin1Char('\n')), stdout); std::fflush(stdout); }
+void err(const QString &s) { std::fputs(qPrintable(QStringLiteral("digitlab-cli: ") + s + QLatin1Char('\n')), stderr); }
+
+struct UsageError {
+    QString message;
+};
+
+const char *kTopHelp = R"(Usage: digitlab-cli COMMAND [OPTIONS]
+
+Train, evaluate and use DigitLab's MNIST digit classifier (the same core as the digitlab app).
+
+Commands:
+  train     train the seed CNN on MNIST, save a checkpoint after every epoch
+  eval      test-set accuracy, mean loss and confusion matrix of a checkpoint
+  predict   classify image files (PNG/JPEG/BMP, any size, either polarity)
+  bench     training throughput and single-image inference latency
+
+Run 'digitlab-cli COMMAND --help' for a command's options.
+MNIST is looked for in --data, else $DIGITLAB_DATA, else the source tree's data/mnist, else the
+app data folder. Exit status: 0 success, 1 runtime error, 2 usage error.
+)";
+
+/// Parses a subcommand's options; --help prints and exits 0, bad options throw UsageError.
+void parse(QCommandLineParser &p, const QStringList &args, const QString &command, const QString &description,
+           const QString &positional = {}, const QString &positionalHelp = {})
+{
+    p.setApplicationDescription(description);
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
+    p.addOption(help);
+    if (!positional.isEmpty())
+        p.addPositionalArgument(positional, positionalHelp, positional + QStringLiteral("..."));
+    if (!p.parse(args))
+        throw UsageError{p.errorText()};
+    if (p.isSet(help)) {
+        QString text = p.helpText();
+        text.replace(QRegularExpression(QStringLiteral("^Usage: \\S+")), QStringLiteral("Usage: digitlab-cli ") + command);
+        std::fputs(qPrintable(text), stdout);
+        std::exit(kOk);
+    }
+    if (positional.isEmpty() && !p.positionalArguments().isEmpty())
+        throw UsageError{QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().first())};
+}
+
+long long intValue(const QCommandLineParser &p, const QString &name, long long min, long long max)
+{
+    bool ok = false;
+    const auto v = p.value(name).toLongLong(&ok);
+    if (!ok || v < min || v > max)
+        throw UsageError{QStringLiteral("--%1 must be a whole number from %2 to %3 (got '%4')").arg(name).arg(min).arg(max).arg(p.value(name))};
+    return v;
+}
+
+double doubleValue(const QCommandLineParser &p, const QString &name)
+{
+    bool ok = false;
+    const auto v = p.value(name).toDouble(&ok);
+    if (!ok)
+        throw UsageError{QStringLiteral("--%1 must be a number (got '%2')").arg(name, p.value(name))};
+    return v;
+}
+
+QCommandLineOption option(const char *name, const char *help, const char *valueName = nullptr, const char *def = nullptr)
+{
+    QCommandLineOption o(QString::fromLatin1(name), QString::fromLatin1(help));
+    if (valueName)
+        o.setValueName(QString::fromLatin1(valueName));
+    if (def)
+        o.setDefaultValue(QString::fromLatin1(def));
+    return o;
+}
+
+core::MnistSet loadSplit(const QString &dataOption, core::Split split)
+{
+    const QString dir = core::mnist::resolveDataDir(dataOption);
+    if (!core::mnist::isPresent(dir)) {
+        const auto looked = core::mnist::candidateDataDirs(dataOption).join(QStringLiteral(", "));
+        throw core::MnistError(core::MnistError::Kind::Missing, dir,
+                               QStringLiteral("MNIST not found (looked in: %1); run packaging/fetch-mnist.sh or pass --data DIR").arg(looked));
+    }
+    return core::mnist::load(dir, split);
+}
+
+std::shared_ptr<const core::Classifier> loadClassifier(const QString &path)
+{
+    return path.isEmpty() ? core::Classifier::bundled() : core::Classifier::fromFile(path);
+}
+
+QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 2) + QLatin1Char('%'); }
+
+QString epochLine(const core::EpochStats &e)
+{
+    return QStringLiteral("epoch %1/%2  train loss %3  train acc %4  test loss %5  test accuracy %6  %7 s  %8 images/s")
+        .arg(e.epoch).arg(e.epochs)
+        .arg(e.trainLoss, 0, 'f', 4).arg(percent(e.trainAccuracy))
+        .arg(e.testLoss, 0, 'f', 4).arg(percent(e.testAccuracy))
+        .arg(e.seconds, 0, 'f', 1).arg(e.imagesPerSecond, 0, 'f', 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+int train(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("epochs", "Train until this many epochs in total (default 15; with --resume, the checkpoint's target).", "N"));
+    p.addOption(option("batch-size", "Images per batch.", "N", "100"));
+    p.addOption(option("lr", "Adam learning rate.", "X", "0.001"));
+    p.addOption(option("seed", "Random seed (weights, shuffling, dropout).", "N", "1"));
+    p.addOption(option("threads", "Intra-op threads (0 = all cores).", "N", "0"));
+    p.addOption(option("data", "MNIST folder.", "DIR"));
+    p.addOption(option("out", "Checkpoint to write after every epoch (atomically).", "FILE", "digitlab.pt"));
+    p.addOption(option("resume", "Continue the run saved in this checkpoint (weights, optimizer, epochs, history).", "FILE"));
+    p.addOption(option("train-limit", "Train on the first N images only (0 = all 60,000).", "N", "0"));
+    p.addOption(option("test-limit", "Evaluate on the first N test images only (0 = all 10,000).", "N", "0"));
+    parse(p, args, QStringLiteral("train"), QStringLiteral("Train the seed CNN on MNIST (Adam, cross-entropy, shuffled batches), "
+                                                           "evaluating on the test set after every epoch."));
+
+    core::TrainConfig config;
+    config.batchSize = int(intValue(p, QStringLiteral("batch-size"), 1, 60000));
+    config.learningRate = doubleValue(p, QStringLiteral("lr"));
+    config.seed = std::uint64_t(intValue(p, QStringLiteral("seed"), 0, std::numeric_limits<long long>::max()));
+    config.threads = int(intValue(p, QStringLiteral("threads"), 0, 256));
+    config.trainLimit = int(intValue(p, QStringLiteral("train-limit"), 0, 60000));
+    config.testLimit = int(intValue(p, QStringLiteral("test-limit"), 0, 10000));
+    if (p.isSet(QStringLiteral("epochs")))
+        config.epochs = int(intValue(p, QStringLiteral("epochs"), 1, 1000));
+    if (auto why = config.validate(); !why.isEmpty())
+        throw UsageError{why};
+
+    const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
+    const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+
+    core::Trainer trainer(config);
+    if (p.isSet(QStringLiteral("resume"))) {
+        trainer.load(p.value(QStringLiteral("resume")));
+        auto resumed = trainer.config();
+        // Options given on this command line win over the checkpoint's.
+        for (const auto &[name, apply] : std::initializer_list<std::pair<const char *, std::function<void()>>>{
+                 {"epochs", [&] { resumed.epochs = config.epochs; }},
+                 {"batch-size", [&] { resumed.batchSize = config.batchSize; }},
+                 {"lr", [&] { resumed.learningRate = config.learningRate; }},
+                 {"seed", [&] { resumed.seed = config.seed; }},
+                 {"train-limit", [&] { resumed.trainLimit = config.trainLimit; }},
+                 {"test-limit", [&] { resumed.testLimit = config.testLimit; }}})
+            if (p.isSet(QString::fromLatin1(name)))
+                apply();
+        resumed.threads = config.threads;
+        trainer.setConfig(resumed);
+        out(QStringLiteral("resumed %1 at epoch %2 of %3").arg(p.value(QStringLiteral("resume"))).arg(trainer.epochsDone()).arg(resumed.epochs));
+        if (trainer.epochsDone() >= resumed.epochs) {
+            out(QStringLiteral("nothing to do: already trained %1 epochs (raise --epochs)").arg(trainer.epochsDone()));
+            return kOk;
+        }
+    }
+    const QString outPath = p.value(QStringLiteral("out"));
+    const bool tty = isatty(fileno(stderr));
+
+    core::RunControl control;
+    g_control = &control;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+
+    QElapsedTimer sinceLine;
+    sinceLine.start();
+    core::ProgressSink sink;
+    sink.batch = [&](const core::BatchStats &b) {
+        if (tty) {
+            if (sinceLine.elapsed() < 100 && b.batch != b.batchesPerEpoch)
+                return;
+            sinceLine.restart();
+            constexpr int kBarWidth = 30;
+            const int filled = kBarWidth * b.batch / b.batchesPerEpoch;
+            std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d  loss %.4f  %.0f images/s ", b.epoch, b.epochs,
+                         std::string(filled, '#').c_str(), std::string(kBarWidth - filled, '.').c_str(), b.batch,
+                         b.batchesPerEpoch, b.loss, b.imagesPerSecond);
+            std::fflush(stderr);
+        } else if (sinceLine.elapsed() >= 10000) {
+            // Logs and CI: a plain line every ten seconds instead of a carriage-return bar.
+            sinceLine.restart();
+            std::fprintf(stderr, "epoch %d/%d batch %d/%d loss %.4f %.0f images/s\n", b.epoch, b.epochs, b.batch,
+                         b.batchesPerEpoch, b.loss, b.imagesPerSecond);
+        }
+    };
+    sink.epoch = [&](const core::EpochStats &e) {
+        if (tty)
+            std::fputs("\r\033[K", stderr);
+        out(epochLine(e));
+        trainer.save(outPath); // after every epoch: an interrupted run loses at most one epoch
+    };
+    const auto summary = trainer.run(trainSet, testSet, control, sink);
+    g_control = nullptr;
+    if (tty)
+        std::fputs("\r\033[K", stderr);
+    if (summary.stopped) {
+        trainer.save(outPath);
+        err(QStringLiteral("interrupted after %1 complete epochs; saved %2 (resume with --resume %2)").arg(summary.epochsDone).arg(outPath));
+        return kInterrupted;
+    }
+    out(QStringLiteral("saved %1 (%2 epochs, test accuracy %3, %4 s)")
+            .arg(outPath).arg(summary.epochsDone).arg(percent(summary.lastTestAccuracy)).arg(summary.seconds, 0, 'f', 1));
+    return kOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+int eval(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("checkpoint", "Checkpoint to evaluate (default: the bundled model).", "FILE"));
+    p.addOption(option("data", "MNIST folder.", "DIR"));
+    parse(p, args, QStringLiteral("eval"), QStringLiteral("Test-set accuracy, mean loss and confusion matrix of a checkpoint."));
+    const auto model = loadClassifier(p.value(QStringLiteral("checkpoint")));
+    const auto test = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+    const auto r = model->evaluate(test);
+    out(QStringLiteral("model: %1 (%2, %3 epochs)").arg(model->source(), model->info().architecture).arg(model->info().epochsDone));
+    out(QStringLiteral("test accuracy: %1 (%2/%3)").arg(percent(r.accuracy())).arg(r.correct).arg(r.total));
+    out(QStringLiteral("test loss: %1").arg(r.loss, 0, 'f', 4));
+    out(QStringLiteral("confusion matrix (rows: true digit, columns: predicted):"));
+    QString header = QStringLiteral("     ");
+    for (int c = 0; c < core::kClasses; ++c)
+        header += QStringLiteral("%1").arg(c, 6);
+    out(header);
+    for (int t = 0; t < core::kClasses; ++t) {
+        QString line = QStringLiteral("  %1  ").arg(t);
+        for (int c = 0; c < core::kClasses; ++c)
+            line += QStringLiteral("%1").arg(r.confusion[t][c], 6);
+        out(line);
+    }
+    return kOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+int predict(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("checkpoint", "Checkpoint to use (default: the bundled model).", "FILE"));
+    p.addOption(option("json", "One JSON object per line, with all ten probabilities."));
+    parse(p, args, QStringLiteral("predict"),
+          QStringLiteral("Classify image files through the Draw tab's MNIST normalisation. Prints PATH<TAB>DIGIT<TAB>CONFIDENCE "
+                         "(softmax probability, 4 decimals). An unreadable or blank image is reported and the rest go on (exit 1)."),
+          QStringLiteral("IMAGE"), QStringLiteral("PNG, JPEG or BMP files: any size, dark-on-light or light-on-dark."));
+    const auto images = p.positionalArguments();
+    if (images.isEmpty())
+        throw UsageError{QStringLiteral("predict needs at least one IMAGE")};
+    const auto model = loadClassifier(p.value(QStringLiteral("checkpoint")));
+    const bool json = p.isSet(QStringLiteral("json"));
+    int failures = 0;
+    for (const auto &path : images) {
+        try {
+            const auto digit = core::preprocess::normaliseFile(path);
+            const auto pr = model->predict(digit.pixels.data());
+            if (json) {
+                QJsonArray probs;
+                for (float v : pr.probabilities)
+                    probs.append(std::round(double(v) * 1e6) / 1e6);
+                out(QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("path"), path},
+                                                                {QStringLiteral("digit"), pr.digit},
+                                                                {QStringLiteral("confidence"), std::round(double(pr.confidence) * 1e4) / 1e4},
+                                                                {QStringLiteral("unsure"), pr.unsure()},
+                                                                {QStringLiteral("probabilities"), probs}})
+                                          .toJson(QJsonDocument::Compact)));
+            } else {
+                out(QStringLiteral("%1\t%2\t%3").arg(path).arg(pr.digit).arg(double(pr.confidence), 0, 'f', 4));
+            }
+        } catch (const core::Error &e) {
+            err(e.text());
+            ++failures;
+        }
+    }
+    return failures ? kRuntimeError : kOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+double percentile(std::vector<double> v, double q)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[std::min(v.size() - 1, std::size_t(q * (v.size() - 1) + 0.5))];
+}
+
+int bench(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("threads", "Intra-op threads for training (0 = all cores).", "N", "0"));
+    p.addOption(option("batches", "Training batches of 100 to time.", "N", "200"));
+    p.addOption(option("calls", "Single-image predictions to time.", "N", "2000"));
+    p.addOption(option("data", "MNIST folder.", "DIR"));
+    parse(p, args, QStringLiteral("bench"),
+          QStringLiteral("Training images/s (seed recipe, batch 100) and single-image latency (normalise a 280x280 "
+                         "drawing + predict; median and p90), on the real MNIST data."));
+    const int threads = int(intValue(p, QStringLiteral("threads"), 0, 256));
+    const int batches = int(intValue(p, QStringLiteral("batches"), 1, 600));
+    const int calls = int(intValue(p, QStringLiteral("calls"), 10, 1000000));
+    const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
+    const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+
+    core::TrainConfig config;
+    config.epochs = 1;
+    config.threads = threads;
+    config.trainLimit = batches * config.batchSize;
+    config.testLimit = 100;
+    core::Trainer trainer(config);
+    core::RunControl control;
+    core::EpochStats epoch;
+    core::ProgressSink sink;
+    sink.epoch = [&](const core::EpochStats &e) { epoch = e; };
+    trainer.run(trainSet, testSet, control, sink);
+    out(QStringLiteral("training: %1 images/s (%2 batches of %3, %4 threads)")
+            .arg(epoch.imagesPerSecond, 0, 'f', 0).arg(batches).arg(config.batchSize).arg(config.effectiveThreads()));
+
+    // Inference as the Draw tab does it: a large drawing, normalised, then one forward pass.
+    const auto model = core::Classifier::bundled();
+    std::vector<double> predictMs, fullMs;
+    predictMs.reserve(calls);
+    fullMs.reserve(calls);
+    for (int i = 0; i < calls; ++i) {
+        const auto *pixels = testSet.image(i % testSet.count);
+        QImage canvas = QImage(pixels, 28, 28, 28, QImage::Format_Grayscale8).scaled(280, 280, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+        canvas.invertPixels(); // dark ink on white, as drawn
+        QElapsedTimer t;
+        t.start();
+        const auto digit = core::preprocess::normalise(canvas);
+        const qint64 mid = t.nsecsElapsed();
+        const auto pr = model->predict(digit.pixels.data());
+        const qint64 end = t.nsecsElapsed();
+        (void)pr;
+        predictMs.push_back((end - mid) / 1e6);
+        fullMs.push_back(end / 1e6);
+    }
+    out(QStringLiteral("predict (one 28x28 image): median %1 ms, p90 %2 ms over %3 calls")
+            .arg(percentile(predictMs, 0.5), 0, 'f', 3).arg(percentile(predictMs, 0.9), 0, 'f', 3).arg(calls));
+    out(QStringLiteral("normalise 280x280 + predict: median %1 ms, p90 %2 ms")
+            .arg(percentile(fullMs, 0.5), 0, 'f', 3).arg(percentile(fullMs, 0.9), 0, 'f', 3));
+    return kOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("DigitLab"));
+    QCoreApplication::setApplicationName(QStringLiteral("digitlab"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(DIGITLAB_VERSION));
+    QStringList args = QCoreApplication::arguments();
+    if (args.size() < 2 || args[1] == QLatin1String("--help") || args[1] == QLatin1String("-h") || args[1] == QLatin1String("help")) {
+        std::fputs(kTopHelp, args.size() < 2 ? stderr : stdout);
+        return args.size() < 2 ? kUsageError : kOk;
+    }
+    if (args[1] == QLatin1String("--version")) {
+        out(QStringLiteral("digitlab-cli " DIGITLAB_VERSION));
+        return kOk;
+    }
+    const QString command = args[1];
+    args.removeAt(1); // the parser sees "digitlab-cli --options..."
+    try {
+        if (command == QLatin1String("train"))
+            return train(args);
+        if (command == QLatin1String("eval"))
+            return eval(args);
+        if (command == QLatin1String("predict"))
+            return predict(args);
+        if (command == QLatin1String("bench"))
+            return bench(args);
+        throw UsageError{QStringLiteral("unknown command '%1' (try --help)").arg(command)};
+    } catch (const UsageError &e) {
+        err(e.message);
+        std::fputs(qPrintable(QStringLiteral("Run 'digitlab-cli %1 --help' for usage.\n")
+                                  .arg(command.startsWith(QLatin1Char('-')) ? QString() : command)), stderr);
+        return kUsageError;
+    } catch (const core::Error &e) {
+        err(e.text());
+        return kRuntimeError;
+    } catch (const std::exception &e) {
+        err(QString::fromUtf8(e.what()).section(QLatin1Char('\n'), 0, 0));
+        return kRuntimeError;
+    }
+}

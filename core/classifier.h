@@ -1,0 +1,51 @@
+#pragma once
+#include "types.h"
+#include <QByteArray>
+#include <QString>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace core {
+
+struct MnistSet;
+
+/// An immutable, thread-safe copy of a trained model for inference (the "snapshot" of DESIGN.md).
+/// const methods may be called from any thread at once; it never shares tensors with a Trainer.
+class Classifier {
+public:
+    ~Classifier();
+    Classifier(const Classifier &) = delete;
+    Classifier &operator=(const Classifier &) = delete;
+
+    /// Reads a checkpoint file (validated as Trainer::load does). Throws CheckpointError.
+    static std::shared_ptr<const Classifier> fromFile(const QString &path);
+    /// The pretrained model shipped in the binary's resources. Throws CheckpointError if missing.
+    static std::shared_ptr<const Classifier> bundled();
+    /// Resource path of the bundled checkpoint (for "Revert to bundled model").
+    static QString bundledPath();
+
+    /// One image: kPixels floats in 0..1, white ink on black (a NormalisedDigit's pixels).
+    Prediction predict(const float *pixels) const;
+    /// n images, n * kPixels floats.
+    std::vector<Prediction> predictBatch(const float *pixels, int n) const;
+    /// Every image of a set, in batches; progress(done, total) after each batch; stops early (and
+    /// returns what it has) when cancelled() returns true.
+    std::vector<Prediction> predictSet(const MnistSet &set, int batchSize = 1000,
+                                       const std::function<void(int, int)> &progress = {},
+                                       const std::function<bool()> &cancelled = {}) const;
+    /// Loss, accuracy and confusion matrix on a set.
+    EvalResult evaluate(const MnistSet &set, int batchSize = 1000) const;
+
+    const CheckpointInfo &info() const;
+    /// Where it came from: a file path, the bundled resource, or "training snapshot".
+    const QString &source() const;
+
+    struct Impl;
+    explicit Classifier(std::unique_ptr<Impl> impl);
+
+private:
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace core

@@ -1,0 +1,55 @@
+#pragma once
+#include <QString>
+#include <QStringList>
+#include <cstdint>
+#include <vector>
+
+namespace core {
+
+enum class Split { Train, Test };
+
+/// One MNIST split in memory: images row-major, one byte per pixel, 0 = background (MNIST's own
+/// polarity: white ink on black).
+struct MnistSet {
+    int count = 0;
+    int rows = 28;
+    int cols = 28;
+    std::vector<std::uint8_t> images; ///< count * rows * cols bytes
+    std::vector<std::uint8_t> labels; ///< count bytes, 0..9
+    QString imagesPath;               ///< where it was read from (for messages and metadata)
+    QString labelsPath;
+    QString checksum;                 ///< MD5 of the uncompressed image and label bytes, hex
+
+    int pixelsPerImage() const { return rows * cols; }
+    const std::uint8_t *image(int index) const { return images.data() + std::size_t(index) * pixelsPerImage(); }
+    /// The first n images (all when n <= 0 or n >= count); keeps paths and checksum of the source.
+    MnistSet head(int n) const;
+};
+
+namespace mnist {
+
+/// File names of a split inside a data directory (without ".gz").
+QString imagesFileName(Split split);
+QString labelsFileName(Split split);
+
+/// Reads an IDX image file and an IDX label file (raw or gzip-compressed, decided by content).
+/// Checks magic numbers, dimensions, counts against each other and the file length.
+/// Throws MnistError naming the file, what was expected and what was found.
+MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath);
+
+/// Loads a split from a data directory, accepting NAME or NAME.gz. Throws MnistError.
+MnistSet load(const QString &dir, Split split);
+
+/// True when all four files (raw or .gz) exist in dir (contents are checked by load()).
+bool isPresent(const QString &dir);
+
+/// The data directory to use: explicit (e.g. --data) if non-empty, else $DIGITLAB_DATA, else the
+/// source tree's data/mnist when it holds the files, else the platform's app data folder
+/// (QStandardPaths::AppDataLocation + "/mnist"). Never fails: the caller's load() reports absence.
+QString resolveDataDir(const QString &explicitDir = QString());
+
+/// All the places resolveDataDir() would look, in order (for "not found" messages).
+QStringList candidateDataDirs(const QString &explicitDir = QString());
+
+} // namespace mnist
+} // namespace core

@@ -1,0 +1,92 @@
+#pragma once
+// Private to digitlab_core: the only header that includes LibTorch. Included by checkpoint.cpp,
+// classifier.cpp and trainer.cpp.
+#include "types.h"
+#include <torch/nn.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+#include <QByteArray>
+#include <QString>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace core {
+struct MnistSet;
+
+namespace detail {
+
+/// The seed tutorial's CNN, layer for layer; member names are PyTorch's state_dict prefixes.
+struct SeedNetImpl : torch::nn::Module {
+    SeedNetImpl();
+    /// Logits [N,10] for inputs [N,1,28,28] in 0..1.
+    torch::Tensor forward(torch::Tensor x);
+
+    torch::nn::Conv2d conv1{nullptr};
+    torch::nn::Conv2d conv2{nullptr};
+    torch::nn::Dropout2d conv2_drop{nullptr};
+    torch::nn::Linear fc1{nullptr};
+    torch::nn::Linear fc2{nullptr};
+};
+TORCH_MODULE(SeedNet);
+
+/// Architecture name of SeedNet in checkpoints.
+inline constexpr const char *kSeedArchitecture = "seed";
+/// Checkpoint format written by this build; readers accept this and older.
+inline constexpr int kFormatVersion = 1;
+/// Marks a file as ours (key "format").
+inline constexpr const char *kFormatTag = "digitlab-checkpoint";
+
+/// Adam moments of one parameter.
+struct AdamMoments {
+    std::int64_t step = 0;
+    torch::Tensor expAvg;
+    torch::Tensor expAvgSq;
+};
+
+/// A checkpoint read completely into memory and validated against SeedNet's names and shapes.
+struct CheckpointData {
+    CheckpointInfo info;
+    std::map<std::string, torch::Tensor> weights;   ///< state_dict
+    std::map<std::string, AdamMoments> optimizer;   ///< empty for weight-only files
+};
+
+/// Parses and validates bytes; name is the file for messages. Throws CheckpointError.
+/// Accepts our format and a plain PyTorch state_dict of the seed model (torch.save(model.state_dict())).
+CheckpointData parseCheckpoint(const std::vector<char> &bytes, const QString &name);
+/// Reads a file (or ":/" resource) and parses it. Throws CheckpointError.
+CheckpointData readCheckpoint(const QString &path);
+/// Serialises weights (+ optimizer moments when given) and metadata.
+std::vector<char> serializeCheckpoint(SeedNet &net, torch::optim::Adam *optimizer, const CheckpointInfo &info);
+/// Atomic write (QSaveFile). Throws CheckpointError(WriteFailed).
+void writeFileAtomically(const QString &path, const std::vector<char> &bytes);
+
+/// Copies validated weights into a model (no autograd).
+void assignWeights(SeedNet &net, const std::map<std::string, torch::Tensor> &weights);
+/// Deep copy of a model's parameters into a fresh model.
+SeedNet cloneNet(SeedNet &net);
+
+/// Images [first, first+n) of a set as a float tensor [n,1,28,28] in 0..1.
+torch::Tensor imagesTensor(const MnistSet &set, int first, int n);
+/// The whole set's labels as int64.
+torch::Tensor labelsTensor(const MnistSet &set);
+
+/// Loss (mean cross-entropy), accuracy and confusion of a model already in eval mode.
+EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize);
+
+/// Converts a c10/LibTorch exception message into one line without the C++ backtrace.
+QString torchMessage(const std::exception &e);
+
+} // namespace detail
+} // namespace core
+
+#include "classifier.h"
+
+namespace core {
+/// Classifier's state: its own copy of the network, always in eval mode.
+struct Classifier::Impl {
+    detail::SeedNet net;
+    CheckpointInfo info;
+    QString source;
+};
+} // namespace core

@@ -1,0 +1,194 @@
+#include "preprocess.h"
+#include "error.h"
+
+#include <QImageReader>
+#include <QPainter>
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace core {
+
+namespace {
+
+/// MNIST fits each digit's longer side into a 20x20 box inside the 28x28 field.
+constexpr int kBox = 20;
+/// Centre of mass of MNIST digits in pixel-index coordinates (measured over the training set:
+/// 13.99 rows, 14.01 columns); a drawn digit's mass goes to the same spot.
+constexpr double kMassCentre = 14.0;
+/// Ink below this fraction of the strongest ink does not count for the bounding box (JPEG noise,
+/// paper texture, the faint edge of an anti-aliased stroke).
+constexpr double kInkThreshold = 0.15;
+/// Contrast (0..255) below which an image is treated as blank: nothing was drawn.
+constexpr int kMinContrast = 24;
+
+/// Ink strength 0..255 per pixel: bright = ink, whatever the source polarity.
+std::vector<int> inkOf(const QImage &gray, Polarity polarity, int &maxInk)
+{
+    const int w = gray.width(), h = gray.height();
+    bool darkInk = polarity == Polarity::DarkInk;
+    if (polarity == Polarity::Auto) {
+        // The border is background in any digit image: a light border means dark ink.
+        qint64 sum = 0, n = 0;
+        for (int x = 0; x < w; ++x) {
+            sum += gray.constScanLine(0)[x] + gray.constScanLine(h - 1)[x];
+            n += 2;
+        }
+        for (int y = 0; y < h; ++y) {
+            sum += gray.constScanLine(y)[0] + gray.constScanLine(y)[w - 1];
+            n += 2;
+        }
+        darkInk = sum > 127 * n;
+    }
+    std::vector<int> ink(std::size_t(w) * h);
+    // Background level: the most common value (paper need not be pure white).
+    std::array<int, 256> histogram{};
+    for (int y = 0; y < h; ++y) {
+        const uchar *line = gray.constScanLine(y);
+        for (int x = 0; x < w; ++x) {
+            const int v = darkInk ? 255 - line[x] : line[x];
+            ink[std::size_t(y) * w + x] = v;
+            histogram[v]++;
+        }
+    }
+    const int background = int(std::max_element(histogram.begin(), histogram.end()) - histogram.begin());
+    maxInk = 0;
+    for (auto &v : ink) {
+        v = std::max(0, v - background);
+        maxInk = std::max(maxInk, v);
+    }
+    return ink;
+}
+
+} // namespace
+
+QImage NormalisedDigit::toImage() const
+{
+    QImage img(kSide, kSide, QImage::Format_Grayscale8);
+    for (int y = 0; y < kSide; ++y) {
+        uchar *line = img.scanLine(y);
+        for (int x = 0; x < kSide; ++x)
+            line[x] = uchar(std::lround(std::clamp(pixels[y * kSide + x], 0.0f, 1.0f) * 255.0f));
+    }
+    return img;
+}
+
+namespace preprocess {
+
+NormalisedDigit normalise(const QImage &image, Polarity polarity)
+{
+    NormalisedDigit out;
+    if (image.isNull() || image.width() < 1 || image.height() < 1)
+        return out;
+    QImage gray;
+    if (image.hasAlphaChannel()) {
+        // Transparent areas are background: flatten onto white (dark ink is then found as usual).
+        QImage flat(image.size(), QImage::Format_RGB32);
+        flat.fill(Qt::white);
+        QPainter p(&flat);
+        p.drawImage(0, 0, image);
+        p.end();
+        gray = flat.convertToFormat(QImage::Format_Grayscale8);
+    } else {
+        gray = image.convertToFormat(QImage::Format_Grayscale8);
+    }
+
+    int maxInk = 0;
+    const auto ink = inkOf(gray, polarity, maxInk);
+    if (maxInk < kMinContrast)
+        return out; // blank
+
+    const int w = gray.width(), h = gray.height();
+    const int threshold = std::max(1, int(std::ceil(maxInk * kInkThreshold)));
+    int left = w, right = -1, top = h, bottom = -1;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            if (ink[std::size_t(y) * w + x] >= threshold) {
+                left = std::min(left, x);
+                right = std::max(right, x);
+                top = std::min(top, y);
+                bottom = std::max(bottom, y);
+            }
+    if (right < 0)
+        return out;
+    out.inkBox = QRect(QPoint(left, top), QPoint(right, bottom));
+
+    // The cropped ink, contrast-stretched so the strongest ink is 255 (as MNIST's).
+    const int bw = out.inkBox.width(), bh = out.inkBox.height();
+    QImage crop(bw, bh, QImage::Format_Grayscale8);
+    for (int y = 0; y < bh; ++y) {
+        uchar *line = crop.scanLine(y);
+        for (int x = 0; x < bw; ++x) {
+            const int v = ink[std::size_t(top + y) * w + left + x];
+            line[x] = uchar(std::min(255, v * 255 / maxInk));
+        }
+    }
+
+    // Longer side to 20 px, aspect ratio kept; SmoothTransformation area-averages when shrinking.
+    const double scale = double(kBox) / std::max(bw, bh);
+    const int sw = std::clamp(int(std::lround(bw * scale)), 1, kBox);
+    const int sh = std::clamp(int(std::lround(bh * scale)), 1, kBox);
+    const QImage scaled = crop.scaled(sw, sh, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+
+    // Centre of mass of the scaled patch.
+    double mass = 0, mx = 0, my = 0;
+    for (int y = 0; y < sh; ++y) {
+        const uchar *line = scaled.constScanLine(y);
+        for (int x = 0; x < sw; ++x) {
+            mass += line[x];
+            mx += double(x) * line[x];
+            my += double(y) * line[x];
+        }
+    }
+    if (mass <= 0)
+        return out;
+    const double offX = kMassCentre - mx / mass;
+    const double offY = kMassCentre - my / mass;
+
+    // Place the patch with its mass at the centre, sub-pixel (bilinear): a whole-pixel shift would
+    // move the digit by up to half a pixel depending on where it was drawn.
+    auto at = [&](int x, int y) -> double {
+        if (x < 0 || y < 0 || x >= sw || y >= sh)
+            return 0.0;
+        return scaled.constScanLine(y)[x];
+    };
+    for (int y = 0; y < kSide; ++y) {
+        for (int x = 0; x < kSide; ++x) {
+            const double u = x - offX, v = y - offY;
+            const int x0 = int(std::floor(u)), y0 = int(std::floor(v));
+            const double fx = u - x0, fy = v - y0;
+            const double value = (1 - fx) * (1 - fy) * at(x0, y0) + fx * (1 - fy) * at(x0 + 1, y0)
+                               + (1 - fx) * fy * at(x0, y0 + 1) + fx * fy * at(x0 + 1, y0 + 1);
+            out.pixels[y * kSide + x] = float(value / 255.0);
+        }
+    }
+    out.blank = false;
+    return out;
+}
+
+NormalisedDigit normaliseFile(const QString &path, Polarity polarity)
+{
+    QImageReader reader(path);
+    reader.setAutoTransform(true); // honour EXIF rotation of phone photos
+    const QImage image = reader.read();
+    if (image.isNull())
+        throw ImageError(ImageError::Kind::Unreadable, path, QStringLiteral("cannot read image: %1").arg(reader.errorString()));
+    auto digit = normalise(image, polarity);
+    if (digit.blank)
+        throw ImageError(ImageError::Kind::Blank, path, QStringLiteral("the image is blank: no digit found"));
+    return digit;
+}
+
+NormalisedDigit fromMnist(const std::uint8_t *pixels)
+{
+    NormalisedDigit out;
+    for (int i = 0; i < kPixels; ++i) {
+        out.pixels[i] = pixels[i] / 255.0f;
+        if (pixels[i])
+            out.blank = false;
+    }
+    return out;
+}
+
+} // namespace preprocess
+} // namespace core

@@ -1,0 +1,89 @@
+#pragma once
+#include "types.h"
+#include <QString>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace core {
+
+struct MnistSet;
+class Classifier;
+
+/// Flags a running Trainer::run() checks before every batch. Set them from any thread.
+struct RunControl {
+    std::atomic<bool> stop{false};   ///< finish the current batch, then return
+    std::atomic<bool> pause{false};  ///< wait (sleeping) before the next batch until cleared
+};
+
+/// Where run() reports. Called on the training thread; keep them cheap.
+struct ProgressSink {
+    std::function<void(const BatchStats &)> batch;  ///< after every batch
+    std::function<void(const EpochStats &)> epoch;  ///< after every epoch's evaluation
+};
+
+/// The seed recipe's training loop (DESIGN.md): model "seed", Adam, cross-entropy, shuffled
+/// batches, evaluation after each epoch. Plain C++: no QObject, no event loop. Not thread-safe:
+/// one thread drives it; snapshot() hands other threads an independent copy.
+class Trainer {
+public:
+    /// Fresh weights initialised from config.seed. Throws ConfigError on an invalid config.
+    explicit Trainer(const TrainConfig &config = {});
+    ~Trainer();
+    Trainer(const Trainer &) = delete;
+    Trainer &operator=(const Trainer &) = delete;
+
+    /// Architecture name written into checkpoints.
+    static QString architecture();
+
+    const TrainConfig &config() const;
+    /// Changes hyper-parameters for the next run (the learning rate applies to the existing
+    /// optimizer). Throws ConfigError.
+    void setConfig(const TrainConfig &config);
+    /// New random weights from config().seed, a new optimizer, empty history.
+    void resetWeights();
+
+    /// Trains from epochsDone()+1 up to config().epochs. Sets the intra-op thread count on the
+    /// calling thread. Returns early (within one batch) when control.stop is set; a stopped
+    /// epoch is not counted. Throws TrainingError on a NaN/inf loss (the model is left as it was
+    /// before the bad batch's step), MnistError-free: the sets are already loaded.
+    TrainingSummary run(const MnistSet &train, const MnistSet &test, RunControl &control,
+                        const ProgressSink &sink = {});
+
+    /// Loss, accuracy and confusion on a set, in eval mode.
+    EvalResult evaluate(const MnistSet &set) const;
+
+    int epochsDone() const;
+    const std::vector<EpochStats> &history() const;
+    /// Metadata as it would be written by save().
+    CheckpointInfo info() const;
+
+    /// Writes weights, optimizer state and metadata atomically (temp file + rename).
+    /// Throws CheckpointError(WriteFailed) naming the file; the old file is then intact.
+    void save(const QString &path) const;
+    /// Reads and validates a checkpoint completely before touching the model; on any error
+    /// throws CheckpointError and leaves this Trainer unchanged. Restores weights, optimizer
+    /// moments, epochs done, config and history.
+    void load(const QString &path);
+    /// Same as load() but from bytes (e.g. the bundled resource); name is used in messages.
+    void loadBytes(const QByteArray &bytes, const QString &name);
+
+    /// A deep copy of the current weights for inference on other threads.
+    std::shared_ptr<const Classifier> snapshot() const;
+
+    /// Parameter names (PyTorch state_dict keys) and shapes, in registration order.
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> parameterShapes() const;
+    std::int64_t parameterCount() const;
+
+    /// Test hook: make the next batch's loss NaN (to exercise divergence handling).
+    void injectNanForTesting();
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace core

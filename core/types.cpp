@@ -1,0 +1,119 @@
+#include "types.h"
+#include <QJsonValue>
+#include <thread>
+
+namespace core {
+
+namespace {
+/// Upper bounds that catch typos (an extra zero) without limiting real use.
+constexpr int kMaxEpochs = 1000;
+constexpr int kMaxBatch = 60000;
+constexpr int kMaxThreads = 256;
+} // namespace
+
+QString TrainConfig::validate() const
+{
+    if (epochs < 1 || epochs > kMaxEpochs)
+        return QStringLiteral("epochs must be between 1 and %1 (got %2)").arg(kMaxEpochs).arg(epochs);
+    if (batchSize < 1 || batchSize > kMaxBatch)
+        return QStringLiteral("batch size must be between 1 and %1 (got %2)").arg(kMaxBatch).arg(batchSize);
+    if (!(learningRate > 0.0 && learningRate <= 10.0))
+        return QStringLiteral("learning rate must be greater than 0 and at most 10 (got %1)").arg(learningRate);
+    if (threads < 0 || threads > kMaxThreads)
+        return QStringLiteral("threads must be between 0 (all cores) and %1 (got %2)").arg(kMaxThreads).arg(threads);
+    if (trainLimit < 0 || testLimit < 0)
+        return QStringLiteral("image limits must not be negative");
+    return {};
+}
+
+int TrainConfig::effectiveThreads() const
+{
+    return threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+QJsonObject TrainConfig::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("epochs"), epochs},
+        {QStringLiteral("batch_size"), batchSize},
+        {QStringLiteral("learning_rate"), learningRate},
+        // JSON numbers are doubles: keep the 64-bit seed exact as a string.
+        {QStringLiteral("seed"), QString::number(seed)},
+        {QStringLiteral("threads"), threads},
+        {QStringLiteral("train_limit"), trainLimit},
+        {QStringLiteral("test_limit"), testLimit},
+    };
+}
+
+TrainConfig TrainConfig::fromJson(const QJsonObject &json)
+{
+    TrainConfig c;
+    c.epochs = json.value(QStringLiteral("epochs")).toInt(c.epochs);
+    c.batchSize = json.value(QStringLiteral("batch_size")).toInt(c.batchSize);
+    c.learningRate = json.value(QStringLiteral("learning_rate")).toDouble(c.learningRate);
+    bool ok = false;
+    const auto seed = json.value(QStringLiteral("seed")).toString().toULongLong(&ok);
+    if (ok)
+        c.seed = seed;
+    c.threads = json.value(QStringLiteral("threads")).toInt(c.threads);
+    c.trainLimit = json.value(QStringLiteral("train_limit")).toInt(c.trainLimit);
+    c.testLimit = json.value(QStringLiteral("test_limit")).toInt(c.testLimit);
+    return c;
+}
+
+QJsonObject EpochStats::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("epoch"), epoch},
+        {QStringLiteral("epochs"), epochs},
+        {QStringLiteral("train_loss"), trainLoss},
+        {QStringLiteral("train_accuracy"), trainAccuracy},
+        {QStringLiteral("test_loss"), testLoss},
+        {QStringLiteral("test_accuracy"), testAccuracy},
+        {QStringLiteral("seconds"), seconds},
+        {QStringLiteral("images_per_second"), imagesPerSecond},
+    };
+}
+
+EpochStats EpochStats::fromJson(const QJsonObject &json)
+{
+    EpochStats e;
+    e.epoch = json.value(QStringLiteral("epoch")).toInt();
+    e.epochs = json.value(QStringLiteral("epochs")).toInt();
+    e.trainLoss = json.value(QStringLiteral("train_loss")).toDouble();
+    e.trainAccuracy = json.value(QStringLiteral("train_accuracy")).toDouble();
+    e.testLoss = json.value(QStringLiteral("test_loss")).toDouble();
+    e.testAccuracy = json.value(QStringLiteral("test_accuracy")).toDouble();
+    e.seconds = json.value(QStringLiteral("seconds")).toDouble();
+    e.imagesPerSecond = json.value(QStringLiteral("images_per_second")).toDouble();
+    return e;
+}
+
+int Prediction::secondDigit() const
+{
+    int best = -1;
+    for (int i = 0; i < kClasses; ++i)
+        if (i != digit && (best < 0 || probabilities[i] > probabilities[best]))
+            best = i;
+    return best;
+}
+
+bool Prediction::unsure() const
+{
+    if (digit < 0)
+        return false;
+    const int second = secondDigit();
+    return confidence < kUnsureBelow || (second >= 0 && confidence - probabilities[second] < kCloseMargin);
+}
+
+QString Prediction::doubt() const
+{
+    if (!unsure())
+        return {};
+    const int second = secondDigit();
+    if (second >= 0 && confidence - probabilities[second] < kCloseMargin)
+        return QStringLiteral("%1 or %2?").arg(digit).arg(second);
+    return QStringLiteral("not sure: maybe %1").arg(digit);
+}
+
+} // namespace core

@@ -1,0 +1,72 @@
+#include "testsupport.h"
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QPainter>
+#include <catch2/catch.hpp>
+#include <zlib.h>
+
+namespace testsupport {
+
+QString mnistDir()
+{
+    const QString dir = core::mnist::resolveDataDir();
+    if (!core::mnist::isPresent(dir))
+        FAIL("MNIST is missing (looked in " << core::mnist::candidateDataDirs().join(QStringLiteral(", ")).toStdString()
+                                            << "): run packaging/fetch-mnist.sh or the README's test command");
+    return dir;
+}
+
+const core::MnistSet &trainSet()
+{
+    static const core::MnistSet set = core::mnist::load(mnistDir(), core::Split::Train);
+    return set;
+}
+
+const core::MnistSet &testSet()
+{
+    static const core::MnistSet set = core::mnist::load(mnistDir(), core::Split::Test);
+    return set;
+}
+
+QByteArray idx(std::initializer_list<quint32> header, const QByteArray &payload)
+{
+    QByteArray out;
+    for (quint32 word : header)
+        for (int shift = 24; shift >= 0; shift -= 8)
+            out.append(char((word >> shift) & 0xff));
+    return out + payload;
+}
+
+QString write(const QTemporaryDir &dir, const QString &name, const QByteArray &bytes, bool gzip)
+{
+    const QString path = dir.filePath(name);
+    if (gzip) {
+        gzFile f = gzopen(QFile::encodeName(path).constData(), "wb");
+        REQUIRE(f != nullptr);
+        REQUIRE(gzwrite(f, bytes.constData(), unsigned(bytes.size())) == bytes.size());
+        gzclose(f);
+    } else {
+        QFile f(path);
+        REQUIRE(f.open(QIODevice::WriteOnly));
+        REQUIRE(f.write(bytes) == bytes.size());
+    }
+    return path;
+}
+
+QImage mnistOnCanvas(int index, int scale, int width, int height, int x, int y, bool lightInk)
+{
+    const auto &set = testSet();
+    QImage digit(set.image(index), 28, 28, 28, QImage::Format_Grayscale8);
+    QImage big = digit.scaled(28 * scale, 28 * scale, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    if (!lightInk)
+        big.invertPixels();
+    QImage canvas(width, height, QImage::Format_Grayscale8);
+    canvas.fill(lightInk ? Qt::black : Qt::white);
+    QPainter p(&canvas);
+    p.drawImage(x, y, big);
+    p.end();
+    return canvas;
+}
+
+} // namespace testsupport
