@@ -11,7 +11,9 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1 || {
     cat "$log" >&2; echo "build: cmake configure failed" >&2; exit 1; }
 fi
-if ninja -C "$build" -n 2>/dev/null | grep -q '^\['; then
-  echo "build: compiling (a first build takes a few minutes on 2 cores)..." >&2
+# Count first (grep -q would close the pipe early and, with pipefail, read as "nothing to do").
+pending=$(ninja -C "$build" -n 2>/dev/null | grep -c '^\[' || true)
+if [ "${pending:-0}" -gt 0 ]; then
+  echo "build: compiling $pending steps (a first build takes a few minutes on 2 cores)..." >&2
   ninja -C "$build" >"$log" 2>&1 || { grep -E 'error|FAILED' -A3 "$log" | head -60 >&2; echo "build: failed (full log: ninja -C $build)" >&2; exit 1; }
 fi
