@@ -188,8 +188,16 @@ TEST_CASE("pause holds the batch counter and stop ends a paused run", "[model][d
     while (batches < 3)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     control.pause = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // let the batch in flight finish
-    const int held = batches;
+    const int pausedAt = batches; // read after pausing: at most the batch in flight may follow
+    // Wait until the counter is still for 200 ms (the batch in flight may finish; a loaded
+    // machine makes a batch slow, not a pause leaky).
+    int held = batches;
+    for (int still = 0, waited = 0; still < 200 && waited < 10000; waited += 10) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        still = batches == held ? still + 10 : 0;
+        held = batches;
+    }
+    CHECK(held <= pausedAt + 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(batches == held);
     control.pause = false;
