@@ -58,10 +58,27 @@ std::shared_ptr<const Classifier> Classifier::bundled()
 
 Prediction Classifier::predict(const float *pixels) const { return predictBatch(pixels, 1).front(); }
 
+namespace {
+/// Up to this many images, a forward pass is too small to split across threads: one thread is
+/// fastest, and an OpenMP team on a busy machine (training next door) would spin for a core.
+constexpr int kSingleThreadBelow = 64;
+
+/// Sets this thread's intra-op thread count for a scope (OpenMP counts are per thread).
+class ThreadCountScope {
+public:
+    explicit ThreadCountScope(int threads) : m_saved(at::get_num_threads()) { at::set_num_threads(threads); }
+    ~ThreadCountScope() { at::set_num_threads(m_saved); }
+
+private:
+    int m_saved;
+};
+} // namespace
+
 std::vector<Prediction> Classifier::predictBatch(const float *pixels, int n) const
 {
     if (n <= 0)
         return {};
+    const ThreadCountScope threads(n < kSingleThreadBelow ? 1 : at::get_num_threads());
     c10::InferenceMode inference;
     const auto x = torch::from_blob(const_cast<float *>(pixels), {n, 1, kSide, kSide}, torch::kFloat32);
     return toPredictions(d->net->forward(x));
