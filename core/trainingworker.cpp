@@ -1,0 +1,238 @@
+#include "trainingworker.h"
+#include "classifier.h"
+#include "error.h"
+#include "mnist.h"
+#include "trainer.h"
+#include <QElapsedTimer>
+#include <QFile>
+#include <exception>
+
+namespace core {
+
+namespace {
+
+// Turns whatever a core call threw into the text the UI shows; exceptions never cross threads.
+QString describe(const std::exception &e)
+{
+    if (auto *error = dynamic_cast<const Error *>(&e))
+        return error->text();
+    return QString::fromUtf8(e.what());
+}
+
+} // namespace
+
+TrainingWorker::TrainingWorker(QObject *parent)
+    : QObject(parent), m_control(std::make_unique<RunControl>())
+{
+    registerMetaTypes();
+}
+
+TrainingWorker::~TrainingWorker() = default;
+
+void TrainingWorker::registerMetaTypes()
+{
+    qRegisterMetaType<core::TrainConfig>("core::TrainConfig");
+    qRegisterMetaType<core::BatchStats>("core::BatchStats");
+    qRegisterMetaType<core::BatchLosses>("core::BatchLosses");
+    qRegisterMetaType<core::EpochStats>("core::EpochStats");
+    qRegisterMetaType<core::TrainingSummary>("core::TrainingSummary");
+    qRegisterMetaType<core::CheckpointInfo>("core::CheckpointInfo");
+    qRegisterMetaType<std::shared_ptr<const core::Classifier>>("std::shared_ptr<const core::Classifier>");
+    qRegisterMetaType<std::shared_ptr<const core::MnistSet>>("std::shared_ptr<const core::MnistSet>");
+}
+
+void TrainingWorker::requestStop()
+{
+    m_control->stop.store(true);
+    // A paused run must wake up to see the stop.
+    m_control->pause.store(false);
+}
+
+void TrainingWorker::setPaused(bool paused)
+{
+    m_control->pause.store(paused);
+}
+
+bool TrainingWorker::isPaused() const
+{
+    return m_control->pause.load();
+}
+
+void TrainingWorker::resetControls()
+{
+    m_control->stop.store(false);
+    m_control->pause.store(false);
+}
+
+bool TrainingWorker::ensureTrainer(const TrainConfig &config)
+{
+    if (m_trainer)
+        return true;
+    try {
+        m_trainer = std::make_unique<Trainer>(config);
+        return true;
+    } catch (const std::exception &e) {
+        Q_EMIT failed(describe(e));
+        return false;
+    }
+}
+
+bool TrainingWorker::publishSnapshot()
+{
+    if (!m_trainer)
+        return false;
+    try {
+        Q_EMIT snapshotReady(m_trainer->snapshot(), m_trainer->info());
+        return true;
+    } catch (const std::exception &e) {
+        // Not failed(): during a run that would end the run's state in the controller.
+        qWarning("TrainingWorker: cannot take a model snapshot: %s", e.what());
+        return false;
+    }
+}
+
+void TrainingWorker::initialize(const TrainConfig &config)
+{
+    m_trainer.reset();
+    if (!ensureTrainer(config))
+        return;
+    Q_EMIT initialized(m_trainer->info());
+    publishSnapshot();
+}
+
+void TrainingWorker::loadData(const QString &dir)
+{
+    const QString resolved = dir.isEmpty() ? mnist::resolveDataDir() : dir;
+    try {
+        auto train = std::make_shared<const MnistSet>(mnist::load(resolved, Split::Train));
+        auto test = std::make_shared<const MnistSet>(mnist::load(resolved, Split::Test));
+        m_train = train;
+        m_test = test;
+        Q_EMIT dataLoaded(train, test, resolved);
+    } catch (const std::exception &e) {
+        // No stale sets: training needs the folder the user now sees as missing.
+        m_train.reset();
+        m_test.reset();
+        Q_EMIT dataFailed(resolved, describe(e));
+    }
+}
+
+void TrainingWorker::train(const TrainConfig &config, bool fromScratch)
+{
+    if (!m_train || !m_test) {
+        Q_EMIT failed(tr("Cannot train: the MNIST data set is not loaded."));
+        return;
+    }
+    if (!ensureTrainer(config))
+        return;
+    try {
+        m_trainer->setConfig(config);
+        if (fromScratch)
+            m_trainer->resetWeights();
+    } catch (const std::exception &e) {
+        Q_EMIT failed(describe(e));
+        return;
+    }
+
+    Q_EMIT started(config, m_trainer->epochsDone());
+
+    QElapsedTimer sinceSignal;
+    sinceSignal.start();
+    bool firstBatch = true;
+    BatchLosses pending;
+    ProgressSink sink;
+    sink.batch = [&](const BatchStats &stats) {
+        if (pending.losses.isEmpty()) {
+            pending.epoch = stats.epoch;
+            pending.firstBatch = stats.batch;
+            pending.batchesPerEpoch = stats.batchesPerEpoch;
+        }
+        pending.losses.append(float(stats.loss));
+        // The first batch and each epoch's last one always go out: the GUI then shows a run's
+        // start at once and every epoch ends on its true last point.
+        const bool lastOfEpoch = stats.batch >= stats.batchesPerEpoch;
+        if (firstBatch || lastOfEpoch || sinceSignal.elapsed() >= m_batchIntervalMs.load()) {
+            Q_EMIT batchLosses(pending);
+            Q_EMIT batchFinished(stats);
+            pending = BatchLosses{};
+            sinceSignal.restart();
+            firstBatch = false;
+        }
+    };
+    sink.epoch = [&](const EpochStats &stats) {
+        Q_EMIT epochFinished(stats);
+        publishSnapshot();
+    };
+
+    try {
+        const TrainingSummary summary = m_trainer->run(*m_train, *m_test, *m_control, sink);
+        if (!pending.losses.isEmpty())
+            Q_EMIT batchLosses(pending);
+        // A stopped run changed the weights with its partial epoch: publish them too.
+        if (summary.stopped)
+            publishSnapshot();
+        Q_EMIT finished(summary);
+    } catch (const std::exception &e) {
+        publishSnapshot();
+        Q_EMIT failed(describe(e));
+    }
+}
+
+void TrainingWorker::injectNanForTesting()
+{
+    if (m_trainer)
+        m_trainer->injectNanForTesting();
+}
+
+void TrainingWorker::reset(const TrainConfig &config)
+{
+    if (!ensureTrainer(config))
+        return;
+    try {
+        m_trainer->setConfig(config);
+        m_trainer->resetWeights();
+    } catch (const std::exception &e) {
+        Q_EMIT failed(describe(e));
+        return;
+    }
+    Q_EMIT resetDone(m_trainer->info());
+    publishSnapshot();
+}
+
+void TrainingWorker::save(const QString &path)
+{
+    if (!m_trainer) {
+        Q_EMIT saveFailed(path, tr("There is no model to save."));
+        return;
+    }
+    try {
+        m_trainer->save(path);
+        Q_EMIT saved(path, m_trainer->info());
+    } catch (const std::exception &e) {
+        Q_EMIT saveFailed(path, describe(e));
+    }
+}
+
+void TrainingWorker::load(const QString &path)
+{
+    if (!ensureTrainer(TrainConfig{}))
+        return;
+    try {
+        if (path.startsWith(QLatin1Char(':'))) {
+            // A Qt resource (the bundled model): read it here, validate it in the trainer.
+            QFile file(path);
+            if (!file.open(QIODevice::ReadOnly))
+                throw CheckpointError(CheckpointError::Kind::Unreadable, path, tr("cannot open the resource"));
+            m_trainer->loadBytes(file.readAll(), path);
+        } else {
+            m_trainer->load(path);
+        }
+    } catch (const std::exception &e) {
+        Q_EMIT loadFailed(path, describe(e));
+        return;
+    }
+    Q_EMIT loaded(path, m_trainer->info());
+    publishSnapshot();
+}
+
+} // namespace core

@@ -1,0 +1,119 @@
+#pragma once
+#include "types.h"
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <atomic>
+#include <memory>
+
+namespace core {
+
+class Classifier;
+class Trainer;
+struct MnistSet;
+struct RunControl;
+
+/// The losses of every batch since the previous batchFinished(), so that the loss chart can draw
+/// every batch while the signal itself is throttled.
+struct BatchLosses {
+    int epoch = 0;           ///< 1-based epoch of the first loss
+    int firstBatch = 0;      ///< 1-based batch index (within epoch) of the first loss
+    int batchesPerEpoch = 0;
+    QList<float> losses;     ///< consecutive batches; may run over an epoch boundary
+};
+
+/// Drives a core::Trainer on the thread it lives on (DESIGN.md "Threads and data flow").
+///
+/// Everything that touches the model goes through the slots below, so the Trainer is only ever
+/// used by this object's thread: training, but also save, load, reset and snapshots. Call the
+/// slots through queued connections / QMetaObject::invokeMethod from the GUI thread. The slots
+/// run one at a time; while train() runs, the thread's event loop is busy, so stop and pause are
+/// atomics (requestStop(), setPaused()) that may be called from any thread.
+///
+/// Exceptions never leave a slot: each failure becomes a signal carrying the error text. Every
+/// slot ends with exactly one completion signal: initialized, dataLoaded/dataFailed, finished,
+/// saved/saveFailed, loaded/loadFailed, resetDone, or failed (from any of them).
+class TrainingWorker : public QObject {
+    Q_OBJECT
+public:
+    /// Batch signals are sent at most this often (the GUI must never queue up work): 50 ms is
+    /// 20 updates per second, smooth to the eye and far below what the GUI can absorb.
+    static constexpr int kDefaultBatchIntervalMs = 50;
+
+    explicit TrainingWorker(QObject *parent = nullptr);
+    ~TrainingWorker() override;
+
+    /// Registers the metatypes the signals carry (idempotent; called by the constructor).
+    static void registerMetaTypes();
+
+    // --- thread-safe controls, effective within one batch ---
+    void requestStop();
+    void setPaused(bool paused);
+    bool isPaused() const;
+    /// Clears stop and pause; call before queueing train() (not while a run is going on), so a
+    /// stop requested right after the queueing is not lost.
+    void resetControls();
+    /// Minimum time between two batchFinished() signals; 0 sends every batch.
+    void setBatchInterval(int milliseconds) { m_batchIntervalMs.store(milliseconds); }
+
+public Q_SLOTS:
+    /// Creates the trainer with fresh weights (first slot to call). Emits initialized and
+    /// snapshotReady, or failed.
+    void initialize(const core::TrainConfig &config);
+    /// Loads both MNIST splits from dir (an empty dir resolves as mnist::resolveDataDir does).
+    /// Emits dataLoaded or dataFailed. Training needs data; everything else does not.
+    void loadData(const QString &dir);
+    /// Trains from the trainer's epochsDone()+1 up to config.epochs (from new random weights
+    /// and an empty history when fromScratch). Emits started, batch and epoch signals, a snapshot
+    /// after each epoch and on stop, then finished or failed.
+    void train(const core::TrainConfig &config, bool fromScratch = false);
+    /// New random weights from config.seed and an empty history. Emits resetDone + snapshotReady.
+    void reset(const core::TrainConfig &config);
+    /// Writes a checkpoint atomically. Emits saved or saveFailed.
+    void save(const QString &path);
+    /// Reads a checkpoint (a file path, or a ":/" resource such as Classifier::bundledPath()).
+    /// On error the model is unchanged. Emits loaded + snapshotReady, or loadFailed.
+    void load(const QString &path);
+    /// Test hook: the next training batch's loss becomes NaN (Trainer::injectNanForTesting).
+    /// Not a request: it has no completion signal and is meant for an idle worker.
+    void injectNanForTesting();
+
+Q_SIGNALS:
+    /// initialize() succeeded (a snapshotReady follows).
+    void initialized(const core::CheckpointInfo &info);
+    void started(const core::TrainConfig &config, int epochsDone);
+    void batchFinished(const core::BatchStats &stats);
+    /// Sent just before the batchFinished() that closes the same interval.
+    void batchLosses(const core::BatchLosses &losses);
+    void epochFinished(const core::EpochStats &stats);
+    void finished(const core::TrainingSummary &summary);
+    /// A failed run, or a failed initialize()/reset(): the message is ready to show.
+    void failed(const QString &message);
+
+    /// A new immutable model copy for inference, with the metadata save() would write.
+    void snapshotReady(std::shared_ptr<const core::Classifier> classifier, const core::CheckpointInfo &info);
+
+    void dataLoaded(std::shared_ptr<const core::MnistSet> train, std::shared_ptr<const core::MnistSet> test,
+                    const QString &dir);
+    void dataFailed(const QString &dir, const QString &message);
+
+    void saved(const QString &path, const core::CheckpointInfo &info);
+    void saveFailed(const QString &path, const QString &message);
+    void loaded(const QString &path, const core::CheckpointInfo &info);
+    void loadFailed(const QString &path, const QString &message);
+    void resetDone(const core::CheckpointInfo &info);
+
+private:
+    bool publishSnapshot();
+    bool ensureTrainer(const TrainConfig &config);
+
+    std::unique_ptr<Trainer> m_trainer;
+    std::unique_ptr<RunControl> m_control;
+    std::shared_ptr<const MnistSet> m_train;
+    std::shared_ptr<const MnistSet> m_test;
+    std::atomic<int> m_batchIntervalMs{kDefaultBatchIntervalMs};
+};
+
+} // namespace core
+
+Q_DECLARE_METATYPE(core::BatchLosses)

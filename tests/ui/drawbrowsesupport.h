@@ -1,0 +1,33 @@
+#pragma once
+// Shared helpers of the Draw and Browse tab tests (issue 4).
+#include <QList>
+#include <QPointF>
+#include <memory>
+
+class QWidget;
+
+namespace core {
+class Classifier;
+struct MnistSet;
+} // namespace core
+
+namespace drawbrowse {
+
+/// The MNIST test set, read once. Fails the calling test (saying where it looked) when missing:
+/// these tests never skip.
+std::shared_ptr<const core::MnistSet> testSet();
+/// The bundled pretrained model; fails the calling test when it cannot be read.
+std::shared_ptr<const core::Classifier> bundled();
+/// A model with fresh random weights: its predictions differ from the bundled model's.
+std::shared_ptr<const core::Classifier> untrained();
+
+/// Draws one stroke through the points (widget coordinates) with QTest mouse events: press at
+/// the first, a move per point, release at the last.
+void drawStroke(QWidget *widget, const QList<QPointF> &points);
+
+/// Stroke paths that trace an MNIST image: the ink is upscaled, thresholded and thinned to a
+/// one-pixel skeleton, which is followed into polylines. Coordinates are in the 28x28 image's
+/// pixel units (0..28).
+QList<QList<QPointF>> skeletonStrokes(const std::uint8_t *pixels);
+
+} // namespace drawbrowse

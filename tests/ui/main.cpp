@@ -1,0 +1,20 @@
+// Catch2 main for the UI tests: a QApplication on the offscreen platform, so widgets, timers and
+// queued signals behave as in the application, with no display needed.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include "core/trainingworker.h"
+#include <QApplication>
+#include <QStandardPaths>
+
+int main(int argc, char *argv[])
+{
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    // Settings and recent files go to a test location, never the user's.
+    QStandardPaths::setTestModeEnabled(true);
+    QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("DigitLabTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("digitlab_ui_tests"));
+    core::TrainingWorker::registerMetaTypes();
+    return Catch::Session().run(argc, argv);
+}

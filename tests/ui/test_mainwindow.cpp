@@ -1,0 +1,526 @@
+// The main window with its real Train tab and worker: buttons, charts, File menu actions.
+#include "uitestsupport.h"
+#include "ui/mainwindow.h"
+#include "ui/modelstate.h"
+#include "ui/trainingcharts.h"
+#include "ui/trainingcontroller.h"
+#include "ui/traintab.h"
+#include "core/classifier.h"
+#include "core/trainingworker.h"
+#include <catch2/catch.hpp>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QUrl>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTest>
+
+using ui::MainWindow;
+
+namespace {
+
+struct Message {
+    QMessageBox::Icon icon;
+    QString title;
+    QString text;
+};
+
+/// A window that starts from fresh weights, ignores stored settings and records its messages.
+struct Fixture {
+    std::unique_ptr<MainWindow> window;
+    std::vector<Message> messages;
+    int prompts = 0;
+    QMessageBox::StandardButton answer = QMessageBox::Discard;
+
+    explicit Fixture(bool needData = true, const QString &dataDir = QString(), bool bundled = false)
+    {
+        MainWindow::Options options;
+        options.loadBundledModel = bundled;
+        options.restoreSettings = false;
+        options.dataDir = needData ? uitest::requireMnistDir() : dataDir;
+        window = std::make_unique<MainWindow>(options);
+        window->setMessageSink([this](QMessageBox::Icon icon, const QString &title, const QString &text) {
+            messages.push_back({icon, title, text});
+        });
+        window->setUnsavedPrompt([this](const QString &) {
+            ++prompts;
+            return answer;
+        });
+        window->setSavePathPrompt([](const QString &) { return QString(); });
+        window->resize(1200, 800);
+        window->show();
+        REQUIRE(uitest::waitUntil([this] { return window->controller()->isIdle(); }, 30000));
+    }
+    ~Fixture()
+    {
+        answer = QMessageBox::Discard;
+        if (window)
+            window->close();
+    }
+
+    ui::TrainTab *tab() const { return window->trainTab(); }
+    core::TrainingWorker *worker() const { return window->controller()->worker(); }
+
+    /// Sets a small, quick run in the form.
+    void configure(int trainLimit, int epochs)
+    {
+        core::TrainConfig c = tab()->config();
+        c.epochs = epochs;
+        c.batchSize = 100;
+        c.threads = 1;
+        c.seed = 7;
+        c.trainLimit = trainLimit;
+        c.testLimit = 500;
+        tab()->setConfig(c);
+    }
+
+    void trainToEnd()
+    {
+        QSignalSpy finished(worker(), &core::TrainingWorker::finished);
+        QTest::mouseClick(tab()->startButton(), Qt::LeftButton);
+        REQUIRE(uitest::waitUntil([&] { return finished.count() > 0; }, 120000));
+        REQUIRE(uitest::waitUntil([this] { return window->controller()->isIdle(); }, 5000));
+        QCoreApplication::processEvents();
+    }
+};
+
+/// Predictions of the window's current snapshot on the first n test images.
+std::vector<core::Prediction> predictions(const MainWindow &window, int n)
+{
+    const auto set = window.modelState()->testSet();
+    const auto classifier = window.modelState()->classifier();
+    REQUIRE(set);
+    REQUIRE(classifier);
+    std::vector<float> pixels(std::size_t(n) * core::kPixels);
+    for (std::size_t i = 0; i < pixels.size(); ++i)
+        pixels[i] = set->images[i] / 255.0f;
+    return classifier->predictBatch(pixels.data(), n);
+}
+
+bool samePredictions(const std::vector<core::Prediction> &a, const std::vector<core::Prediction> &b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        for (int k = 0; k < core::kClasses; ++k)
+            if (std::abs(a[i].probabilities[k] - b[i].probabilities[k]) > 1e-6f)
+                return false;
+    return true;
+}
+
+QMenu *findMenu(MainWindow &window, const QString &title)
+{
+    for (QMenu *menu : window.menuBar()->findChildren<QMenu *>())
+        if (menu->title() == title)
+            return menu;
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("window: training from the Train tab fills the charts and progress and status", "[window]")
+{
+    Fixture f;
+    f.configure(2000, 2);
+    QSignalSpy epochs(f.worker(), &core::TrainingWorker::epochFinished);
+    const quint64 generation = f.window->modelState()->generation();
+    CHECK(f.tab()->startButton()->isEnabled());
+    CHECK_FALSE(f.tab()->pauseButton()->isEnabled());
+
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    CHECK(f.window->controller()->isRunning());
+    CHECK_FALSE(f.tab()->startButton()->isEnabled());
+    CHECK(f.tab()->stopButton()->isEnabled());
+    // The first epoch is on the charts before the run ends.
+    REQUIRE(uitest::waitUntil([&] { return f.tab()->charts()->epochPointCount() >= 1; }, 60000));
+    CHECK(epochs.count() >= 1);
+    CHECK(f.tab()->charts()->rawLossPointCount() >= 20);
+    REQUIRE(uitest::waitUntil([&] { return f.window->controller()->isIdle(); }, 60000));
+    QCoreApplication::processEvents();
+
+    CHECK(epochs.count() == 2);
+    CHECK(f.tab()->charts()->rawLossPointCount() == 40);  // every batch of 2 x 20
+    CHECK(f.tab()->charts()->smoothedLossPointCount() == 40);
+    CHECK(f.tab()->charts()->epochPointCount() == 2);
+    CHECK(f.tab()->history().size() == 2);
+    CHECK(f.tab()->progressBar()->value() == f.tab()->progressBar()->maximum());
+    CHECK(f.window->modelState()->generation() >= generation + 2);
+    CHECK(f.window->isModified());
+    CHECK(f.window->modelStatusText().contains(QStringLiteral("2 epochs")));
+    CHECK(f.window->modelStatusText().contains(QStringLiteral("modified")));
+    // The accuracy axis zooms to the values rather than showing 0-100%.
+    const auto [lo, hi] = f.tab()->charts()->accuracyRange();
+    CHECK(hi <= 100.0);
+    CHECK(hi - lo < 60.0);
+    CHECK(f.messages.empty());
+
+    SECTION("exports the charts and the history")
+    {
+        const QString dir = uitest::tempDir();
+        CHECK(f.tab()->exportCharts(dir + QStringLiteral("/charts.png")).isEmpty());
+        QImage png(dir + QStringLiteral("/charts.png"));
+        CHECK(png.width() > 300);
+        CHECK(f.tab()->exportHistory(dir + QStringLiteral("/history.csv")).isEmpty());
+        QFile csv(dir + QStringLiteral("/history.csv"));
+        REQUIRE(csv.open(QIODevice::ReadOnly));
+        const auto lines = QString::fromUtf8(csv.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        REQUIRE(lines.size() == 3);
+        CHECK(lines[0].startsWith(QStringLiteral("epoch,train_loss")));
+        CHECK(lines[2].startsWith(QStringLiteral("2,")));
+    }
+
+    SECTION("continuing to more epochs extends the same charts")
+    {
+        f.configure(2000, 3);
+        CHECK(f.tab()->startButton()->text().contains(QStringLiteral("Continue")));
+        f.trainToEnd();
+        CHECK(f.tab()->history().size() == 3);
+        CHECK(f.tab()->charts()->rawLossPointCount() == 60);
+        CHECK(f.tab()->charts()->epochPointCount() == 3);
+    }
+}
+
+TEST_CASE("window: Pause holds the batch counter and Resume continues and Stop returns within a second", "[window]")
+{
+    Fixture f;
+    f.configure(20000, 5);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return f.tab()->lastBatchIndex() >= 3; }, 30000));
+
+    QTest::mouseClick(f.tab()->pauseButton(), Qt::LeftButton);
+    CHECK(f.tab()->pauseButton()->text() == QStringLiteral("Resume"));
+    uitest::waitUntil([] { return false; }, 300);
+    const qint64 pausedAt = f.tab()->lastBatchIndex();
+    const int updates = f.tab()->batchUpdates();
+    uitest::waitUntil([] { return false; }, 700);
+    CHECK(f.tab()->lastBatchIndex() == pausedAt);
+    CHECK(f.tab()->batchUpdates() == updates);
+
+    QTest::mouseClick(f.tab()->pauseButton(), Qt::LeftButton);
+    CHECK(f.tab()->pauseButton()->text() == QStringLiteral("Pause"));
+    REQUIRE(uitest::waitUntil([&] { return f.tab()->lastBatchIndex() > pausedAt; }, 5000));
+
+    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QElapsedTimer clock;
+    clock.start();
+    QTest::mouseClick(f.tab()->stopButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return f.window->controller()->isIdle(); }, 5000));
+    CHECK(clock.elapsed() < 1000);
+    REQUIRE(finished.count() == 1);
+    CHECK(finished.first().first().value<core::TrainingSummary>().stopped);
+    CHECK(f.tab()->startButton()->isEnabled());
+    CHECK(f.tab()->progressBar()->text().startsWith(QStringLiteral("Stopped")));
+    CHECK(f.window->isModified());
+}
+
+TEST_CASE("window: save then open restores the weights and the history", "[window]")
+{
+    Fixture f;
+    f.configure(2000, 2);
+    f.trainToEnd();
+    const auto trained = predictions(*f.window, 50);
+    const auto history = f.tab()->history();
+    REQUIRE(history.size() == 2);
+
+    const QString path = uitest::tempDir() + QStringLiteral("/two-epochs.pt");
+    QSignalSpy saved(f.worker(), &core::TrainingWorker::saved);
+    REQUIRE(f.window->saveTo(path));
+    REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(QFileInfo::exists(path));
+    CHECK_FALSE(f.window->isModified());
+    CHECK(f.window->currentPath() == QFileInfo(path).absoluteFilePath());
+    CHECK(f.window->recentFiles().value(0) == QFileInfo(path).absoluteFilePath());
+
+    // Reset: new weights, empty history, nothing to save (no prompt).
+    QSignalSpy resets(f.worker(), &core::TrainingWorker::resetDone);
+    QTest::mouseClick(f.tab()->resetButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return resets.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(f.prompts == 0);
+    CHECK(f.tab()->history().empty());
+    CHECK(f.tab()->charts()->epochPointCount() == 0);
+    CHECK_FALSE(samePredictions(predictions(*f.window, 50), trained));
+
+    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    REQUIRE(f.window->openFile(path));
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(samePredictions(predictions(*f.window, 50), trained));
+    REQUIRE(f.tab()->history().size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        CHECK(f.tab()->history()[i].testAccuracy == Approx(history[i].testAccuracy));
+        CHECK(f.tab()->history()[i].trainLoss == Approx(history[i].trainLoss));
+    }
+    CHECK(f.tab()->charts()->epochPointCount() == 2);
+    CHECK(f.tab()->epochsDone() == 2);
+    CHECK_FALSE(f.window->isModified());
+    CHECK(f.messages.empty());
+
+    // Training resumes from the opened checkpoint: one more epoch on top of its history.
+    f.configure(2000, 3);
+    CHECK(f.tab()->startButton()->text().contains(QStringLiteral("Continue")));
+    f.trainToEnd();
+    REQUIRE(f.tab()->history().size() == 3);
+    CHECK(f.tab()->history()[1].testAccuracy == Approx(history[1].testAccuracy));
+    CHECK(f.tab()->history()[2].epoch == 3);
+    CHECK(f.tab()->charts()->epochPointCount() == 3);
+    CHECK(f.window->isModified());
+    CHECK(f.messages.empty());
+}
+
+TEST_CASE("window: a corrupt checkpoint reports an error and changes nothing", "[window]")
+{
+    Fixture f;
+    f.configure(1000, 1);
+    f.trainToEnd();
+    const auto before = f.window->modelState()->classifier();
+    const quint64 generation = f.window->modelState()->generation();
+    const auto trained = predictions(*f.window, 20);
+    const QString pathBefore = f.window->currentPath();
+    f.answer = QMessageBox::Discard;  // the trained model is unsaved: opening asks first
+
+    const QString path = uitest::tempDir() + QStringLiteral("/corrupt.pt");
+    {
+        QFile file(path);
+        REQUIRE(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray(4096, '\x5a'));
+    }
+    QSignalSpy failed(f.worker(), &core::TrainingWorker::loadFailed);
+    REQUIRE(f.window->openFile(path));
+    CHECK(f.prompts == 1);
+    REQUIRE(uitest::waitUntil([&] { return failed.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+
+    REQUIRE(f.messages.size() == 1);
+    CHECK(f.messages[0].icon == QMessageBox::Critical);
+    CHECK(f.messages[0].text.contains(QStringLiteral("corrupt.pt")));
+    CHECK(f.window->modelState()->classifier() == before);
+    CHECK(f.window->modelState()->generation() == generation);
+    CHECK(samePredictions(predictions(*f.window, 20), trained));
+    CHECK(f.tab()->history().size() == 1);
+    CHECK(f.window->currentPath() == pathBefore);
+    CHECK(f.window->isModified());
+    // The failed file is not remembered.
+    CHECK_FALSE(f.window->recentFiles().contains(QFileInfo(path).absoluteFilePath()));
+}
+
+TEST_CASE("window: with unsaved training Cancel keeps the window and Discard closes it", "[window]")
+{
+    Fixture f;
+    f.configure(1000, 1);
+    f.trainToEnd();
+    REQUIRE(f.window->isModified());
+    f.answer = QMessageBox::Cancel;
+    CHECK_FALSE(f.window->close());
+    CHECK(f.prompts == 1);
+    CHECK(f.window->isVisible());
+    CHECK(f.window->controller()->worker() != nullptr);
+    f.answer = QMessageBox::Discard;
+    CHECK(f.window->close());
+    CHECK(f.prompts == 2);
+    CHECK(f.window->controller()->worker() == nullptr);
+}
+
+TEST_CASE("window: with unsaved training Save on close writes the checkpoint first", "[window]")
+{
+    Fixture f;
+    f.configure(1000, 1);
+    f.trainToEnd();
+    const QString path = uitest::tempDir() + QStringLiteral("/on-close.pt");
+    f.window->setSavePathPrompt([path](const QString &) { return path; });
+    f.answer = QMessageBox::Save;
+    CHECK(f.window->close());
+    CHECK(QFileInfo(path).size() > 1000);
+}
+
+TEST_CASE("window: closing the window during training stops the worker cleanly", "[window]")
+{
+    Fixture f;
+    f.configure(20000, 5);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return f.tab()->batchUpdates() >= 2; }, 30000));
+    f.answer = QMessageBox::Discard;
+    QElapsedTimer clock;
+    clock.start();
+    CHECK(f.window->close());
+    CHECK(clock.elapsed() < 2000);
+    CHECK(f.prompts == 1);
+    CHECK(f.window->controller()->worker() == nullptr);
+    // Events still queued from the worker are harmless once it is gone.
+    uitest::waitUntil([] { return false; }, 200);
+    f.window.reset();
+}
+
+TEST_CASE("window: Open Recent drops files that no longer exist", "[window]")
+{
+    Fixture f(false, uitest::tempDir());
+    const QString gone = uitest::tempDir() + QStringLiteral("/gone.pt");
+    QSettings().setValue(QStringLiteral("recentFiles"), QStringList{gone});
+    QMenu *recent = findMenu(*f.window, QStringLiteral("Open &Recent"));
+    REQUIRE(recent);
+    Q_EMIT recent->aboutToShow();
+    CHECK(f.window->recentFiles().isEmpty());
+    for (QAction *action : recent->actions())
+        CHECK_FALSE(action->text().contains(QStringLiteral("gone.pt")));
+}
+
+TEST_CASE("window: without MNIST the Train tab says so and cannot start", "[window]")
+{
+    const QString empty = uitest::tempDir();
+    Fixture f(false, empty);
+    QCoreApplication::processEvents();
+    CHECK(f.tab()->dataPanel()->isVisible());
+    CHECK_FALSE(f.tab()->isDataReady());
+    CHECK_FALSE(f.tab()->startButton()->isEnabled());
+    CHECK_FALSE(f.window->modelState()->dataError().isEmpty());
+    CHECK(f.window->modelState()->testSet() == nullptr);
+    // The model is still there for drawing.
+    CHECK(f.window->modelState()->classifier() != nullptr);
+}
+
+TEST_CASE("window: start-up shows the bundled model and Revert goes back to it after training", "[window]")
+{
+    Fixture f(true, QString(), true);
+    const auto bundled = core::Classifier::bundled();
+    REQUIRE(bundled);
+    const int bundledEpochs = bundled->info().epochsDone;
+    CHECK(bundledEpochs > 0);
+    CHECK(f.window->modelStatusText().contains(QStringLiteral("bundled model")));
+    CHECK(f.tab()->epochsDone() == bundledEpochs);
+    CHECK(f.window->currentPath().isEmpty());
+    CHECK_FALSE(f.window->isModified());
+
+    // The bundled model has reached the target: Start trains a new model (nothing to save first).
+    f.configure(1000, 1);
+    CHECK(f.tab()->startsFromScratch());
+    f.trainToEnd();
+    CHECK(f.prompts == 0);
+    CHECK(f.tab()->epochsDone() == 1);
+    CHECK(f.window->isModified());
+
+    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    f.window->revertToBundled();
+    CHECK(f.prompts == 1);
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(f.tab()->epochsDone() == bundledEpochs);
+    CHECK(f.window->modelStatusText().contains(QStringLiteral("bundled model")));
+    CHECK_FALSE(f.window->isModified());
+    CHECK(f.messages.empty());
+}
+
+TEST_CASE("window: dropping a checkpoint file on the window opens it", "[window]")
+{
+    Fixture f;
+    f.configure(1000, 1);
+    f.trainToEnd();
+    const QString path = uitest::tempDir() + QStringLiteral("/dropped.pt");
+    QSignalSpy saved(f.worker(), &core::TrainingWorker::saved);
+    REQUIRE(f.window->saveTo(path));
+    REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    const auto trained = predictions(*f.window, 20);
+    QSignalSpy resets(f.worker(), &core::TrainingWorker::resetDone);
+    f.window->resetWeights();
+    REQUIRE(uitest::waitUntil([&] { return resets.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    REQUIRE(f.tab()->epochsDone() == 0);
+
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    const QPoint pos = f.window->rect().center();
+    QDragEnterEvent enter(pos, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(f.window.get(), &enter);
+    CHECK(enter.isAccepted());
+    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    QDropEvent drop(pos, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(f.window.get(), &drop);
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(f.tab()->epochsDone() == 1);
+    CHECK(samePredictions(predictions(*f.window, 20), trained));
+    CHECK(f.window->currentPath() == QFileInfo(path).absoluteFilePath());
+}
+
+TEST_CASE("window: hyper-parameters and the last tab persist across sessions", "[window]")
+{
+    const QString dataDir = uitest::tempDir();  // no MNIST needed here
+    MainWindow::Options options;
+    options.loadBundledModel = false;
+    options.dataDir = dataDir;
+    core::TrainConfig wanted;
+    wanted.epochs = 7;
+    wanted.batchSize = 64;
+    wanted.learningRate = 0.0005;
+    wanted.seed = 42;
+    wanted.threads = 1;
+    {
+        MainWindow first(options);
+        first.setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+        REQUIRE(uitest::waitUntil([&] { return first.controller()->isIdle(); }, 20000));
+        first.trainTab()->setConfig(wanted);
+        first.tabs()->setCurrentIndex(2);
+        REQUIRE(first.close());
+    }
+    MainWindow second(options);
+    second.setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    const core::TrainConfig restored = second.trainTab()->config();
+    CHECK(restored.epochs == 7);
+    CHECK(restored.batchSize == 64);
+    CHECK(restored.learningRate == Approx(0.0005));
+    CHECK(restored.seed == 42);
+    CHECK(restored.threads == 1);
+    CHECK(second.tabs()->currentIndex() == 2);
+    REQUIRE(uitest::waitUntil([&] { return second.controller()->isIdle(); }, 20000));
+    second.close();
+}
+
+TEST_CASE("window: a diverging run is reported and leaves the window usable", "[window]")
+{
+    Fixture f;
+    f.configure(1000, 2);
+    QMetaObject::invokeMethod(f.worker(), "injectNanForTesting", Qt::QueuedConnection);
+    QSignalSpy failed(f.worker(), &core::TrainingWorker::failed);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return failed.count() == 1 && f.window->controller()->isIdle(); }, 30000));
+    QCoreApplication::processEvents();
+    REQUIRE(f.messages.size() == 1);
+    CHECK(f.messages[0].icon == QMessageBox::Critical);
+    CHECK(f.messages[0].text.contains(QStringLiteral("NaN")));
+    CHECK(f.tab()->progressBar()->text() == QStringLiteral("Failed"));
+    CHECK(f.tab()->startButton()->isEnabled());
+    CHECK(f.tab()->epochsDone() == 0);
+    // The next run works.
+    f.trainToEnd();
+    CHECK(f.tab()->epochsDone() == 2);
+}
+
+TEST_CASE("window: importing PyTorch weights makes a new unsaved model", "[window]")
+{
+    Fixture f;
+    const QString path = QStringLiteral(DIGITLAB_SOURCE_DIR "/tests/data/seed_state_dict.pt");
+    REQUIRE(QFileInfo::exists(path));
+    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    REQUIRE(f.window->importWeights(path));
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(f.messages.empty());
+    CHECK(f.window->currentPath().isEmpty());
+    CHECK(f.window->isModified());
+    CHECK(f.window->modelStatusText().contains(QStringLiteral("imported seed_state_dict.pt")));
+    CHECK_FALSE(f.window->recentFiles().contains(QFileInfo(path).absoluteFilePath()));
+    // The window's snapshot predicts exactly as the weights read directly.
+    const auto direct = core::Classifier::fromFile(path);
+    const auto set = f.window->modelState()->testSet();
+    REQUIRE(set);
+    std::vector<float> pixels(std::size_t(20) * core::kPixels);
+    for (std::size_t i = 0; i < pixels.size(); ++i)
+        pixels[i] = set->images[i] / 255.0f;
+    CHECK(samePredictions(predictions(*f.window, 20), direct->predictBatch(pixels.data(), 20)));
+}

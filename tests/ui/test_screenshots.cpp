@@ -1,0 +1,115 @@
+// Screenshots of the Draw and Browse tabs for docs/ (hidden: run on request with
+//   QT_QPA_PLATFORM=offscreen digitlab_ui_tests "[.screenshots]"
+// ). DIGITLAB_SHOTS_DIR overrides the folder. The third case writes a sheet comparing drawn
+// network inputs with MNIST digits (to the temp folder unless DIGITLAB_SHOTS_DIR is set), for
+// checking the pen width by eye.
+#include "core/classifier.h"
+#include "core/mnist.h"
+#include "drawbrowsesupport.h"
+#include "ui/browsetab.h"
+#include "ui/drawcanvas.h"
+#include "ui/drawtab.h"
+#include "ui/modelstate.h"
+#include "ui/testsetmodel.h"
+#include <QDir>
+#include <QListView>
+#include <QPainter>
+#include <QSignalSpy>
+#include <QTest>
+#include <catch2/catch.hpp>
+
+namespace {
+
+QString shotsDir()
+{
+    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QStringLiteral(DIGITLAB_SOURCE_DIR "/docs"));
+    QDir().mkpath(dir);
+    return dir;
+}
+
+/// Traces test image `index` onto the canvas, its height `size` of the canvas side, centred.
+void traceDigit(ui::DrawCanvas *canvas, const core::MnistSet &set, int index, double size, QPointF shift = {})
+{
+    const auto strokes = drawbrowse::skeletonStrokes(set.image(index));
+    QRectF box;
+    for (const auto &s : strokes)
+        for (const QPointF &p : s)
+            box = box.isNull() ? QRectF(p, QSizeF(0.01, 0.01)) : box.united(QRectF(p, QSizeF(0.01, 0.01)));
+    const double side = std::min(canvas->width(), canvas->height());
+    const double scale = size * side / box.height();
+    const QPointF offset = QPointF(canvas->width() / 2.0, canvas->height() / 2.0) - box.center() * scale + shift * side;
+    for (const auto &s : strokes) {
+        QList<QPointF> pts;
+        for (qsizetype i = 0; i < s.size(); i += 2)
+            pts.append(offset + s[i] * scale);
+        pts.append(offset + s.last() * scale);
+        drawbrowse::drawStroke(canvas, pts);
+    }
+}
+
+} // namespace
+
+TEST_CASE("Screenshot of the Draw tab", "[.screenshots]")
+{
+    const auto set = drawbrowse::testSet();
+    ui::ModelState state;
+    state.setClassifier(drawbrowse::bundled());
+    ui::DrawTab tab(&state);
+    tab.resize(980, 620);
+    tab.show();
+    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+    traceDigit(tab.canvas(), *set, 1, 0.62); // a 2
+    QTest::qWait(50);
+    REQUIRE(tab.prediction().digit >= 0);
+    REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-draw.png")));
+}
+
+TEST_CASE("Screenshot of the Browse tab filtered to mistakes", "[.screenshots]")
+{
+    const auto set = drawbrowse::testSet();
+    ui::ModelState state;
+    state.setTestSet(set, QStringLiteral("data/mnist"));
+    state.setClassifier(drawbrowse::bundled());
+    ui::BrowseTab tab(&state);
+    tab.resize(1280, 800);
+    tab.show();
+    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+    QSignalSpy updated(&tab, &ui::BrowseTab::predictionsUpdated);
+    REQUIRE(updated.wait(120000));
+    tab.setCriteria({-1, -1, true});
+    tab.setSortKey(ui::TestSetFilter::SortKey::ConfidentlyWrongFirst);
+    tab.selectTestIndex(tab.filter()->index(0, 0).data(ui::TestSetModel::IndexRole).toInt());
+    QTest::qWait(100);
+    REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-browse.png")));
+}
+
+TEST_CASE("Drawn network inputs next to MNIST digits (pen width check)", "[.screenshots]")
+{
+    // Top row: MNIST test digits as the network sees them; rows below: the same digits traced on
+    // the canvas at three sizes, as normalised by the Draw tab. Strokes should look alike.
+    const auto set = drawbrowse::testSet();
+    ui::ModelState state;
+    state.setClassifier(drawbrowse::bundled());
+    ui::DrawTab tab(&state);
+    tab.resize(900, 620);
+    tab.show();
+    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+    const int indices[] = {3, 2, 1, 18, 4, 8, 11, 0, 61, 7}; // 0..9
+    const double sizes[] = {0.45, 0.65, 0.85};
+    constexpr int kCell = 28 * 4;
+    QImage sheet(kCell * 10, kCell * 4, QImage::Format_RGB32);
+    sheet.fill(Qt::darkGray);
+    QPainter p(&sheet);
+    for (int c = 0; c < 10; ++c) {
+        const QImage mnist(set->image(indices[c]), 28, 28, 28, QImage::Format_Grayscale8);
+        p.drawImage(QRect(c * kCell + 2, 2, kCell - 4, kCell - 4), mnist);
+        for (int r = 0; r < 3; ++r) {
+            tab.canvas()->clear();
+            traceDigit(tab.canvas(), *set, indices[c], sizes[r]);
+            p.drawImage(QRect(c * kCell + 2, (r + 1) * kCell + 2, kCell - 4, kCell - 4), tab.networkInput());
+        }
+    }
+    p.end();
+    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QDir::tempPath());
+    REQUIRE(sheet.save(dir + QStringLiteral("/drawn-vs-mnist.png")));
+}

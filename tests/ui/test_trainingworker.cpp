@@ -1,0 +1,212 @@
+// The training worker on its thread, driven through the controller as the window does.
+#include "uitestsupport.h"
+#include "ui/trainingcontroller.h"
+#include "core/classifier.h"
+#include "core/trainingworker.h"
+#include <catch2/catch.hpp>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSignalSpy>
+
+using ui::TrainingController;
+
+namespace {
+
+core::TrainConfig smallConfig(int trainLimit, int epochs)
+{
+    core::TrainConfig c;
+    c.epochs = epochs;
+    c.batchSize = 100;
+    c.threads = 1;
+    c.trainLimit = trainLimit;
+    c.testLimit = 500;
+    return c;
+}
+
+/// A controller with data loaded and a trainer initialised.
+void prepare(TrainingController &controller, const core::TrainConfig &config)
+{
+    const QString dir = uitest::requireMnistDir();
+    QSignalSpy data(controller.worker(), &core::TrainingWorker::dataLoaded);
+    REQUIRE(controller.initialize(config));
+    REQUIRE(controller.loadData(dir));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
+    REQUIRE(data.count() == 1);
+}
+
+} // namespace
+
+TEST_CASE("worker: a short run sends every batch loss with throttled batch signals and per-epoch snapshots", "[worker]")
+{
+    TrainingController controller;
+    const auto config = smallConfig(2000, 2);
+    prepare(controller, config);
+    auto *w = controller.worker();
+    QSignalSpy batches(w, &core::TrainingWorker::batchFinished);
+    QSignalSpy losses(w, &core::TrainingWorker::batchLosses);
+    QSignalSpy epochs(w, &core::TrainingWorker::epochFinished);
+    QSignalSpy snapshots(w, &core::TrainingWorker::snapshotReady);
+    QSignalSpy finished(w, &core::TrainingWorker::finished);
+    QSignalSpy failed(w, &core::TrainingWorker::failed);
+
+    REQUIRE(controller.start(config));
+    CHECK(controller.state() == TrainingController::State::Training);
+    // Only one run at a time; other requests wait for it.
+    CHECK_FALSE(controller.start(config));
+    CHECK_FALSE(controller.save(QStringLiteral("/tmp/never.pt")));
+
+    // The spies count on the worker thread; the controller hears it through the event loop.
+    REQUIRE(uitest::waitUntil([&] { return finished.count() + failed.count() > 0 && controller.isIdle(); }, 60000));
+    REQUIRE(failed.count() == 0);
+    CHECK(controller.isIdle());
+    const auto summary = finished.first().first().value<core::TrainingSummary>();
+    CHECK(summary.epochsDone == 2);
+    CHECK_FALSE(summary.stopped);
+
+    REQUIRE(epochs.count() == 2);
+    CHECK(epochs.at(0).first().value<core::EpochStats>().epoch == 1);
+    CHECK(epochs.at(1).first().value<core::EpochStats>().epoch == 2);
+    CHECK(epochs.at(1).first().value<core::EpochStats>().testAccuracy > 0.5);
+    // One snapshot per epoch.
+    CHECK(snapshots.count() == 2);
+
+    // Throttled: never more signals than batches, and each epoch's last batch is among them.
+    const int total = 2 * 2000 / 100;
+    CHECK(batches.count() >= 2);
+    CHECK(batches.count() <= total);
+    CHECK(batches.last().first().value<core::BatchStats>().batch == 20);
+    // ... but every batch's loss arrives, in order.
+    int lossCount = 0;
+    int expectEpoch = 1, expectBatch = 1;
+    for (const auto &args : losses) {
+        const auto chunk = args.first().value<core::BatchLosses>();
+        CHECK(chunk.epoch == expectEpoch);
+        CHECK(chunk.firstBatch == expectBatch);
+        lossCount += chunk.losses.size();
+        expectBatch += chunk.losses.size();
+        while (expectBatch > 20) {
+            expectBatch -= 20;
+            ++expectEpoch;
+        }
+    }
+    CHECK(lossCount == total);
+}
+
+TEST_CASE("worker: batch signals are throttled to the interval", "[worker]")
+{
+    TrainingController controller;
+    const auto config = smallConfig(3000, 1);
+    prepare(controller, config);
+    controller.worker()->setBatchInterval(400);
+    QSignalSpy batches(controller.worker(), &core::TrainingWorker::batchFinished);
+    QSignalSpy finished(controller.worker(), &core::TrainingWorker::finished);
+    QElapsedTimer clock;
+    clock.start();
+    REQUIRE(controller.start(config));
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0; }, 60000));
+    const double seconds = clock.elapsed() / 1000.0;
+    // First batch + one per 400 ms + the epoch's last batch.
+    CHECK(batches.count() <= int(seconds / 0.4) + 2);
+    CHECK(batches.count() < 30);
+}
+
+TEST_CASE("worker: pause holds the batch counter and resume continues and stop returns within a second", "[worker]")
+{
+    TrainingController controller;
+    // Long enough that it cannot end during the test: 5 epochs over 20,000 images.
+    const auto config = smallConfig(20000, 5);
+    prepare(controller, config);
+    auto *w = controller.worker();
+    int lastBatch = 0;
+    int lastEpoch = 0;
+    QObject context;
+    QObject::connect(w, &core::TrainingWorker::batchFinished, &context, [&](const core::BatchStats &s) {
+        lastBatch = s.batch;
+        lastEpoch = s.epoch;
+    });
+    QSignalSpy finished(w, &core::TrainingWorker::finished);
+
+    REQUIRE(controller.start(config));
+    REQUIRE(uitest::waitUntil([&] { return lastBatch >= 3; }, 20000));
+
+    controller.pause();
+    CHECK(controller.isPaused());
+    // Signals already on their way drain; then nothing moves.
+    uitest::waitUntil([] { return false; }, 300);
+    const int pausedAt = lastEpoch * 1000 + lastBatch;
+    uitest::waitUntil([] { return false; }, 700);
+    CHECK(lastEpoch * 1000 + lastBatch == pausedAt);
+    CHECK(controller.state() == TrainingController::State::Training);
+
+    controller.resume();
+    CHECK_FALSE(controller.isPaused());
+    REQUIRE(uitest::waitUntil([&] { return lastEpoch * 1000 + lastBatch > pausedAt; }, 5000));
+
+    QElapsedTimer clock;
+    clock.start();
+    controller.stop();
+    CHECK(controller.state() == TrainingController::State::Stopping);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && controller.isIdle(); }, 5000));
+    CHECK(clock.elapsed() < 1000);
+    CHECK(finished.first().first().value<core::TrainingSummary>().stopped);
+    CHECK(controller.isIdle());
+}
+
+TEST_CASE("worker: stop while paused returns at once", "[worker]")
+{
+    TrainingController controller;
+    const auto config = smallConfig(20000, 5);
+    prepare(controller, config);
+    QSignalSpy batches(controller.worker(), &core::TrainingWorker::batchFinished);
+    QSignalSpy finished(controller.worker(), &core::TrainingWorker::finished);
+    REQUIRE(controller.start(config));
+    REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 20000));
+    controller.pause();
+    uitest::waitUntil([] { return false; }, 200);
+    QElapsedTimer clock;
+    clock.start();
+    controller.stop();
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0; }, 5000));
+    CHECK(clock.elapsed() < 1000);
+}
+
+TEST_CASE("worker: a corrupt checkpoint is refused and the model stays", "[worker]")
+{
+    TrainingController controller;
+    QSignalSpy snapshots(controller.worker(), &core::TrainingWorker::snapshotReady);
+    REQUIRE(controller.initialize(smallConfig(1000, 1)));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle() && snapshots.count() == 1; }, 20000));
+
+    const QString path = uitest::tempDir() + QStringLiteral("/corrupt.pt");
+    QFile file(path);
+    REQUIRE(file.open(QIODevice::WriteOnly));
+    file.write(QByteArray("PK\x03\x04 this is not a checkpoint", 32));
+    file.close();
+
+    QSignalSpy failedLoads(controller.worker(), &core::TrainingWorker::loadFailed);
+    QSignalSpy loads(controller.worker(), &core::TrainingWorker::loaded);
+    REQUIRE(controller.load(path));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 20000));
+    REQUIRE(failedLoads.count() == 1);
+    CHECK(loads.count() == 0);
+    CHECK(failedLoads.first().at(0).toString() == path);
+    CHECK(failedLoads.first().at(1).toString().contains(QStringLiteral("corrupt.pt")));
+    CHECK(snapshots.count() == 1);
+}
+
+TEST_CASE("worker: shutdown during a run joins the thread quickly", "[worker]")
+{
+    auto controller = std::make_unique<TrainingController>();
+    const auto config = smallConfig(20000, 5);
+    prepare(*controller, config);
+    QSignalSpy batches(controller->worker(), &core::TrainingWorker::batchFinished);
+    REQUIRE(controller->start(config));
+    REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 20000));
+    QElapsedTimer clock;
+    clock.start();
+    CHECK(controller->shutdown(5000));
+    CHECK(clock.elapsed() < 1000);
+    CHECK(controller->worker() == nullptr);
+    CHECK_FALSE(controller->start(config));
+    controller.reset();
+}

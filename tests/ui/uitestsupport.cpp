@@ -1,0 +1,44 @@
+#include "uitestsupport.h"
+#include <catch2/catch.hpp>
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QTemporaryDir>
+#include <QThread>
+
+namespace uitest {
+
+QString requireMnistDir()
+{
+    const QString dir = core::mnist::resolveDataDir();
+    if (!core::mnist::isPresent(dir)) {
+        const QString message = QStringLiteral("MNIST is missing (looked in: ") +
+                                core::mnist::candidateDataDirs().join(QStringLiteral(", ")) +
+                                QStringLiteral("). Run packaging/fetch-mnist.sh or set DIGITLAB_DATA.");
+        FAIL(message.toStdString());
+    }
+    return dir;
+}
+
+bool waitUntil(const std::function<bool()> &pred, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!pred()) {
+        if (deadline.hasExpired())
+            return pred();
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThread::msleep(2);
+    }
+    return true;
+}
+
+QString tempDir()
+{
+    static QTemporaryDir dir;
+    static int counter = 0;
+    const QString path = dir.filePath(QString::number(++counter));
+    QDir().mkpath(path);
+    return path;
+}
+
+} // namespace uitest

@@ -1,0 +1,19 @@
+#pragma once
+#include "core/mnist.h"
+#include <QString>
+#include <functional>
+#include <memory>
+
+namespace uitest {
+
+/// The MNIST folder; FAILs the current test with a clear message when the files are missing
+/// (tests never skip for want of data).
+QString requireMnistDir();
+
+/// Runs the event loop until pred() holds or timeoutMs passes; returns pred().
+bool waitUntil(const std::function<bool()> &pred, int timeoutMs);
+
+/// A fresh, empty temporary directory removed at exit.
+QString tempDir();
+
+} // namespace uitest

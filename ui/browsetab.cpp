@@ -1,0 +1,461 @@
+#include "browsetab.h"
+#include "confusionmatrixview.h"
+#include "core/classifier.h"
+#include "core/mnist.h"
+#include "digitdelegate.h"
+#include "digitview.h"
+#include "modelstate.h"
+#include "probabilitybars.h"
+#include "testsetmodel.h"
+#include <QBoxLayout>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QFutureWatcher>
+#include <QGroupBox>
+#include <QLabel>
+#include <QListView>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPromise>
+#include <QPushButton>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace ui {
+
+namespace {
+void fillDigitCombo(QComboBox *combo)
+{
+    combo->addItem(QObject::tr("any"), -1);
+    for (int d = 0; d < core::kClasses; ++d)
+        combo->addItem(QString::number(d), d);
+}
+
+void setComboData(QComboBox *combo, int value)
+{
+    const int i = combo->findData(value);
+    combo->setCurrentIndex(i < 0 ? 0 : i);
+}
+} // namespace
+
+BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
+    : QWidget(parent), m_state(state), m_model(new TestSetModel(this)), m_filter(new TestSetFilter(m_model, this)),
+      m_view(new QListView(this)), m_stack(new QStackedWidget(this)), m_message(new QLabel(this)),
+      m_trueCombo(new QComboBox(this)), m_predictedCombo(new QComboBox(this)),
+      m_errorsOnly(new QCheckBox(tr("Misclassified only"), this)), m_showAll(new QPushButton(tr("Show all"), this)),
+      m_sortCombo(new QComboBox(this)), m_count(new QLabel(this)), m_progress(new QProgressBar(this)),
+      m_status(new QLabel(this)), m_detailImage(new DigitView(this)), m_detailText(new QLabel(this)),
+      m_bars(new ProbabilityBars(this)), m_matrix(new ConfusionMatrixView(this)), m_accuracy(new QLabel(this)),
+      m_watcher(new QFutureWatcher<JobResult>(this))
+{
+    setObjectName(QStringLiteral("browseTab"));
+    m_view->setObjectName(QStringLiteral("testGrid"));
+    m_matrix->setObjectName(QStringLiteral("confusionMatrix"));
+    m_bars->setObjectName(QStringLiteral("browseBars"));
+    m_count->setObjectName(QStringLiteral("shownCount"));
+    m_progress->setObjectName(QStringLiteral("predictionProgress"));
+
+    // The grid: icon mode, fixed-size cells painted by the delegate on demand. Uniform sizes and
+    // batched layout keep 10,000 items cheap to lay out and to scroll.
+    m_view->setModel(m_filter);
+    m_view->setItemDelegate(new DigitDelegate(m_view));
+    m_view->setViewMode(QListView::IconMode);
+    m_view->setMovement(QListView::Static);
+    m_view->setResizeMode(QListView::Adjust);
+    m_view->setFlow(QListView::LeftToRight);
+    m_view->setWrapping(true);
+    m_view->setUniformItemSizes(true);
+    m_view->setLayoutMode(QListView::Batched);
+    m_view->setBatchSize(1000);
+    m_view->setSpacing(2);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    m_view->setAccessibleName(tr("MNIST test images"));
+
+    // Filter bar.
+    fillDigitCombo(m_trueCombo);
+    fillDigitCombo(m_predictedCombo);
+    m_trueCombo->setToolTip(tr("Show only images of this true digit"));
+    m_predictedCombo->setToolTip(tr("Show only images predicted as this digit"));
+    m_sortCombo->addItem(tr("Test-set order"), int(TestSetFilter::SortKey::Index));
+    m_sortCombo->addItem(tr("Most confidently wrong first"), int(TestSetFilter::SortKey::ConfidentlyWrongFirst));
+    m_sortCombo->addItem(tr("Least confident first"), int(TestSetFilter::SortKey::LeastConfidentFirst));
+    m_progress->setTextVisible(true);
+    m_progress->setFormat(tr("Predicting %v / %m"));
+    m_progress->setMaximumWidth(220);
+    m_progress->hide();
+
+    auto *bar = new QHBoxLayout;
+    auto *trueLabel = new QLabel(tr("True:"), this);
+    trueLabel->setBuddy(m_trueCombo);
+    auto *predLabel = new QLabel(tr("Predicted:"), this);
+    predLabel->setBuddy(m_predictedCombo);
+    auto *sortLabel = new QLabel(tr("Sort:"), this);
+    sortLabel->setBuddy(m_sortCombo);
+    bar->addWidget(trueLabel);
+    bar->addWidget(m_trueCombo);
+    bar->addWidget(predLabel);
+    bar->addWidget(m_predictedCombo);
+    bar->addWidget(m_errorsOnly);
+    bar->addWidget(m_showAll);
+    bar->addSpacing(12);
+    bar->addWidget(sortLabel);
+    bar->addWidget(m_sortCombo);
+    bar->addStretch();
+    bar->addWidget(m_count);
+    bar->addWidget(m_progress);
+
+    // Detail of the selected image.
+    m_detailImage->setFixedSize(140, 140);
+    m_detailImage->setPlaceholderText(tr("select an image"));
+    m_detailText->setWordWrap(true);
+    m_detailText->setTextFormat(Qt::RichText);
+    m_detailText->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    auto *detailBox = new QGroupBox(tr("Selected image"), this);
+    auto *detailLayout = new QHBoxLayout(detailBox);
+    auto *detailLeft = new QVBoxLayout;
+    detailLeft->addWidget(m_detailImage);
+    detailLeft->addWidget(m_detailText, 1);
+    detailLayout->addLayout(detailLeft);
+    detailLayout->addWidget(m_bars, 1);
+
+    auto *matrixBox = new QGroupBox(tr("Confusion matrix (click a cell to filter)"), this);
+    auto *matrixLayout = new QVBoxLayout(matrixBox);
+    m_accuracy->setWordWrap(true);
+    matrixLayout->addWidget(m_accuracy);
+    matrixLayout->addWidget(m_matrix, 1);
+
+    auto *right = new QWidget(this);
+    auto *rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(6, 0, 0, 0);
+    rightLayout->addWidget(detailBox);
+    rightLayout->addWidget(matrixBox, 1);
+    rightLayout->addWidget(m_status);
+
+    auto *gridPage = new QWidget(this);
+    auto *gridLayout = new QVBoxLayout(gridPage);
+    gridLayout->setContentsMargins(0, 0, 0, 0);
+    gridLayout->addWidget(m_view);
+    m_message->setAlignment(Qt::AlignCenter);
+    m_message->setWordWrap(true);
+    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stack->addWidget(gridPage);
+    m_stack->addWidget(m_message);
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(m_stack);
+    splitter->addWidget(right);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setChildrenCollapsible(false);
+    splitter->setSizes({760, 520}); // the matrix reads well at about 500 px; the grid takes the rest
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addWidget(splitter, 1);
+
+    auto applyFilter = [this] { applyControls(); };
+    connect(m_trueCombo, &QComboBox::currentIndexChanged, this, applyFilter);
+    connect(m_predictedCombo, &QComboBox::currentIndexChanged, this, applyFilter);
+    connect(m_errorsOnly, &QCheckBox::toggled, this, applyFilter);
+    connect(m_showAll, &QPushButton::clicked, this, [this] { setCriteria({}); });
+    connect(m_sortCombo, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_syncing)
+            setSortKey(TestSetFilter::SortKey(m_sortCombo->currentData().toInt()));
+    });
+    connect(m_matrix, &ConfusionMatrixView::cellClicked, this, [this](int t, int p) {
+        setCriteria(TestSetFilter::Criteria{t, p, false});
+    });
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex &current) {
+                if (m_syncing || !current.isValid())
+                    return;
+                m_selected = current.data(TestSetModel::IndexRole).toInt();
+                showDetails(m_selected);
+            });
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_filter, signal, this, &BrowseTab::updateCount);
+    connect(m_filter, &QAbstractItemModel::modelReset, this, &BrowseTab::updateCount);
+    connect(m_filter, &QAbstractItemModel::layoutChanged, this, &BrowseTab::updateCount);
+
+    connect(m_watcher, &QFutureWatcher<JobResult>::progressValueChanged, m_progress, &QProgressBar::setValue);
+    connect(m_watcher, &QFutureWatcher<JobResult>::finished, this, &BrowseTab::onJobFinished);
+    connect(m_state, &ModelState::testSetChanged, this, &BrowseTab::onTestSetChanged);
+    connect(m_state, &ModelState::classifierChanged, this, &BrowseTab::startPredictions);
+
+    onTestSetChanged();
+}
+
+BrowseTab::~BrowseTab()
+{
+    // The jobs hold their own shared_ptrs (classifier, set) and touch nothing of this widget,
+    // but there is no point letting them run on: cancel, and wait so no work outlives the tab.
+    m_stale.append(m_watcher->future());
+    for (QFuture<JobResult> &f : m_stale)
+        f.cancel();
+    for (QFuture<JobResult> &f : m_stale)
+        if (f.isRunning())
+            f.waitForFinished();
+}
+
+void BrowseTab::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_outdated)
+        startPredictions();
+}
+
+bool BrowseTab::isPredicting() const
+{
+    return m_watcher->isRunning();
+}
+
+void BrowseTab::onTestSetChanged()
+{
+    const auto set = m_state->testSet();
+    m_model->setTestSet(set);
+    m_selected = -1;
+    showDetails(-1);
+    if (!set) {
+        showMessage(m_state->dataError().isEmpty()
+                        ? tr("The MNIST test set is not loaded yet.")
+                        : tr("The MNIST test set could not be loaded:\n%1").arg(m_state->dataError()));
+    } else {
+        m_stack->setCurrentIndex(0);
+    }
+    updateStatistics();
+    updateCount();
+    startPredictions();
+}
+
+void BrowseTab::showMessage(const QString &text)
+{
+    m_message->setText(text);
+    m_stack->setCurrentWidget(m_message);
+}
+
+void BrowseTab::startPredictions()
+{
+    // A running job is for an older classifier or set: cancel it (it stops after its current
+    // batch) and ignore whatever it would deliver.
+    if (m_watcher->isRunning()) {
+        QFuture<JobResult> old = m_watcher->future();
+        old.cancel();
+        m_stale.append(old);
+    }
+    m_stale.removeIf([](const QFuture<JobResult> &f) { return f.isFinished(); });
+    const quint64 job = ++m_job;
+
+    // While the tab is hidden, a new snapshot (one per training epoch) only marks the predictions
+    // outdated: 10,000 predictions nobody looks at would take cores from training.
+    m_outdated = !isVisible() && m_state->testSet() && m_state->classifier();
+    if (m_outdated) {
+        m_watcher->setFuture(QFuture<JobResult>());
+        m_progress->hide();
+        m_status->setText(tr("Predictions will be updated for the new model."));
+        return;
+    }
+
+    const std::shared_ptr<const core::MnistSet> set = m_state->testSet();
+    const std::shared_ptr<const core::Classifier> classifier = m_state->classifier();
+    if (!set || !classifier) {
+        m_watcher->setFuture(QFuture<JobResult>());
+        m_progress->hide();
+        m_model->clearPredictions();
+        m_syncing = true;
+        m_filter->refresh();
+        m_syncing = false;
+        restoreSelection();
+        updateStatistics();
+        m_status->setText(set ? tr("No model loaded: load a checkpoint or train one to see predictions.") : QString());
+        return;
+    }
+
+    m_progress->setRange(0, set->count);
+    m_progress->setValue(0);
+    m_progress->show();
+    m_status->setText(tr("Predicting the test set with %1…").arg(classifier->source()));
+    QFuture<JobResult> future = QtConcurrent::run([classifier, set, job](QPromise<JobResult> &promise) {
+        QElapsedTimer timer;
+        timer.start();
+        promise.setProgressRange(0, set->count);
+        JobResult result;
+        result.job = job;
+        try {
+            result.predictions = classifier->predictSet(
+                *set, kBatch, [&promise](int done, int) { promise.setProgressValue(done); },
+                [&promise] { return promise.isCanceled(); });
+        } catch (const std::exception &e) {
+            // Exceptions never cross the thread boundary: an empty result with the reason.
+            result.predictions.clear();
+            result.error = QString::fromUtf8(e.what());
+        }
+        result.seconds = double(timer.nsecsElapsed()) / 1e9;
+        if (!promise.isCanceled())
+            promise.addResult(std::move(result));
+    });
+    m_watcher->setFuture(future);
+}
+
+void BrowseTab::onJobFinished()
+{
+    QFuture<JobResult> future = m_watcher->future();
+    if (future.isCanceled() || future.resultCount() == 0)
+        return;
+    // A copy, not takeResult(): that leaves the future in no state at all, and waiting on it
+    // later (the destructor does) would block forever.
+    JobResult result = future.result();
+    if (result.job != m_job)
+        return; // a stale job that slipped through
+    m_progress->hide();
+    const auto set = m_model->testSet();
+    if (!result.error.isEmpty() || !set || int(result.predictions.size()) != set->count) {
+        m_status->setText(result.error.isEmpty() ? tr("Prediction stopped before the end of the test set.")
+                                                 : tr("Prediction failed: %1").arg(result.error));
+        return;
+    }
+    m_lastSeconds = result.seconds;
+    m_model->setPredictions(std::move(result.predictions));
+    m_syncing = true;
+    m_filter->refresh();
+    m_syncing = false;
+    restoreSelection();
+    updateStatistics();
+    updateCount();
+    showDetails(m_selected);
+    const auto classifier = m_state->classifier();
+    m_status->setText(tr("%1 predictions in %2 s (%3)")
+                          .arg(QLocale().toString(set->count))
+                          .arg(result.seconds, 0, 'f', 2)
+                          .arg(classifier ? classifier->source() : QString()));
+    Q_EMIT predictionsUpdated();
+}
+
+void BrowseTab::applyControls()
+{
+    if (m_syncing)
+        return;
+    TestSetFilter::Criteria c;
+    c.trueDigit = m_trueCombo->currentData().toInt();
+    c.predictedDigit = m_predictedCombo->currentData().toInt();
+    c.errorsOnly = m_errorsOnly->isChecked();
+    setCriteria(c);
+}
+
+void BrowseTab::setCriteria(const TestSetFilter::Criteria &criteria)
+{
+    m_syncing = true;
+    setComboData(m_trueCombo, criteria.trueDigit);
+    setComboData(m_predictedCombo, criteria.predictedDigit);
+    m_errorsOnly->setChecked(criteria.errorsOnly);
+    m_filter->setCriteria(criteria);
+    m_syncing = false;
+    m_matrix->setSelection(criteria.trueDigit, criteria.predictedDigit);
+    restoreSelection();
+    updateCount();
+}
+
+void BrowseTab::setSortKey(TestSetFilter::SortKey key)
+{
+    m_syncing = true; // the layout change may move the current index about
+    setComboData(m_sortCombo, int(key));
+    m_filter->setSortKey(key);
+    m_syncing = false;
+    // A new order starts at the top (the interesting end), unless the selection is still shown.
+    m_view->scrollToTop();
+    restoreSelection();
+}
+
+void BrowseTab::selectTestIndex(int testIndex)
+{
+    m_selected = testIndex;
+    restoreSelection();
+    showDetails(testIndex);
+}
+
+void BrowseTab::restoreSelection()
+{
+    // Keep the remembered image selected if the grid still shows it; otherwise select nothing
+    // (rather than letting the selection drift to a neighbour) and bring it back later.
+    const int row = m_filter->proxyRowOf(m_selected);
+    QItemSelectionModel *sel = m_view->selectionModel();
+    m_syncing = true;
+    if (row >= 0) {
+        const QModelIndex idx = m_filter->index(row, 0);
+        if (sel->currentIndex() != idx || !sel->isSelected(idx))
+            sel->setCurrentIndex(idx, QItemSelectionModel::ClearAndSelect);
+        m_view->scrollTo(idx);
+    } else {
+        sel->clear();
+    }
+    m_syncing = false;
+}
+
+void BrowseTab::updateCount()
+{
+    const int total = m_model->rowCount();
+    const int shown = m_filter->rowCount();
+    m_count->setText(shown == total ? tr("%1 images").arg(QLocale().toString(total))
+                                    : tr("Showing %1 of %2").arg(QLocale().toString(shown), QLocale().toString(total)));
+}
+
+void BrowseTab::updateStatistics()
+{
+    const int n = m_model->rowCount();
+    if (!m_model->hasPredictions() || n == 0) {
+        m_correct = -1;
+        m_matrix->clear();
+        m_accuracy->setText(tr("Accuracy: waiting for predictions"));
+        return;
+    }
+    ConfusionMatrixView::Matrix matrix{};
+    int correct = 0;
+    for (int row = 0; row < n; ++row) {
+        const int truth = m_model->label(row);
+        const int predicted = m_model->prediction(row)->digit;
+        if (predicted < 0 || predicted >= core::kClasses)
+            continue;
+        ++matrix[std::size_t(truth)][std::size_t(predicted)];
+        correct += truth == predicted;
+    }
+    m_correct = correct;
+    m_matrix->setMatrix(matrix);
+    m_accuracy->setText(tr("<b>Accuracy %1%</b> — %2 of %3 correct, %4 misclassified")
+                            .arg(100.0 * correct / n, 0, 'f', 2)
+                            .arg(QLocale().toString(correct), QLocale().toString(n), QLocale().toString(n - correct)));
+}
+
+void BrowseTab::showDetails(int testIndex)
+{
+    if (testIndex < 0 || testIndex >= m_model->rowCount()) {
+        m_detailImage->setImage(QImage());
+        m_detailText->setText(tr("Select an image in the grid (arrow keys move)."));
+        m_bars->setTrueClass(-1);
+        m_bars->clear();
+        return;
+    }
+    m_detailImage->setImage(m_model->image(testIndex).copy());
+    const int truth = m_model->label(testIndex);
+    m_bars->setTrueClass(truth);
+    QString text = tr("<b>Test image %1</b><br>true digit: <b>%2</b>").arg(testIndex).arg(truth);
+    if (const core::Prediction *p = m_model->prediction(testIndex)) {
+        m_bars->setProbabilities(p->probabilities);
+        const bool wrong = p->digit != truth;
+        text += tr("<br>predicted: <b><span style='color:%1'>%2</span></b> (%3%)")
+                    .arg(wrong ? QStringLiteral("#b02418") : QStringLiteral("#1f8a4c"))
+                    .arg(p->digit)
+                    .arg(double(p->confidence) * 100, 0, 'f', 1);
+        if (p->unsure())
+            text += tr("<br><i>unsure: %1</i>").arg(p->doubt().toHtmlEscaped());
+    } else {
+        m_bars->clear();
+        text += tr("<br>predicted: …");
+    }
+    if (m_filter->proxyRowOf(testIndex) < 0)
+        text += tr("<br><i>(not shown by the current filter)</i>");
+    m_detailText->setText(text);
+}
+
+} // namespace ui

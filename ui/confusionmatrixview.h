@@ -1,0 +1,61 @@
+#pragma once
+#include "core/types.h"
+#include <QWidget>
+#include <array>
+
+namespace ui {
+
+/// A 10x10 confusion matrix as a heat map: rows are the true digit, columns the prediction, each
+/// cell shows its count. The diagonal and the mistakes are coloured on separate scales (the
+/// diagonal holds ~99% of the images and would otherwise wash every mistake out). A last column
+/// gives each class's accuracy. Clicking a cell asks to show that (true, predicted) pair; clicking
+/// a row or column header asks for the whole row or column (the other digit is then -1).
+class ConfusionMatrixView : public QWidget {
+    Q_OBJECT
+public:
+    using Matrix = std::array<std::array<int, core::kClasses>, core::kClasses>; ///< [true][predicted]
+
+    explicit ConfusionMatrixView(QWidget *parent = nullptr);
+
+    void setMatrix(const Matrix &matrix);
+    /// No data (predictions not computed yet): an empty grid.
+    void clear();
+    bool hasMatrix() const { return m_has; }
+    const Matrix &matrix() const { return m_matrix; }
+    /// Highlights the cell, row (predicted -1) or column (true -1) the grid is filtered to.
+    void setSelection(int trueDigit, int predictedDigit);
+
+    /// Where a cell is drawn (widget coordinates), e.g. for tests that click it.
+    QRect cellRect(int trueDigit, int predictedDigit) const;
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+    bool hasHeightForWidth() const override { return true; }
+    int heightForWidth(int width) const override;
+
+Q_SIGNALS:
+    void cellClicked(int trueDigit, int predictedDigit);
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    bool event(QEvent *event) override;
+
+private:
+    struct Geometry {
+        int header = 0;   ///< width of the row labels and height of the column labels
+        int cell = 0;
+        int accuracy = 0; ///< width of the accuracy column
+        QPoint origin;    ///< top-left of cell (0, 0)
+    };
+    Geometry geometry() const;
+    /// (true, predicted) under a point; -1 for a header, -2 outside.
+    std::pair<int, int> hit(QPoint pos) const;
+
+    Matrix m_matrix{};
+    bool m_has = false;
+    int m_selTrue = -1;
+    int m_selPredicted = -1;
+};
+
+} // namespace ui

@@ -1,0 +1,280 @@
+#include "drawtab.h"
+#include "core/classifier.h"
+#include "core/preprocess.h"
+#include "digitview.h"
+#include "drawcanvas.h"
+#include "modelstate.h"
+#include "probabilitybars.h"
+#include <QAction>
+#include <QBoxLayout>
+#include <QFileDialog>
+#include <QFrame>
+#include <QLabel>
+#include <QSplitter>
+#include <QTimer>
+#include <QToolButton>
+#include <QUndoStack>
+
+namespace ui {
+
+namespace {
+QToolButton *buttonFor(QAction *action, QWidget *parent)
+{
+    auto *b = new QToolButton(parent);
+    b->setDefaultAction(action);
+    b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    return b;
+}
+} // namespace
+
+DrawTab::DrawTab(ModelState *state, QWidget *parent)
+    : QWidget(parent), m_state(state), m_canvas(new DrawCanvas(this)), m_input(new DigitView(this)),
+      m_digit(new QLabel(this)), m_confidence(new QLabel(this)), m_doubt(new QLabel(this)),
+      m_message(new QLabel(this)), m_bars(new ProbabilityBars(this)), m_throttle(new QTimer(this))
+{
+    setObjectName(QStringLiteral("drawTab"));
+    m_canvas->setObjectName(QStringLiteral("drawCanvas"));
+    m_input->setObjectName(QStringLiteral("networkInput"));
+    m_bars->setObjectName(QStringLiteral("drawBars"));
+    m_digit->setObjectName(QStringLiteral("predictedDigit"));
+
+    // Shortcuts belong to this tab (and its children) only, so they never fight the main window's.
+    auto addShortcutAction = [this](QAction *a) {
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        addAction(a);
+        return a;
+    };
+    auto *clearAction = addShortcutAction(new QAction(tr("Clear"), this));
+    clearAction->setShortcuts({QKeySequence(Qt::Key_Escape), QKeySequence(Qt::Key_Delete)});
+    clearAction->setToolTip(tr("Erase the drawing (Esc, Delete)"));
+    connect(clearAction, &QAction::triggered, m_canvas, &DrawCanvas::clear);
+
+    QUndoStack *undo = m_canvas->undoStack();
+    auto *undoAction = addShortcutAction(undo->createUndoAction(this, tr("Undo")));
+    undoAction->setShortcut(QKeySequence::Undo);
+    undoAction->setToolTip(tr("Undo the last stroke (Ctrl+Z)"));
+    auto *redoAction = addShortcutAction(undo->createRedoAction(this, tr("Redo")));
+    redoAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    redoAction->setToolTip(tr("Redo (Ctrl+Shift+Z)"));
+    // The stack's own texts ("Undo Stroke") would make the buttons jump in width.
+    connect(undo, &QUndoStack::undoTextChanged, undoAction, [undoAction] { undoAction->setText(tr("Undo")); });
+    connect(undo, &QUndoStack::redoTextChanged, redoAction, [redoAction] { redoAction->setText(tr("Redo")); });
+
+    auto *loadAction = addShortcutAction(new QAction(tr("Load image…"), this));
+    loadAction->setToolTip(tr("Classify a digit from an image file (or drop one on the canvas)"));
+    connect(loadAction, &QAction::triggered, this, &DrawTab::loadImage);
+    auto *saveAction = addShortcutAction(new QAction(tr("Save PNG…"), this));
+    saveAction->setToolTip(tr("Save the drawing as a PNG image"));
+    connect(saveAction, &QAction::triggered, this, &DrawTab::saveDrawing);
+
+    auto *buttons = new QHBoxLayout;
+    for (QAction *a : {clearAction, undoAction, redoAction})
+        buttons->addWidget(buttonFor(a, this));
+    buttons->addSpacing(12);
+    for (QAction *a : {loadAction, saveAction})
+        buttons->addWidget(buttonFor(a, this));
+    buttons->addStretch();
+
+    auto *canvasFrame = new QFrame(this);
+    canvasFrame->setFrameShape(QFrame::StyledPanel);
+    auto *canvasLayout = new QVBoxLayout(canvasFrame);
+    canvasLayout->setContentsMargins(1, 1, 1, 1);
+    canvasLayout->addWidget(m_canvas);
+
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addLayout(buttons);
+    leftLayout->addWidget(canvasFrame, 1);
+
+    // Right: what the network sees, and what it says.
+    auto *inputTitle = new QLabel(tr("Network input (28×28)"), this);
+    m_input->setPlaceholderText(tr("draw a digit"));
+    m_input->setFixedSize(7 * core::kSide, 7 * core::kSide); // 7 screen pixels per input pixel
+    m_input->setToolTip(tr("The drawing normalised as MNIST was: 20×20 box, centred by mass"));
+
+    QFont big = font();
+    big.setPointSizeF(big.pointSizeF() * 5);
+    big.setBold(true);
+    m_digit->setFont(big);
+    m_digit->setAlignment(Qt::AlignCenter);
+    m_digit->setMinimumHeight(QFontMetrics(big).height());
+    m_confidence->setAlignment(Qt::AlignCenter);
+    m_doubt->setAlignment(Qt::AlignCenter);
+    m_doubt->setWordWrap(true);
+    QFont doubtFont = font();
+    doubtFont.setBold(true);
+    m_doubt->setFont(doubtFont);
+    m_doubt->setStyleSheet(QStringLiteral("color: #c07000"));
+    m_message->setWordWrap(true);
+    m_message->setStyleSheet(QStringLiteral("color: #c0392b"));
+    m_message->hide();
+
+    auto *right = new QWidget(this);
+    auto *rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(8, 0, 0, 0);
+    rightLayout->addWidget(inputTitle);
+    rightLayout->addWidget(m_input, 0, Qt::AlignHCenter);
+    rightLayout->addSpacing(6);
+    rightLayout->addWidget(m_digit);
+    rightLayout->addWidget(m_confidence);
+    rightLayout->addWidget(m_doubt);
+    rightLayout->addSpacing(6);
+    rightLayout->addWidget(new QLabel(tr("Probabilities"), this));
+    rightLayout->addWidget(m_bars);
+    rightLayout->addWidget(m_message);
+    rightLayout->addStretch();
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(left);
+    splitter->addWidget(right);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 1);
+    splitter->setChildrenCollapsible(false);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(splitter);
+
+    m_throttle->setSingleShot(true);
+    connect(m_throttle, &QTimer::timeout, this, &DrawTab::predictNow);
+    connect(m_canvas, &DrawCanvas::inkChanged, this, &DrawTab::scheduleLivePrediction);
+    connect(m_canvas, &DrawCanvas::drawingSettled, this, [this] {
+        m_message->hide();
+        predictNow();
+    });
+    connect(m_canvas, &DrawCanvas::loadFailed, this, [this](const QString &message) { showMessage(message, true); });
+    connect(m_state, &ModelState::classifierChanged, this, &DrawTab::predictNow);
+
+    predictNow();
+}
+
+DrawTab::~DrawTab() = default;
+
+QString DrawTab::verdictText() const
+{
+    return m_digit->text();
+}
+
+QString DrawTab::doubtText() const
+{
+    return m_doubt->text();
+}
+
+void DrawTab::scheduleLivePrediction()
+{
+    // Leading and trailing throttle: the first change predicts at once, later ones at most every
+    // kPredictIntervalMs, and the last change is never left unpredicted.
+    const qint64 elapsed = m_sinceLast.isValid() ? m_sinceLast.elapsed() : kPredictIntervalMs;
+    if (elapsed >= kPredictIntervalMs)
+        predictNow();
+    else if (!m_throttle->isActive())
+        m_throttle->start(int(kPredictIntervalMs - elapsed));
+}
+
+void DrawTab::showMessage(const QString &text, bool error)
+{
+    m_message->setStyleSheet(error ? QStringLiteral("color: #c0392b") : QString());
+    m_message->setText(text);
+    m_message->setVisible(!text.isEmpty());
+}
+
+void DrawTab::predictNow()
+{
+    m_throttle->stop();
+    m_sinceLast.start();
+    ++m_predictionCount;
+
+    auto showVerdict = [&](const QString &text, bool prompt, const QColor &colour = QColor()) {
+        // The prompt is a sentence in a normal-sized font; a digit is shown large. Fonts and
+        // palettes are only touched when they change: each set is a relayout.
+        if (prompt != m_verdictIsPrompt || m_digit->text().isEmpty()) {
+            QFont f = font();
+            f.setPointSizeF(font().pointSizeF() * (prompt ? 1.4 : 5));
+            f.setBold(!prompt);
+            m_digit->setFont(f);
+            m_verdictIsPrompt = prompt;
+        }
+        const QColor c = colour.isValid() ? colour : palette().color(QPalette::WindowText);
+        if (m_digit->palette().color(QPalette::WindowText) != c) {
+            QPalette pal = m_digit->palette();
+            pal.setColor(QPalette::WindowText, c);
+            m_digit->setPalette(pal);
+        }
+        if (m_digit->text() != text)
+            m_digit->setText(text);
+    };
+    const QColor muted = palette().color(QPalette::PlaceholderText);
+
+    m_prediction = core::Prediction{};
+    core::NormalisedDigit digit;
+    try {
+        // Only the inked part of the canvas: the same result as the whole, far fewer pixels.
+        const QImage ink = m_canvas->inkImage();
+        if (!ink.isNull())
+            digit = core::preprocess::normalise(ink, core::Polarity::DarkInk);
+    } catch (const std::exception &e) {
+        showMessage(QString::fromUtf8(e.what()), true);
+    }
+    if (digit.blank) {
+        m_inputImage = QImage();
+        m_input->setImage(m_inputImage);
+        showVerdict(tr("draw a digit"), true, muted);
+        m_confidence->clear();
+        m_doubt->clear();
+        m_bars->clear();
+        Q_EMIT predicted(m_prediction);
+        return;
+    }
+    m_inputImage = digit.toImage();
+    m_input->setImage(m_inputImage);
+
+    const std::shared_ptr<const core::Classifier> classifier = m_state->classifier();
+    if (!classifier) {
+        showVerdict(tr("no model"), true, muted);
+        m_confidence->setText(tr("Load a checkpoint or train a model to classify drawings."));
+        m_doubt->clear();
+        m_bars->clear();
+        Q_EMIT predicted(m_prediction);
+        return;
+    }
+    try {
+        m_prediction = classifier->predict(digit.pixels.data());
+    } catch (const std::exception &e) {
+        showMessage(QString::fromUtf8(e.what()), true);
+        m_prediction = core::Prediction{};
+        m_bars->clear();
+        showVerdict(QStringLiteral("–"), false, muted);
+        Q_EMIT predicted(m_prediction);
+        return;
+    }
+    const bool unsure = m_prediction.unsure();
+    // An unsure guess is shown as a guess: question mark, muted colour, the doubt spelled out.
+    showVerdict(unsure ? QStringLiteral("%1?").arg(m_prediction.digit) : QString::number(m_prediction.digit), false,
+                unsure ? QColor(0xc0, 0x70, 0x00) : QColor());
+    m_confidence->setText(tr("confidence %1%").arg(double(m_prediction.confidence) * 100, 0, 'f', 1));
+    m_doubt->setText(unsure ? tr("Not sure: %1").arg(m_prediction.doubt()) : QString());
+    m_bars->setProbabilities(m_prediction.probabilities);
+    Q_EMIT predicted(m_prediction);
+}
+
+void DrawTab::loadImage()
+{
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Load a digit image"), QString(),
+        tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.pbm *.ppm *.webp *.tif *.tiff);;All files (*)"));
+    if (!path.isEmpty())
+        m_canvas->loadImageFile(path);
+}
+
+void DrawTab::saveDrawing()
+{
+    QString path = QFileDialog::getSaveFileName(this, tr("Save drawing"), tr("digit.png"), tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    if (!path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive))
+        path += QStringLiteral(".png");
+    QString error;
+    if (!m_canvas->saveImage(path, &error))
+        showMessage(error, true);
+}
+
+} // namespace ui

@@ -1,0 +1,136 @@
+#pragma once
+#include "core/types.h"
+#include <QMainWindow>
+#include <QMessageBox>
+#include <functional>
+#include <memory>
+
+class QAction;
+class QLabel;
+class QMenu;
+class QTabWidget;
+
+namespace core {
+class Classifier;
+}
+
+namespace ui {
+
+class ModelState;
+class TrainTab;
+class TrainingController;
+
+/// DigitLab's main window: the Train, Draw and Browse tabs, the File menu (checkpoints), the
+/// status bar, settings, drag-and-drop, the unsaved-changes prompt and a clean shutdown.
+///
+/// The "document" is the model in the training worker: it has a path (empty when it came from
+/// the bundled resource or was made here) and a modified flag (set when a run starts, cleared by
+/// save and load). Dialogs go through two injectable hooks so tests never block on a modal box.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    /// Reports an error or notice to the user. Default: a modal QMessageBox.
+    using MessageSink = std::function<void(QMessageBox::Icon icon, const QString &title, const QString &text)>;
+    /// Asks Save / Discard / Cancel about unsaved weights. Default: a modal QMessageBox.
+    using UnsavedPrompt = std::function<QMessageBox::StandardButton(const QString &question)>;
+    /// Asks for a file name to save to (empty = cancelled). Default: QFileDialog.
+    using SavePathPrompt = std::function<QString(const QString &suggestion)>;
+
+    struct Options {
+        bool loadBundledModel = true;  ///< at start-up; tests may begin from fresh weights
+        bool loadData = true;          ///< load MNIST at start-up
+        bool restoreSettings = true;
+        QString dataDir;               ///< explicit MNIST folder (empty: settings, then resolveDataDir())
+    };
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    explicit MainWindow(const Options &options, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    ModelState *modelState() const { return m_modelState; }
+    TrainingController *controller() const { return m_controller; }
+    TrainTab *trainTab() const { return m_trainTab; }
+    QTabWidget *tabs() const { return m_tabs; }
+
+    void setMessageSink(MessageSink sink) { m_messageSink = std::move(sink); }
+    void setUnsavedPrompt(UnsavedPrompt prompt) { m_unsavedPrompt = std::move(prompt); }
+    void setSavePathPrompt(SavePathPrompt prompt) { m_savePathPrompt = std::move(prompt); }
+
+    /// The current checkpoint file (empty: bundled or not saved yet) and its modified flag.
+    QString currentPath() const { return m_currentPath; }
+    bool isModified() const { return m_modified; }
+    QStringList recentFiles() const;
+    /// The status bar's model description (for tests and screenshots).
+    QString modelStatusText() const;
+
+public Q_SLOTS:
+    /// Opens a checkpoint (after the unsaved-changes prompt). False when refused or cancelled;
+    /// the result arrives as the worker's loaded/loadFailed.
+    bool openFile(const QString &path);
+    /// Loads the weights of a PyTorch state_dict of the seed model (torch.save(dict(
+    /// model.state_dict()), f)) into a new, unsaved model: Save then asks for a DigitLab file
+    /// instead of overwriting the PyTorch one.
+    bool importWeights(const QString &path);
+    /// Queues a save to path. False when refused (e.g. training).
+    bool saveTo(const QString &path);
+    bool save();
+    bool saveAs();
+    void revertToBundled();
+    void startTraining();
+    void resetWeights();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void buildMenus();
+    void buildStatusBar();
+    void connectWorker();
+    void restoreWindowSettings();
+    void saveWindowSettings();
+    void updateActions();
+    void updateStatus();
+    void updateTitle();
+    void setModified(bool modified);
+    void addRecentFile(const QString &path);
+    void rebuildRecentMenu();
+    void report(QMessageBox::Icon icon, const QString &title, const QString &text);
+    /// The unsaved-changes prompt; true when it is fine to go on (saved or discarded).
+    bool maybeSave(const QString &question);
+    /// Stops a run and saves synchronously (closing); true on success.
+    bool saveNow();
+    QString askSavePath();
+
+    Options m_options;
+    ModelState *m_modelState = nullptr;
+    TrainingController *m_controller = nullptr;
+    TrainTab *m_trainTab = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QLabel *m_modelLabel = nullptr;
+    QLabel *m_dataLabel = nullptr;
+    QLabel *m_deviceLabel = nullptr;
+    QMenu *m_recentMenu = nullptr;
+    QAction *m_openAction = nullptr;
+    QAction *m_importAction = nullptr;
+    QAction *m_saveAction = nullptr;
+    QAction *m_saveAsAction = nullptr;
+    QAction *m_revertAction = nullptr;
+    QAction *m_exportChartsAction = nullptr;
+    QAction *m_exportHistoryAction = nullptr;
+
+    MessageSink m_messageSink;
+    UnsavedPrompt m_unsavedPrompt;
+    SavePathPrompt m_savePathPrompt;
+
+    QString m_currentPath;
+    QString m_modelSource;       ///< "bundled model", a file name, or "new model"
+    core::CheckpointInfo m_info; ///< of the last snapshot
+    bool m_modified = false;
+    bool m_closing = false;
+    bool m_shutDown = false;
+    QString m_importPath;        ///< the load in flight is an import of this file
+};
+
+} // namespace ui

@@ -1,0 +1,391 @@
+#include "trainingcharts.h"
+#include "core/trainingworker.h"
+#include <QChart>
+#include <QChartView>
+#include <QEvent>
+#include <QGraphicsLayout>
+#include <QHBoxLayout>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QPainter>
+#include <QTimer>
+#include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+
+namespace ui {
+
+namespace {
+
+// Weight of the newest batch in the smoothed loss: about the last 50 batches (half an epoch of
+// the seed recipe at 600 batches) shape the curve, enough to flatten dropout's noise.
+constexpr double kSmoothing = 0.04;
+// Beyond this many epochs one grid line per epoch turns into a grey wash.
+constexpr int kMaxEpochTicks = 20;
+// Horizontal room one epoch label needs ("15" plus spacing); closer labels get elided to "...".
+constexpr int kEpochLabelPx = 30;
+// The part of a chart view's width that is not plot area (y labels, title, margins).
+constexpr int kChartChromePx = 90;
+
+QChartView *makeView(QChart *chart, QWidget *parent)
+{
+    auto *view = new QChartView(chart, parent);
+    view->setRenderHint(QPainter::Antialiasing);
+    view->setMinimumSize(280, 220);
+    return view;
+}
+
+QValueAxis *makeAxis(const QString &title, const QString &format)
+{
+    auto *axis = new QValueAxis;
+    axis->setTitleText(title);
+    axis->setLabelFormat(format);
+    return axis;
+}
+
+void setEpochTicks(QValueAxis *axis, double first, double last, int viewWidth)
+{
+    const double span = std::max(1.0, last - first);
+    const int maxTicks = std::clamp((viewWidth - kChartChromePx) / kEpochLabelPx, 3, kMaxEpochTicks);
+    const double interval = std::ceil(span / maxTicks);
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0);
+    axis->setTickInterval(interval);
+    // With labels every few epochs, minor grid lines still mark each epoch boundary.
+    axis->setMinorTickCount(interval <= 5 ? int(interval) - 1 : 0);
+    axis->setRange(first, last);
+}
+
+} // namespace
+
+TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
+{
+    m_lossChart = new QChart;
+    m_lossChart->setTitle(tr("Training loss"));
+    m_rawSeries = new QLineSeries;
+    m_rawSeries->setName(tr("per batch"));
+    m_smoothSeries = new QLineSeries;
+    m_smoothSeries->setName(tr("smoothed"));
+    m_epochLossSeries = new QLineSeries;
+    m_epochLossSeries->setName(tr("epoch mean"));
+    m_epochLossSeries->setPointsVisible(true);
+    for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries})
+        m_lossChart->addSeries(s);
+    m_lossX = makeAxis(tr("epoch"), QStringLiteral("%d"));
+    m_lossY = makeAxis(tr("cross-entropy"), QStringLiteral("%.1f"));
+    m_lossChart->addAxis(m_lossX, Qt::AlignBottom);
+    m_lossChart->addAxis(m_lossY, Qt::AlignLeft);
+    for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries}) {
+        s->attachAxis(m_lossX);
+        s->attachAxis(m_lossY);
+    }
+
+    m_accChart = new QChart;
+    m_accChart->setTitle(tr("Accuracy"));
+    m_trainAccSeries = new QLineSeries;
+    m_trainAccSeries->setName(tr("train"));
+    m_testAccSeries = new QLineSeries;
+    m_testAccSeries->setName(tr("test"));
+    for (auto *s : {m_trainAccSeries, m_testAccSeries}) {
+        s->setPointsVisible(true);
+        m_accChart->addSeries(s);
+    }
+    m_accX = makeAxis(tr("epoch"), QStringLiteral("%d"));
+    m_accY = makeAxis(tr("accuracy (%)"), QStringLiteral("%.1f"));
+    m_accChart->addAxis(m_accX, Qt::AlignBottom);
+    m_accChart->addAxis(m_accY, Qt::AlignLeft);
+    for (auto *s : {m_trainAccSeries, m_testAccSeries}) {
+        s->attachAxis(m_accX);
+        s->attachAxis(m_accY);
+    }
+
+    for (auto *chart : {m_lossChart, m_accChart}) {
+        chart->legend()->setAlignment(Qt::AlignBottom);
+        chart->setMargins(QMargins(4, 4, 4, 4));
+        chart->layout()->setContentsMargins(0, 0, 0, 0);
+        chart->setBackgroundRoundness(0);
+    }
+
+    m_lossView = makeView(m_lossChart, this);
+    m_accView = makeView(m_accChart, this);
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_lossView, 3);
+    layout->addWidget(m_accView, 2);
+
+    m_refresh = new QTimer(this);
+    m_refresh->setSingleShot(true);
+    m_refresh->setInterval(kRefreshMs);
+    connect(m_refresh, &QTimer::timeout, this, &TrainingCharts::refreshLossSeries);
+
+    applyPalette();
+    clear(1);
+}
+
+TrainingCharts::~TrainingCharts() = default;
+
+void TrainingCharts::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange)
+        applyPalette();
+    QWidget::changeEvent(event);
+}
+
+void TrainingCharts::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    // Label spacing depends on the width.
+    updateLossAxes();
+    updateAccuracyAxes();
+}
+
+void TrainingCharts::applyPalette()
+{
+    // Follow the system's light or dark palette instead of the charts' fixed themes.
+    const QPalette pal = palette();
+    const QColor window = pal.color(QPalette::Window);
+    const QColor text = pal.color(QPalette::WindowText);
+    const bool dark = window.lightness() < 128;
+    QColor grid = text;
+    grid.setAlpha(40);
+    QColor minorLine = text;
+    minorLine.setAlpha(90);
+    for (auto *chart : {m_lossChart, m_accChart}) {
+        chart->setBackgroundBrush(window);
+        chart->setPlotAreaBackgroundVisible(false);
+        chart->setTitleBrush(text);
+        chart->legend()->setLabelColor(text);
+    }
+    for (auto *axis : {m_lossX, m_lossY, m_accX, m_accY}) {
+        axis->setLabelsColor(text);
+        axis->setTitleBrush(text);
+        axis->setLinePenColor(minorLine);
+        axis->setGridLineColor(grid);
+        axis->setMinorGridLineColor(grid);
+    }
+    const QColor blue = dark ? QColor(0x6c, 0xa8, 0xff) : QColor(0x1f, 0x5f, 0xc8);
+    const QColor orange = dark ? QColor(0xff, 0xa6, 0x4d) : QColor(0xd0, 0x62, 0x00);
+    QColor light = blue;
+    light.setAlpha(70);
+    m_rawSeries->setPen(QPen(light, 1));
+    m_smoothSeries->setPen(QPen(blue, 2.2));
+    m_epochLossSeries->setPen(QPen(orange, 1.5, Qt::DashLine));
+    m_epochLossSeries->setColor(orange);
+    m_trainAccSeries->setPen(QPen(orange, 2));
+    m_testAccSeries->setPen(QPen(blue, 2));
+    for (auto *view : {m_lossView, m_accView}) {
+        if (view)
+            view->setBackgroundBrush(window);
+    }
+}
+
+void TrainingCharts::clear(int plannedEpochs)
+{
+    m_raw.clear();
+    m_smoothed.clear();
+    m_epochLoss.clear();
+    m_trainAcc.clear();
+    m_testAcc.clear();
+    m_ema = -1;
+    m_lossMax = 0;
+    m_lossDirty = false;
+    m_refresh->stop();
+    for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries, m_trainAccSeries, m_testAccSeries})
+        s->clear();
+    m_plannedEpochs = std::max(1, plannedEpochs);
+    updateLossAxes();
+    updateAccuracyAxes();
+}
+
+void TrainingCharts::setHistory(const std::vector<core::EpochStats> &history, int plannedEpochs)
+{
+    clear(std::max(plannedEpochs, int(history.size())));
+    for (const auto &stats : history) {
+        // The mean over (e-1, e] sits in the middle of its epoch.
+        m_epochLoss.append(QPointF(stats.epoch - 0.5, stats.trainLoss));
+        m_trainAcc.append(QPointF(stats.epoch, 100.0 * stats.trainAccuracy));
+        m_testAcc.append(QPointF(stats.epoch, 100.0 * stats.testAccuracy));
+        m_lossMax = std::max(m_lossMax, stats.trainLoss);
+    }
+    m_epochLossSeries->replace(m_epochLoss);
+    m_trainAccSeries->replace(m_trainAcc);
+    m_testAccSeries->replace(m_testAcc);
+    if (!history.empty())
+        m_plannedEpochs = std::max(m_plannedEpochs, history.back().epoch);
+    updateLossAxes();
+    updateAccuracyAxes();
+}
+
+void TrainingCharts::setPlannedEpochs(int epochs)
+{
+    m_plannedEpochs = std::max(1, epochs);
+    updateLossAxes();
+    updateAccuracyAxes();
+}
+
+void TrainingCharts::truncateAfterEpoch(int epochs)
+{
+    // Epoch e's batches lie in (e-1, e]; a small tolerance absorbs the division's rounding.
+    const double limit = epochs + 1e-9;
+    qsizetype keep = m_raw.size();
+    while (keep > 0 && m_raw[keep - 1].x() > limit)
+        --keep;
+    if (keep == m_raw.size())
+        return;
+    m_raw.resize(keep);
+    m_smoothed.resize(keep);
+    m_ema = m_smoothed.isEmpty() ? -1 : m_smoothed.last().y();
+    m_lossDirty = true;
+    refreshLossSeries();
+}
+
+void TrainingCharts::addBatchLosses(const core::BatchLosses &losses)
+{
+    if (losses.losses.isEmpty() || losses.batchesPerEpoch <= 0)
+        return;
+    int epoch = losses.epoch;
+    int batch = losses.firstBatch;
+    const double oldMax = m_lossMax;
+    for (float loss : losses.losses) {
+        // x in epochs: batch b of epoch e ends at (e-1) + b/B, so epoch e's points lie in (e-1, e].
+        const double x = (epoch - 1) + double(batch) / losses.batchesPerEpoch;
+        m_raw.append(QPointF(x, loss));
+        m_ema = m_ema < 0 ? loss : (1 - kSmoothing) * m_ema + kSmoothing * loss;
+        m_smoothed.append(QPointF(x, m_ema));
+        m_lossMax = std::max(m_lossMax, double(loss));
+        if (++batch > losses.batchesPerEpoch) {
+            batch = 1;
+            ++epoch;
+        }
+    }
+    m_lossDirty = true;
+    if (!m_refresh->isActive())
+        m_refresh->start();
+    if (m_lossMax != oldMax || m_raw.last().x() > m_lossX->max())
+        updateLossAxes();
+}
+
+void TrainingCharts::refreshLossSeries()
+{
+    m_refresh->stop();
+    if (!m_lossDirty)
+        return;
+    m_lossDirty = false;
+    const qsizetype n = m_raw.size();
+    if (n <= kMaxShownPoints) {
+        m_rawSeries->replace(m_raw);
+        m_smoothSeries->replace(m_smoothed);
+        return;
+    }
+    // Buckets of consecutive batches, each drawn as its min and max in x order.
+    const qsizetype bucket = (n + kMaxShownPoints / 2 - 1) / (kMaxShownPoints / 2);
+    QList<QPointF> raw;
+    QList<QPointF> smooth;
+    raw.reserve(kMaxShownPoints + 2);
+    smooth.reserve(kMaxShownPoints / 2 + 2);
+    for (qsizetype first = 0; first < n; first += bucket) {
+        const qsizetype last = std::min(n, first + bucket);
+        qsizetype lo = first, hi = first;
+        for (qsizetype i = first + 1; i < last; ++i) {
+            if (m_raw[i].y() < m_raw[lo].y())
+                lo = i;
+            if (m_raw[i].y() > m_raw[hi].y())
+                hi = i;
+        }
+        raw.append(m_raw[std::min(lo, hi)]);
+        if (lo != hi)
+            raw.append(m_raw[std::max(lo, hi)]);
+        smooth.append(m_smoothed[last - 1]);
+    }
+    smooth.prepend(m_smoothed.first());
+    m_rawSeries->replace(raw);
+    m_smoothSeries->replace(smooth);
+}
+
+QList<QPointF> TrainingCharts::shownRawLoss()
+{
+    refreshLossSeries();
+    return m_rawSeries->points();
+}
+
+void TrainingCharts::addEpoch(const core::EpochStats &stats)
+{
+    refreshLossSeries();
+    // The mean over (e-1, e] sits in the middle of its epoch.
+    m_epochLoss.append(QPointF(stats.epoch - 0.5, stats.trainLoss));
+    m_trainAcc.append(QPointF(stats.epoch, 100.0 * stats.trainAccuracy));
+    m_testAcc.append(QPointF(stats.epoch, 100.0 * stats.testAccuracy));
+    m_epochLossSeries->replace(m_epochLoss);
+    m_trainAccSeries->replace(m_trainAcc);
+    m_testAccSeries->replace(m_testAcc);
+    m_lossMax = std::max(m_lossMax, stats.trainLoss);
+    m_plannedEpochs = std::max(m_plannedEpochs, stats.epoch);
+    updateLossAxes();
+    updateAccuracyAxes();
+}
+
+void TrainingCharts::updateLossAxes()
+{
+    double lastX = m_plannedEpochs;
+    if (!m_raw.isEmpty())
+        lastX = std::max(lastX, std::ceil(m_raw.last().x()));
+    double firstX = 0;
+    setEpochTicks(m_lossX, firstX, lastX, m_lossView ? m_lossView->width() : 600);
+    // Labels on a "nice" step, at most about six of them, and the top on a label.
+    const double maxLoss = m_lossMax > 0 ? m_lossMax * 1.02 : 2.5;
+    double step = 1;
+    for (double candidate : {0.05, 0.1, 0.2, 0.25, 0.5, 1.0}) {
+        if (maxLoss / candidate <= 6) {
+            step = candidate;
+            break;
+        }
+    }
+    m_lossY->setTickType(QValueAxis::TicksDynamic);
+    m_lossY->setTickAnchor(0);
+    m_lossY->setTickInterval(step);
+    m_lossY->setRange(0, std::ceil(maxLoss / step) * step);
+    m_lossY->setLabelFormat(step < 0.1 ? QStringLiteral("%.2f") : QStringLiteral("%.1f"));
+}
+
+void TrainingCharts::updateAccuracyAxes()
+{
+    setEpochTicks(m_accX, 0.5, m_plannedEpochs + 0.5, m_accView ? m_accView->width() : 400);
+    m_accX->setTickAnchor(1);
+    // Auto-zoom: fit the recent epochs, so the first epoch (often 80-95% with dropout on) does not
+    // squeeze the interesting 97-99.5% band into a few pixels. Older points may leave the view.
+    const int n = int(m_testAcc.size());
+    if (n == 0) {
+        m_accY->setRange(90, 100);
+        m_accY->setTickCount(6);
+        return;
+    }
+    const int from = n >= 3 ? n / 2 : 0;
+    double lo = 100, hi = 0;
+    for (int i = from; i < n; ++i) {
+        lo = std::min({lo, m_testAcc[i].y(), m_trainAcc[i].y()});
+        hi = std::max({hi, m_testAcc[i].y(), m_trainAcc[i].y()});
+    }
+    const double spread = std::max(hi - lo, 0.5);
+    const double step = spread <= 2 ? 0.5 : spread <= 5 ? 1 : spread <= 20 ? 5 : 10;
+    const double bottom = std::max(0.0, std::floor((lo - step * 0.5) / step) * step);
+    const double top = std::min(100.0, std::ceil((hi + step * 0.5) / step) * step);
+    m_accY->setRange(bottom, top);
+    m_accY->setTickType(QValueAxis::TicksDynamic);
+    m_accY->setTickAnchor(bottom);
+    // At most about 8 labels, on multiples of the step.
+    const double labelStep = step * std::max(1.0, std::ceil((top - bottom) / step / 8));
+    m_accY->setTickInterval(labelStep);
+    m_accY->setLabelFormat(labelStep < 1 ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
+}
+
+std::pair<double, double> TrainingCharts::accuracyRange() const
+{
+    return {m_accY->min(), m_accY->max()};
+}
+
+QImage TrainingCharts::toImage()
+{
+    return grab().toImage();
+}
+
+} // namespace ui

@@ -1,0 +1,99 @@
+#pragma once
+#include "core/types.h"
+#include <QList>
+#include <QPointF>
+#include <QWidget>
+#include <vector>
+
+class QChart;
+class QTimer;
+class QChartView;
+class QLineSeries;
+class QValueAxis;
+
+namespace core {
+struct BatchLosses;
+}
+
+namespace ui {
+
+/// The Train tab's two live charts: loss (every batch, an exponentially smoothed curve and the
+/// per-epoch means, with a grid line at each epoch boundary) and accuracy (train and test per
+/// epoch, y auto-zoomed to the recent values so that 97-99.5% stays readable).
+///
+/// Series are updated with replace() from lists kept here, never point by point (Qt Charts
+/// recomputes a series' geometry on every change), and at most kRefreshMs apart. Painting cost
+/// grows with the points drawn, so the per-batch series shows at most kMaxShownPoints: past that,
+/// each bucket of batches is drawn as its minimum and maximum, which keeps the noise band's
+/// envelope (docs/architecture.md, GUI threading).
+class TrainingCharts : public QWidget {
+    Q_OBJECT
+public:
+    /// Loss chart repaints at most 5 times a second: live to the eye, cheap for the GUI thread.
+    static constexpr int kRefreshMs = 200;
+    /// Points drawn per loss series; about the plot's width in pixels, so no detail is lost.
+    static constexpr int kMaxShownPoints = 1200;
+
+    explicit TrainingCharts(QWidget *parent = nullptr);
+    ~TrainingCharts() override;
+
+    /// Empties every series and sets the epoch range.
+    void clear(int plannedEpochs);
+    /// Per-epoch points from a checkpoint's history (per-batch losses are not stored there).
+    void setHistory(const std::vector<core::EpochStats> &history, int plannedEpochs);
+    /// Makes room on the x axes for a run to this many epochs.
+    void setPlannedEpochs(int epochs);
+    /// Drops the per-batch points after epoch `epochs` (a stopped epoch that is trained again).
+    void truncateAfterEpoch(int epochs);
+    void addBatchLosses(const core::BatchLosses &losses);
+    void addEpoch(const core::EpochStats &stats);
+
+    /// Both charts side by side, as an image (for "Export charts").
+    QImage toImage();
+
+    int rawLossPointCount() const { return int(m_raw.size()); }
+    /// The points the per-batch series draws (after decimation and the pending refresh).
+    QList<QPointF> shownRawLoss();
+    int smoothedLossPointCount() const { return int(m_smoothed.size()); }
+    int epochPointCount() const { return int(m_testAcc.size()); }
+    /// Current accuracy axis range in percent (for tests of the auto-zoom).
+    std::pair<double, double> accuracyRange() const;
+
+protected:
+    void changeEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    void applyPalette();
+    void updateLossAxes();
+    /// Pushes m_raw / m_smoothed to the series (decimated); called by the refresh timer.
+    void refreshLossSeries();
+    void updateAccuracyAxes();
+
+    QChart *m_lossChart = nullptr;
+    QChart *m_accChart = nullptr;
+    QChartView *m_lossView = nullptr;
+    QChartView *m_accView = nullptr;
+    QLineSeries *m_rawSeries = nullptr;
+    QLineSeries *m_smoothSeries = nullptr;
+    QLineSeries *m_epochLossSeries = nullptr;
+    QLineSeries *m_trainAccSeries = nullptr;
+    QLineSeries *m_testAccSeries = nullptr;
+    QValueAxis *m_lossX = nullptr;
+    QValueAxis *m_lossY = nullptr;
+    QValueAxis *m_accX = nullptr;
+    QValueAxis *m_accY = nullptr;
+
+    QList<QPointF> m_raw;
+    QList<QPointF> m_smoothed;
+    QList<QPointF> m_epochLoss;
+    QList<QPointF> m_trainAcc;
+    QList<QPointF> m_testAcc;
+    QTimer *m_refresh = nullptr;
+    bool m_lossDirty = false;
+    double m_ema = -1;          ///< smoothed loss; < 0 until the first batch
+    double m_lossMax = 0;
+    int m_plannedEpochs = 1;
+};
+
+} // namespace ui

@@ -1,0 +1,130 @@
+#pragma once
+#include "core/types.h"
+#include <QElapsedTimer>
+#include <QWidget>
+#include <vector>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QFrame;
+class QLabel;
+class QPlainTextEdit;
+class QProcess;
+class QProgressBar;
+class QPushButton;
+class QSettings;
+class QSpinBox;
+class QSplitter;
+
+namespace ui {
+
+class ModelState;
+class TrainingCharts;
+class TrainingController;
+
+/// The Train tab: hyper-parameters, Start/Pause/Stop/Reset, live charts, progress and log, and
+/// the "MNIST missing" panel. It listens to the worker's signals itself; decisions that concern
+/// the whole document (discarding unsaved weights) go to the main window via startRequested()
+/// and resetRequested().
+class TrainTab : public QWidget {
+    Q_OBJECT
+public:
+    TrainTab(TrainingController *controller, ModelState *modelState, QWidget *parent = nullptr);
+    ~TrainTab() override;
+
+    /// The hyper-parameters in the form (plus the subset limits, which have no widgets).
+    core::TrainConfig config() const;
+    void setConfig(const core::TrainConfig &config);
+    /// Train on the first n training / test images only (tests, demos, the benchmark).
+    void setLimits(int trainLimit, int testLimit);
+
+    /// Epochs the current model has completed (from the last snapshot, load or reset).
+    int epochsDone() const { return m_epochsDone; }
+    /// True when Start will train from new weights: the model has reached the epoch target.
+    bool startsFromScratch() const;
+    bool isDataReady() const { return m_dataReady; }
+    const std::vector<core::EpochStats> &history() const { return m_history; }
+
+    void saveSettings(QSettings &settings) const;
+    void restoreSettings(const QSettings &settings);
+
+    /// Writes both charts as a PNG / the epoch history as CSV. Return an error text or empty.
+    QString exportCharts(const QString &path);
+    QString exportHistory(const QString &path) const;
+
+    /// Appends a line to the log pane.
+    void log(const QString &line);
+
+    // For tests and the benchmark.
+    TrainingCharts *charts() const { return m_charts; }
+    QPushButton *startButton() const { return m_startButton; }
+    QPushButton *pauseButton() const { return m_pauseButton; }
+    QPushButton *stopButton() const { return m_stopButton; }
+    QPushButton *resetButton() const { return m_resetButton; }
+    QProgressBar *progressBar() const { return m_progress; }
+    QString progressText() const;
+    /// Number of batchFinished() updates received since the tab was made.
+    int batchUpdates() const { return m_batchUpdates; }
+    /// The last batch shown (global count over the run).
+    qint64 lastBatchIndex() const { return m_lastBatchIndex; }
+    QWidget *dataPanel() const;
+
+Q_SIGNALS:
+    void startRequested();
+    void resetRequested();
+    void dataDirChosen(const QString &dir);
+
+private:
+    void buildUi();
+    void updateButtons();
+    void onStarted(const core::TrainConfig &config, int epochsDone);
+    void onBatch(const core::BatchStats &stats);
+    void onEpoch(const core::EpochStats &stats);
+    void onFinished(const core::TrainingSummary &summary);
+    void onFailed(const QString &message);
+    void onModelInfo(const core::CheckpointInfo &info, bool replaceCharts);
+    void onDataLoaded(const QString &dir, int trainCount, int testCount);
+    void onDataFailed(const QString &dir, const QString &message);
+    void chooseDataDir();
+    void fetchData();
+
+    TrainingController *m_controller;
+    ModelState *m_modelState;
+
+    QComboBox *m_model = nullptr;
+    QSpinBox *m_epochs = nullptr;
+    QSpinBox *m_batchSize = nullptr;
+    QDoubleSpinBox *m_learningRate = nullptr;
+    QSpinBox *m_seed = nullptr;
+    QSpinBox *m_threads = nullptr;
+    QPushButton *m_startButton = nullptr;
+    QPushButton *m_pauseButton = nullptr;
+    QPushButton *m_stopButton = nullptr;
+    QPushButton *m_resetButton = nullptr;
+    QFrame *m_dataPanel = nullptr;
+    QLabel *m_dataMessage = nullptr;
+    QPushButton *m_chooseDataButton = nullptr;
+    QPushButton *m_fetchDataButton = nullptr;
+    QLabel *m_modelSummary = nullptr;
+    QSplitter *m_splitter = nullptr;
+    TrainingCharts *m_charts = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QLabel *m_progressDetails = nullptr;
+    QPlainTextEdit *m_log = nullptr;
+    QProcess *m_fetch = nullptr;
+
+    int m_trainLimit = 0;
+    int m_testLimit = 0;
+    int m_epochsDone = 0;
+    bool m_dataReady = false;
+    bool m_dataLoading = true;
+    std::vector<core::EpochStats> m_history;
+    // The current run, for progress and ETA.
+    int m_runFirstEpoch = 1;
+    int m_runEpochs = 0;
+    int m_runBatchSize = 100;
+    int m_batchUpdates = 0;
+    qint64 m_lastBatchIndex = 0;
+};
+
+} // namespace ui
