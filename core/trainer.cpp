@@ -139,8 +139,11 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
         std::int64_t correct = 0, seen = 0;
         Clock::duration epochBusy{};
         for (int b = 0; b < batches; ++b) {
-            while (control.pause.load() && !control.stop.load())
+            while (control.pause.load() && !control.stop.load()) {
+                control.holding.store(true);
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            control.holding.store(false);
             if (control.stop.load()) {
                 summary.stopped = true;
                 break;
@@ -167,6 +170,7 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
                                         .arg(epoch).arg(b + 1).arg(cfg.learningRate));
             loss.backward();
             d->optimizer->step();
+            control.batchesDone.fetch_add(1);
             const auto batchCorrect = out.argmax(1).eq(y).sum().item<std::int64_t>();
             const auto dt = Clock::now() - t0;
             busy += dt;

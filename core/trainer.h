@@ -16,6 +16,10 @@ class Classifier;
 struct RunControl {
     std::atomic<bool> stop{false};   ///< finish the current batch, then return
     std::atomic<bool> pause{false};  ///< wait (sleeping) before the next batch until cleared
+    // Set by run(), read by anyone: they let callers (and tests) see what the loop has done
+    // instead of guessing it from elapsed time, which a loaded machine makes meaningless.
+    std::atomic<bool> holding{false};           ///< run() is waiting in a pause right now
+    std::atomic<std::int64_t> batchesDone{0};   ///< optimizer steps taken by run() (never reset)
 };
 
 /// Where run() reports. Called on the training thread; keep them cheap.

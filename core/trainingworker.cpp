@@ -58,6 +58,16 @@ bool TrainingWorker::isPaused() const
     return m_control->pause.load();
 }
 
+bool TrainingWorker::isHolding() const
+{
+    return m_control->holding.load();
+}
+
+std::int64_t TrainingWorker::batchesTrained() const
+{
+    return m_control->batchesDone.load();
+}
+
 void TrainingWorker::resetControls()
 {
     m_control->stop.store(false);

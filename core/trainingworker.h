@@ -50,6 +50,10 @@ public:
     void requestStop();
     void setPaused(bool paused);
     bool isPaused() const;
+    /// True once the run has actually come to rest in a pause (not just been asked to).
+    bool isHolding() const;
+    /// Optimizer steps taken so far by this worker's runs (a counter that only grows).
+    std::int64_t batchesTrained() const;
     /// Clears stop and pause; call before queueing train() (not while a run is going on), so a
     /// stop requested right after the queueing is not lost.
     void resetControls();

@@ -46,6 +46,16 @@ bool TrainingController::isPaused() const
     return m_worker && m_worker->isPaused();
 }
 
+bool TrainingController::isPauseHeld() const
+{
+    return m_worker && m_worker->isHolding();
+}
+
+qint64 TrainingController::batchesTrained() const
+{
+    return m_worker ? m_worker->batchesTrained() : 0;
+}
+
 void TrainingController::updateState()
 {
     State state = State::Idle;

@@ -41,6 +41,10 @@ public:
     int pendingRequests() const { return m_pending; }
     bool isRunning() const { return m_state == State::Training || m_state == State::Stopping; }
     bool isPaused() const;
+    /// The run has come to rest in a pause: nothing trains until resume() or stop().
+    bool isPauseHeld() const;
+    /// Optimizer steps taken by the worker so far (grows monotonically; 0 without a worker).
+    qint64 batchesTrained() const;
 
     // Requests: each returns false (and does nothing) when the state does not allow it.
     bool initialize(const core::TrainConfig &config);

@@ -316,7 +316,7 @@ TEST_CASE("Without a model the Draw tab says so instead of predicting", "[draw]"
     CHECK(f.tab.prediction().digit == 1); // a new snapshot re-predicts at once
 }
 
-TEST_CASE("Draw latency: mouse event to updated bars", "[draw][benchmark]")
+TEST_CASE("Draw latency: mouse event to updated bars", "[draw][.benchmark]")
 {
     // Figures for docs/benchmarks.md; printed, not asserted (timing depends on the machine).
     DrawFixture f;

@@ -110,7 +110,7 @@ TEST_CASE("worker: batch signals are throttled to the interval", "[worker]")
     CHECK(batches.count() < 30);
 }
 
-TEST_CASE("worker: pause holds the batch counter and resume continues and stop returns within a second", "[worker]")
+TEST_CASE("worker: pause holds the batch counter and resume continues and stop ends within one batch", "[worker]")
 {
     TrainingController controller;
     // Long enough that it cannot end during the test: 5 epochs over 20,000 images.
@@ -127,32 +127,36 @@ TEST_CASE("worker: pause holds the batch counter and resume continues and stop r
     QSignalSpy finished(w, &core::TrainingWorker::finished);
 
     REQUIRE(controller.start(config));
-    REQUIRE(uitest::waitUntil([&] { return lastBatch >= 3; }, 20000));
+    REQUIRE(uitest::waitUntil([&] { return lastBatch >= 3; }, 60000));
 
     controller.pause();
     CHECK(controller.isPaused());
-    // Signals already on their way drain; then nothing moves.
-    uitest::waitUntil([] { return false; }, 300);
+    // Wait for the run to come to rest (however slow the batch in flight is on a loaded
+    // machine), let the signals already sent arrive, and then nothing may move at all.
+    REQUIRE(uitest::waitUntil([&] { return controller.isPauseHeld(); }, 60000));
+    uitest::waitUntil([] { return false; }, 100);
     const int pausedAt = lastEpoch * 1000 + lastBatch;
-    uitest::waitUntil([] { return false; }, 700);
+    const qint64 stepsAtPause = controller.batchesTrained();
+    uitest::waitUntil([] { return false; }, 500);
+    CHECK(controller.batchesTrained() == stepsAtPause);
     CHECK(lastEpoch * 1000 + lastBatch == pausedAt);
     CHECK(controller.state() == TrainingController::State::Training);
 
     controller.resume();
     CHECK_FALSE(controller.isPaused());
-    REQUIRE(uitest::waitUntil([&] { return lastEpoch * 1000 + lastBatch > pausedAt; }, 5000));
+    REQUIRE(uitest::waitUntil([&] { return controller.batchesTrained() > stepsAtPause; }, 60000));
 
-    QElapsedTimer clock;
-    clock.start();
+    const qint64 stepsAtStop = controller.batchesTrained();
     controller.stop();
     CHECK(controller.state() == TrainingController::State::Stopping);
-    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && controller.isIdle(); }, 5000));
-    CHECK(clock.elapsed() < 1000);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && controller.isIdle(); }, 60000));
+    // Stop is checked before every batch: only the batch in flight may have finished.
+    CHECK(controller.batchesTrained() <= stepsAtStop + 1);
     CHECK(finished.first().first().value<core::TrainingSummary>().stopped);
     CHECK(controller.isIdle());
 }
 
-TEST_CASE("worker: stop while paused returns at once", "[worker]")
+TEST_CASE("worker: stop while paused ends the run without another batch", "[worker]")
 {
     TrainingController controller;
     const auto config = smallConfig(20000, 5);
@@ -160,14 +164,14 @@ TEST_CASE("worker: stop while paused returns at once", "[worker]")
     QSignalSpy batches(controller.worker(), &core::TrainingWorker::batchFinished);
     QSignalSpy finished(controller.worker(), &core::TrainingWorker::finished);
     REQUIRE(controller.start(config));
-    REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 20000));
+    REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 60000));
     controller.pause();
-    uitest::waitUntil([] { return false; }, 200);
-    QElapsedTimer clock;
-    clock.start();
+    REQUIRE(uitest::waitUntil([&] { return controller.isPauseHeld(); }, 60000));
+    const qint64 steps = controller.batchesTrained();
     controller.stop();
-    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0; }, 5000));
-    CHECK(clock.elapsed() < 1000);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0; }, 60000));
+    CHECK(controller.batchesTrained() == steps);
+    CHECK(finished.first().first().value<core::TrainingSummary>().stopped);
 }
 
 TEST_CASE("worker: a corrupt checkpoint is refused and the model stays", "[worker]")
@@ -194,18 +198,17 @@ TEST_CASE("worker: a corrupt checkpoint is refused and the model stays", "[worke
     CHECK(snapshots.count() == 1);
 }
 
-TEST_CASE("worker: shutdown during a run joins the thread quickly", "[worker]")
+TEST_CASE("worker: shutdown during a run joins the thread", "[worker]")
 {
     auto controller = std::make_unique<TrainingController>();
     const auto config = smallConfig(20000, 5);
     prepare(*controller, config);
     QSignalSpy batches(controller->worker(), &core::TrainingWorker::batchFinished);
     REQUIRE(controller->start(config));
-    REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 20000));
-    QElapsedTimer clock;
-    clock.start();
-    CHECK(controller->shutdown(5000));
-    CHECK(clock.elapsed() < 1000);
+    REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 60000));
+    // A generous bound: the run stops within one batch (tested above), however slow batches
+    // are on a loaded machine; what matters here is that the thread is joined and gone.
+    CHECK(controller->shutdown(60000));
     CHECK(controller->worker() == nullptr);
     CHECK_FALSE(controller->start(config));
     controller.reset();
