@@ -121,6 +121,9 @@ TensorData occlusion(const Classifier &model, const float *pixels, int digit, in
     checkDigit(digit);
     if (patch < 1 || patch > kSide)
         throw std::invalid_argument("occlusion patch must be 1..28");
+    // One thread: the Inside tab runs this while training may use every core; an OpenMP team
+    // here would take cores from the trainer for a map the user can wait a few ms longer for.
+    const SingleThread threads;
     c10::InferenceMode inference;
     auto &n = net(model);
     const auto x = inputTensor(pixels);

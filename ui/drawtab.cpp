@@ -217,6 +217,7 @@ void DrawTab::predictNow()
     if (digit.blank) {
         m_inputImage = QImage();
         m_input->setImage(m_inputImage);
+        m_state->setCurrentInput({}, tr("your drawing")); // the Inside tab (issue 11)
         showVerdict(tr("draw a digit"), true, muted);
         m_confidence->clear();
         m_doubt->clear();
@@ -226,6 +227,7 @@ void DrawTab::predictNow()
     }
     m_inputImage = digit.toImage();
     m_input->setImage(m_inputImage);
+    m_state->setCurrentInput({digit.pixels.begin(), digit.pixels.end()}, tr("your drawing")); // the Inside tab (issue 11)
 
     const std::shared_ptr<const core::Classifier> classifier = m_state->classifier();
     if (!classifier) {
