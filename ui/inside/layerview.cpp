@@ -28,6 +28,7 @@ LayerView::LayerView(QWidget *parent) : QWidget(parent)
         bool signedValues;
     };
     const Spec specs[kRows] = {
+        {QT_TR_NOOP("input 28×28"), 1, 28, 28, 56, 56, 0, false},
         {QT_TR_NOOP("conv1 filters 10×5×5"), 10, 5, 5, 40, 40, 12, true},
         {QT_TR_NOOP("conv1 10×24×24"), 10, 24, 24, 48, 48, 4, true},
         {QT_TR_NOOP("pool+ReLU 10×12×12"), 10, 12, 12, 48, 48, 4, false},
@@ -113,6 +114,7 @@ void LayerView::rebuildImages()
         for (int i = 0; i < l.count; ++i)
             images.push_back(HeatScale::image(t.values.data() + i * per, l.mapW, l.mapH, scale));
     };
+    build(Row::Input, m_hasActivations ? m_activations.input : core::TensorData{});
     build(Row::Conv1Filters, m_conv1Filters);
     const core::TensorData none;
     build(Row::Conv1, m_hasActivations ? m_activations.conv1 : none);
@@ -195,26 +197,33 @@ void LayerView::paintEvent(QPaintEvent *)
     }
 }
 
-void LayerView::mouseMoveEvent(QMouseEvent *event)
+bool LayerView::hoverAt(const QPoint &pos)
 {
-    const QPoint pos = event->position().toPoint();
     const auto &l = row(Row::Conv2);
     for (int m = 0; m < l.count && m_hasActivations; ++m) {
         const QRect cell = cellRect(Row::Conv2, m);
         if (cell.contains(pos)) {
             const int s = l.cellW / l.mapW;
             setHovered(m, std::clamp((pos.y() - cell.top()) / s, 0, l.mapH - 1), std::clamp((pos.x() - cell.left()) / s, 0, l.mapW - 1));
-            return;
+            return true;
         }
     }
+    return false;
+}
+
+void LayerView::mouseMoveEvent(QMouseEvent *event)
+{
     // Leaving the row keeps the last unit: the kernel view stays readable while the pointer moves
     // down to it.
-    QWidget::mouseMoveEvent(event);
+    if (!hoverAt(event->position().toPoint()))
+        QWidget::mouseMoveEvent(event);
 }
 
 void LayerView::mousePressEvent(QMouseEvent *event)
 {
     const QPoint pos = event->position().toPoint();
+    if (hoverAt(pos)) // a click (or a tap: no hover on touch screens) picks the unit too
+        return;
     for (Row r : {Row::Logits, Row::Softmax})
         for (int c = 0; c < core::kClasses; ++c)
             if (cellRect(r, c).contains(pos)) {

@@ -7,7 +7,7 @@
 
 namespace ui {
 
-/// Every layer of the network for one input, top to bottom as the data flows: conv1's filters
+/// Every layer of the network for one input, top to bottom as the data flows: the 28x28 input, conv1's filters
 /// above the maps they make, conv1 (10x24x24), after pool+ReLU (10x12x12), conv2 (20x8x8), after
 /// pool+ReLU (20x4x4), fc1's 50 units, the 10 logits and the softmax. Each map is a small heat map
 /// on HeatScale; each row has its own legend. Hovering a conv2 map reports the unit under the
@@ -16,8 +16,8 @@ namespace ui {
 class LayerView : public QWidget {
     Q_OBJECT
 public:
-    enum class Row { Conv1Filters, Conv1, Pool1, Conv2, Pool2, Fc1, Logits, Softmax };
-    static constexpr int kRows = 8;
+    enum class Row { Input, Conv1Filters, Conv1, Pool1, Conv2, Pool2, Fc1, Logits, Softmax };
+    static constexpr int kRows = 9;
 
     explicit LayerView(QWidget *parent = nullptr);
 
@@ -32,7 +32,7 @@ public:
 
     /// Where cell `index` of a row is painted (for tests and the kernel view's pointer).
     QRect cellRect(Row row, int index) const;
-    /// The conv2 unit under the pointer: {map, y, x}, map -1 when none.
+    /// The conv2 unit under the pointer (or last clicked, for touch): {map, y, x}, map -1 when none.
     std::array<int, 3> hoveredUnit() const { return m_hovered; }
 
     QSize sizeHint() const override;
@@ -62,6 +62,8 @@ private:
     const RowLayout &row(Row r) const { return m_rows[int(r)]; }
     void rebuildImages();
     void setHovered(int map, int y, int x);
+    /// Hovers the conv2 unit at pos, if there is one; true when it did.
+    bool hoverAt(const QPoint &pos);
 
     std::array<RowLayout, kRows> m_rows;
     std::array<std::vector<QImage>, kRows> m_images;
