@@ -84,6 +84,7 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
         connect(m_insideTab, &InsideTab::liveSnapshotsWanted, this, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
         connect(worker, &core::TrainingWorker::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
         m_exporter = new ModelExporter(m_modelState, this);
+        m_exporter->setErrorSink([this](const QString &message) { report(QMessageBox::Critical, tr("Export failed"), message); });
     }
     setCentralWidget(m_tabs);
 
