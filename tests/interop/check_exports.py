@@ -8,6 +8,9 @@ python3-torch, python3-numpy).
 3. OpenCV's dnn module runs it on all 10,000 images: same classes as DigitLab, logits within 1e-4.
 4. PyTorch loads the state_dict into the tutorial's Net with strict=True (also with
    weights_only=True): same classes, logits within 1e-4.
+5. The other direction and back: a state_dict written by Python (tests/data/seed_state_dict.pt)
+   goes through digitlab-cli export --checkpoint: the exported state_dict holds the very same
+   tensors, and the exported ONNX run by OpenCV gives PyTorch's own logits for that Net.
 
 A missing module is a failure, never a skip: this test exists to prove the interop.
 Usage: check_exports.py DIGITLAB_CLI MNIST_DIR WORK_DIR  ($DIGITLAB_DATA overrides MNIST_DIR)
@@ -133,6 +136,37 @@ def main():
     with torch.no_grad():
         logits = torch_net(torch.from_numpy(images)).numpy()
     compare(f"PyTorch {torch.__version__} Net.load_state_dict(strict=True)", logits, reference)
+
+    # Python -> DigitLab -> Python / OpenCV, with --checkpoint.
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "seed_state_dict.pt")
+    onnx2, pt2 = os.path.join(work, "fixture.onnx"), os.path.join(work, "fixture.pt")
+    run = subprocess.run([cli, "export", "--checkpoint", fixture, "--onnx", onnx2, "--pytorch", pt2],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        fail(f"digitlab-cli export --checkpoint exited {run.returncode}: {run.stderr.strip()}")
+    original, exported = torch.load(fixture), torch.load(pt2, weights_only=True)
+    if list(exported) != list(Net().state_dict()) or any(not torch.equal(original[k], exported[k]) for k in original):
+        fail("the state_dict exported from a Python state_dict differs from it")
+    python_net = Net()
+    python_net.load_state_dict(original, strict=True)
+    python_net.eval()
+    with torch.no_grad():
+        python_logits = python_net(torch.from_numpy(images)).numpy()
+    net = cv2.dnn.readNetFromONNX(onnx2)
+    chunks = []
+    for first in range(0, len(images), 1000):
+        net.setInput(images[first:first + 1000])
+        chunks.append(net.forward().reshape(-1, 10))
+    ours = np.concatenate(chunks)
+    worst = float(np.abs(ours - python_logits).max())
+    # An untrained Net has near-ties: compare classes where PyTorch's top two are clearly apart.
+    top2 = np.sort(python_logits, axis=1)[:, -2:]
+    clear = (top2[:, 1] - top2[:, 0]) > 10 * TOLERANCE
+    differing = int((ours.argmax(1) != python_logits.argmax(1))[clear].sum())
+    print(f"Python state_dict -> DigitLab -> ONNX -> OpenCV vs PyTorch: max |logit difference| {worst:.2e}, "
+          f"{int(clear.sum()) - differing}/{int(clear.sum())} clear-cut classes equal; state_dict tensors identical")
+    if worst > TOLERANCE or differing:
+        fail("DigitLab's ONNX of a Python model disagrees with PyTorch")
     print("check_exports: OK")
 
 
