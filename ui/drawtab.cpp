@@ -217,7 +217,8 @@ void DrawTab::predictNow()
     if (digit.blank) {
         m_inputImage = QImage();
         m_input->setImage(m_inputImage);
-        m_state->setCurrentInput({}, tr("your drawing")); // the Inside tab (issue 11)
+        if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
+            m_state->setCurrentInput({}, tr("your drawing"));
         showVerdict(tr("draw a digit"), true, muted);
         m_confidence->clear();
         m_doubt->clear();
@@ -227,7 +228,8 @@ void DrawTab::predictNow()
     }
     m_inputImage = digit.toImage();
     m_input->setImage(m_inputImage);
-    m_state->setCurrentInput({digit.pixels.begin(), digit.pixels.end()}, tr("your drawing")); // the Inside tab (issue 11)
+    if (isVisible()) // the Inside tab (issue 11), as above
+        m_state->setCurrentInput({digit.pixels.begin(), digit.pixels.end()}, tr("your drawing"));
 
     const std::shared_ptr<const core::Classifier> classifier = m_state->classifier();
     if (!classifier) {

@@ -8,7 +8,9 @@
 #include "core/trainingworker.h"
 #include "drawbrowsesupport.h"
 #include "uitestsupport.h"
+#include "ui/browsetab.h"
 #include "ui/drawcanvas.h"
+#include "ui/drawtab.h"
 #include "ui/inside/insidetab.h"
 #include "ui/inside/kernelview.h"
 #include "ui/inside/layerview.h"
@@ -263,6 +265,46 @@ TEST_CASE("Inside: File > Export Model writes ONNX and a state_dict", "[inside][
     // A failure is reported, naming the file.
     CHECK(exporter->exportTo(ui::ModelExporter::Format::Onnx, QStringLiteral("/nonexistent-dir/x.onnx")).contains(QStringLiteral("/nonexistent-dir/x.onnx")));
     CHECK(errors.size() == 1);
+    window.close();
+}
+
+TEST_CASE("Inside: in the window it shows what was drawn or selected last and keeps it across snapshots", "[inside][window]")
+{
+    ui::MainWindow::Options options;
+    options.restoreSettings = false;
+    options.dataDir = uitest::requireMnistDir();
+    ui::MainWindow window(options);
+    window.setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    window.resize(1280, 860);
+    window.show();
+    REQUIRE(QTest::qWaitForWindowExposed(&window));
+    ui::ModelState *state = window.modelState();
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && state->classifier() && state->testSet(); }, 60000));
+    auto *draw = window.findChild<ui::DrawTab *>();
+    auto *browse = window.findChild<ui::BrowseTab *>();
+    REQUIRE(draw);
+    REQUIRE(browse);
+
+    // Draw a 7 on the Draw tab: it becomes the current input.
+    window.tabs()->setCurrentWidget(draw);
+    traceDigit(draw->canvas(), *state->testSet(), 0, 0.6);
+    REQUIRE(uitest::waitUntil([&] { return state->currentInput().size() == std::size_t(core::kPixels); }, 30000));
+    CHECK(state->currentInputOrigin() == QStringLiteral("your drawing"));
+
+    // Select test image 42 in Browse: now that is.
+    window.tabs()->setCurrentWidget(browse);
+    REQUIRE(uitest::waitUntil([&] { return !browse->isPredicting() && browse->correctCount() >= 0; }, 60000));
+    browse->selectTestIndex(42);
+    CHECK(state->currentInputOrigin().startsWith(QStringLiteral("test image 42")));
+
+    // The Inside tab explains it, and a new model does not bring the (hidden) drawing back.
+    window.tabs()->setCurrentWidget(window.insideTab());
+    REQUIRE(uitest::waitUntil([&] { return window.insideTab()->layerView()->hasActivations(); }, 30000));
+    CHECK(window.insideTab()->predictedClass() == state->testSet()->labels[42]);
+    state->setClassifier(drawbrowse::untrained());
+    QCoreApplication::processEvents();
+    CHECK(state->currentInputOrigin().startsWith(QStringLiteral("test image 42")));
+    CHECK(window.insideTab()->stampText().contains(QStringLiteral("epoch")));
     window.close();
 }
 
