@@ -2,6 +2,8 @@
 // Exit codes: 0 success, 1 runtime error (message on stderr naming the file), 2 usage error.
 #include "core/classifier.h"
 #include "core/error.h"
+#include "core/export.h"
+#include "core/inspect.h"
 #include "core/mnist.h"
 #include "core/preprocess.h"
 #include "core/trainer.h"
@@ -15,6 +17,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QSaveFile>
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -52,6 +55,7 @@ Commands:
   eval      test-set accuracy, mean loss and confusion matrix of a checkpoint
   predict   classify image files (PNG/JPEG/BMP, any size, either polarity)
   bench     training throughput and single-image inference latency
+  export    write the model for other tools: ONNX, or a PyTorch state_dict
 
 Run 'digitlab-cli COMMAND --help' for a command's options.
 MNIST is looked for in --data, else $DIGITLAB_DATA, else the source tree's data/mnist, else the
@@ -369,6 +373,62 @@ int bench(const QStringList &args)
     return kOk;
 }
 
+// ---------------------------------------------------------------------------------------------
+/// Writes a float32 C-order array as a NumPy .npy file (format 1.0), atomically.
+void writeNpy(const QString &path, const core::TensorData &t)
+{
+    QString shape;
+    for (auto d : t.shape)
+        shape += QString::number(d) + QStringLiteral(", ");
+    QByteArray header = QStringLiteral("{'descr': '<f4', 'fortran_order': False, 'shape': (%1), }").arg(shape).toLatin1();
+    // The header (with its 10-byte preamble) is padded to a multiple of 64 and ends in '\n'.
+    header += QByteArray(int(63 - (10 + header.size()) % 64), ' ') + '\n';
+    QByteArray bytes("\x93NUMPY\x01\x00", 8);
+    bytes += char(header.size() & 0xff);
+    bytes += char(header.size() >> 8);
+    bytes += header;
+    bytes += QByteArray(reinterpret_cast<const char *>(t.values.data()), qsizetype(t.values.size() * sizeof(float)));
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
+        throw core::ExportError(path, QStringLiteral("cannot write: %1").arg(f.errorString()));
+}
+
+int exportModel(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("checkpoint", "Checkpoint to export (default: the bundled model).", "FILE"));
+    p.addOption(option("onnx", "Write an ONNX model (opset 13): input 'pixels' [N,1,28,28] in 0..1, white ink on black; "
+                               "output 'logits' [N,10].", "FILE"));
+    p.addOption(option("pytorch", "Write a PyTorch state_dict for the tutorial's Net: "
+                                  "net.load_state_dict(torch.load(FILE)).", "FILE"));
+    p.addOption(option("test-logits", "Also write this model's logits on the MNIST test set as a float32 [10000,10] "
+                                      ".npy file (to compare other runtimes against).", "FILE"));
+    p.addOption(option("data", "MNIST folder (for --test-logits).", "DIR"));
+    parse(p, args, QStringLiteral("export"), QStringLiteral("Export the model for other tools (ONNX Runtime, OpenCV dnn, PyTorch)."));
+    const QString onnx = p.value(QStringLiteral("onnx"));
+    const QString pytorch = p.value(QStringLiteral("pytorch"));
+    const QString testLogits = p.value(QStringLiteral("test-logits"));
+    if (onnx.isEmpty() && pytorch.isEmpty() && testLogits.isEmpty())
+        throw UsageError{QStringLiteral("export needs --onnx FILE, --pytorch FILE or --test-logits FILE")};
+    const auto model = loadClassifier(p.value(QStringLiteral("checkpoint")));
+    if (!onnx.isEmpty()) {
+        core::exportOnnx(*model, onnx);
+        out(QStringLiteral("wrote %1 (ONNX opset %2)").arg(onnx).arg(core::kOnnxOpset));
+    }
+    if (!pytorch.isEmpty()) {
+        core::exportStateDict(*model, pytorch);
+        out(QStringLiteral("wrote %1 (PyTorch state_dict)").arg(pytorch));
+    }
+    if (!testLogits.isEmpty()) {
+        const auto test = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+        std::vector<float> pixels(test.images.size());
+        std::transform(test.images.begin(), test.images.end(), pixels.begin(), [](auto v) { return float(v) / 255.0f; });
+        writeNpy(testLogits, core::logits(*model, pixels.data(), test.count));
+        out(QStringLiteral("wrote %1 (logits of %2 test images)").arg(testLogits).arg(test.count));
+    }
+    return kOk;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -397,6 +457,8 @@ int main(int argc, char **argv)
             return predict(args);
         if (command == QLatin1String("bench"))
             return bench(args);
+        if (command == QLatin1String("export"))
+            return exportModel(args);
         throw UsageError{QStringLiteral("unknown command '%1' (try --help)").arg(command)};
     } catch (const UsageError &e) {
         err(e.message);

@@ -43,6 +43,8 @@ public:
 
     struct Impl;
     explicit Classifier(std::unique_ptr<Impl> impl);
+    /// The network, for core's LibTorch translation units (inspect.cpp); Impl is opaque elsewhere.
+    const Impl &impl() const { return *d; }
 
 private:
     std::unique_ptr<Impl> d;

@@ -148,6 +148,7 @@ void TrainingWorker::train(const TrainConfig &config, bool fromScratch)
 
     QElapsedTimer sinceSignal;
     sinceSignal.start();
+    QElapsedTimer sinceLive;
     bool firstBatch = true;
     BatchLosses pending;
     ProgressSink sink;
@@ -161,6 +162,15 @@ void TrainingWorker::train(const TrainConfig &config, bool fromScratch)
         // The first batch and each epoch's last one always go out: the GUI then shows a run's
         // start at once and every epoch ends on its true last point.
         const bool lastOfEpoch = stats.batch >= stats.batchesPerEpoch;
+        // A copy of 21,840 weights takes microseconds: cheap enough at a few per second.
+        if (const int live = m_liveSnapshotMs.load(); live > 0 && (!sinceLive.isValid() || sinceLive.elapsed() >= live)) {
+            try {
+                Q_EMIT liveSnapshot(m_trainer->snapshot(), stats);
+            } catch (const std::exception &e) {
+                qWarning("TrainingWorker: cannot take a live snapshot: %s", e.what());
+            }
+            sinceLive.start();
+        }
         if (firstBatch || lastOfEpoch || sinceSignal.elapsed() >= m_batchIntervalMs.load()) {
             Q_EMIT batchLosses(pending);
             Q_EMIT batchFinished(stats);

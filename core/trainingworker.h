@@ -59,6 +59,9 @@ public:
     void resetControls();
     /// Minimum time between two batchFinished() signals; 0 sends every batch.
     void setBatchInterval(int milliseconds) { m_batchIntervalMs.store(milliseconds); }
+    /// While training, also publish liveSnapshot() at most this often (0, the default: never).
+    /// The Inside tab turns it on while it is shown, to watch the filters form.
+    void setLiveSnapshotInterval(int milliseconds) { m_liveSnapshotMs.store(milliseconds); }
 
 public Q_SLOTS:
     /// Creates the trainer with fresh weights (first slot to call). Emits initialized and
@@ -96,6 +99,9 @@ Q_SIGNALS:
 
     /// A new immutable model copy for inference, with the metadata save() would write.
     void snapshotReady(std::shared_ptr<const core::Classifier> classifier, const core::CheckpointInfo &info);
+    /// A mid-epoch copy of the training weights (see setLiveSnapshotInterval()), taken right after
+    /// the batch `at` describes. Not a document change: only views that show weights follow it.
+    void liveSnapshot(std::shared_ptr<const core::Classifier> classifier, const core::BatchStats &at);
 
     void dataLoaded(std::shared_ptr<const core::MnistSet> train, std::shared_ptr<const core::MnistSet> test,
                     const QString &dir);
@@ -116,6 +122,7 @@ private:
     std::shared_ptr<const MnistSet> m_train;
     std::shared_ptr<const MnistSet> m_test;
     std::atomic<int> m_batchIntervalMs{kDefaultBatchIntervalMs};
+    std::atomic<int> m_liveSnapshotMs{0};
 };
 
 } // namespace core

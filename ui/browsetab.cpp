@@ -437,6 +437,8 @@ void BrowseTab::showDetails(int testIndex)
         return;
     }
     m_detailImage->setImage(m_model->image(testIndex).copy());
+    if (isVisible()) // the Inside tab (issue 11): the image the user looks at
+        m_state->setCurrentTestImage(testIndex);
     const int truth = m_model->label(testIndex);
     m_bars->setTrueClass(truth);
     QString text = tr("<b>Test image %1</b><br>true digit: <b>%2</b>").arg(testIndex).arg(truth);

@@ -217,6 +217,8 @@ void DrawTab::predictNow()
     if (digit.blank) {
         m_inputImage = QImage();
         m_input->setImage(m_inputImage);
+        if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
+            m_state->setCurrentInput({}, tr("your drawing"));
         showVerdict(tr("draw a digit"), true, muted);
         m_confidence->clear();
         m_doubt->clear();
@@ -226,6 +228,8 @@ void DrawTab::predictNow()
     }
     m_inputImage = digit.toImage();
     m_input->setImage(m_inputImage);
+    if (isVisible()) // the Inside tab (issue 11), as above
+        m_state->setCurrentInput({digit.pixels.begin(), digit.pixels.end()}, tr("your drawing"));
 
     const std::shared_ptr<const core::Classifier> classifier = m_state->classifier();
     if (!classifier) {

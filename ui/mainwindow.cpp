@@ -1,6 +1,8 @@
 #include "mainwindow.h"
 #include "browsetab.h"
 #include "drawtab.h"
+#include "inside/insidetab.h"
+#include "inside/modelexporter.h"
 #include "modelstate.h"
 #include "traintab.h"
 #include "trainingcontroller.h"
@@ -72,6 +74,17 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
         // (end of the issue 4 spot)
         m_tabs->addTab(drawTab, tr("&Draw"));
         m_tabs->addTab(browseTab, tr("&Browse"));
+    }
+    {
+        // Inside tab and File > Export Model (issue 11). The tab asks the worker for live weight
+        // snapshots while it is shown (an atomic: safe from this thread).
+        m_insideTab = new InsideTab(m_modelState, this);
+        m_tabs->addTab(m_insideTab, tr("&Inside"));
+        core::TrainingWorker *worker = m_controller->worker();
+        connect(m_insideTab, &InsideTab::liveSnapshotsWanted, this, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
+        connect(worker, &core::TrainingWorker::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
+        m_exporter = new ModelExporter(m_modelState, this);
+        m_exporter->setErrorSink([this](const QString &message) { report(QMessageBox::Critical, tr("Export failed"), message); });
     }
     setCentralWidget(m_tabs);
 
@@ -160,6 +173,7 @@ void MainWindow::buildMenus()
         if (!error.isEmpty())
             report(QMessageBox::Critical, tr("Export failed"), error);
     });
+    m_exporter->addTo(file); // issue 11
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 

@@ -16,6 +16,8 @@ class Classifier;
 
 namespace ui {
 
+class InsideTab;
+class ModelExporter;
 class ModelState;
 class TrainTab;
 class TrainingController;
@@ -51,6 +53,8 @@ public:
     TrainingController *controller() const { return m_controller; }
     TrainTab *trainTab() const { return m_trainTab; }
     QTabWidget *tabs() const { return m_tabs; }
+    InsideTab *insideTab() const { return m_insideTab; }
+    ModelExporter *modelExporter() const { return m_exporter; }
 
     void setMessageSink(MessageSink sink) { m_messageSink = std::move(sink); }
     void setUnsavedPrompt(UnsavedPrompt prompt) { m_unsavedPrompt = std::move(prompt); }
@@ -108,6 +112,8 @@ private:
     TrainingController *m_controller = nullptr;
     TrainTab *m_trainTab = nullptr;
     QTabWidget *m_tabs = nullptr;
+    InsideTab *m_insideTab = nullptr;   ///< issue 11
+    ModelExporter *m_exporter = nullptr; ///< File > Export Model (issue 11)
     QLabel *m_modelLabel = nullptr;
     QLabel *m_dataLabel = nullptr;
     QLabel *m_deviceLabel = nullptr;

@@ -30,4 +30,24 @@ void ModelState::setDataError(const QString &dataDir, const QString &message)
     Q_EMIT testSetChanged();
 }
 
+void ModelState::setCurrentInput(std::vector<float> pixels, const QString &origin)
+{
+    if (pixels == m_currentInput && origin == m_currentInputOrigin)
+        return;
+    m_currentInput = std::move(pixels);
+    m_currentInputOrigin = origin;
+    Q_EMIT currentInputChanged();
+}
+
+void ModelState::setCurrentTestImage(int index)
+{
+    if (!m_testSet || index < 0 || index >= m_testSet->count)
+        return;
+    const std::uint8_t *image = m_testSet->image(index);
+    std::vector<float> pixels(core::kPixels);
+    for (int i = 0; i < core::kPixels; ++i)
+        pixels[i] = image[i] / 255.0f;
+    setCurrentInput(std::move(pixels), tr("test image %1 (a %2)").arg(index).arg(int(m_testSet->labels[std::size_t(index)])));
+}
+
 } // namespace ui

@@ -2,6 +2,7 @@
 #include <QObject>
 #include <QString>
 #include <memory>
+#include <vector>
 
 namespace core {
 class Classifier;
@@ -32,9 +33,19 @@ public:
     void setTestSet(std::shared_ptr<const core::MnistSet> set, const QString &dataDir);
     void setDataError(const QString &dataDir, const QString &message);
 
+    /// The image the Inside tab explains: the Draw tab's last network input or the test image
+    /// selected in Browse, kPixels floats in 0..1 (empty: a blank canvas, nothing selected).
+    const std::vector<float> &currentInput() const { return m_currentInput; }
+    /// Where it came from, for a label ("your drawing", "test image 42 (a 7)").
+    QString currentInputOrigin() const { return m_currentInputOrigin; }
+    void setCurrentInput(std::vector<float> pixels, const QString &origin);
+    /// Test image index of the loaded test set as the current input (ignored when out of range).
+    void setCurrentTestImage(int index);
+
 Q_SIGNALS:
     void classifierChanged();
     void testSetChanged();
+    void currentInputChanged();
 
 private:
     std::shared_ptr<const core::Classifier> m_classifier;
@@ -42,6 +53,8 @@ private:
     QString m_dataDir;
     QString m_dataError;
     quint64 m_generation = 0;
+    std::vector<float> m_currentInput;
+    QString m_currentInputOrigin;
 };
 
 } // namespace ui

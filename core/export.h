@@ -1,0 +1,39 @@
+#pragma once
+#include "error.h"
+#include "tensordata.h"
+#include <QString>
+#include <string>
+
+namespace core {
+
+class Classifier;
+
+/// An export that could not be built or written; file() is the target.
+class ExportError : public Error {
+public:
+    ExportError(const QString &file, const QString &message) : Error(file, message) {}
+};
+
+/// ONNX operator set of the exported graph. 13 is supported by Debian 12's onnx (1.12, up to 17),
+/// OpenCV 4.6's dnn importer, ONNX Runtime and onnxruntime-web; the graph only needs Conv,
+/// MaxPool, Relu, Flatten and Gemm, which did not change in a way that matters here after 13.
+inline constexpr int kOnnxOpset = 13;
+/// Names of the graph's input and output, as other tools will see them.
+inline constexpr const char *kOnnxInputName = "pixels";
+inline constexpr const char *kOnnxOutputName = "logits";
+
+/// The seed network as a serialised ONNX ModelProto, built with ONNX's own C++ classes and
+/// validated by onnx::checker: input "pixels" float [N,1,28,28] in 0..1 (white ink on black, as
+/// MNIST), output "logits" float [N,10]; N is a dynamic dimension. weights are named and shaped as
+/// core::weights() returns them. Throws ExportError (file empty) when a tensor is missing or misshaped.
+std::string onnxModelBytes(const NamedTensors &weights);
+
+/// Writes onnxModelBytes(weights(model)) to path atomically (QSaveFile). Throws ExportError.
+void exportOnnx(const Classifier &model, const QString &path);
+
+/// Writes a plain PyTorch state_dict (torch.save format: a dict of the 8 tensors named as the
+/// tutorial's Net) atomically, so that Python's net.load_state_dict(torch.load(path)) accepts it
+/// with strict=True. No DigitLab metadata, no optimizer. Throws ExportError.
+void exportStateDict(const Classifier &model, const QString &path);
+
+} // namespace core

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""DigitLab's exports, checked by the real other side (Debian's python3-onnx, python3-opencv,
+python3-torch, python3-numpy).
+
+1. digitlab-cli export writes an ONNX model, a PyTorch state_dict and DigitLab's own logits on
+   the 10,000 MNIST test images.
+2. onnx.checker accepts the ONNX file; its batch dimension is symbolic.
+3. OpenCV's dnn module runs it on all 10,000 images: same classes as DigitLab, logits within 1e-4.
+4. PyTorch loads the state_dict into the tutorial's Net with strict=True (also with
+   weights_only=True): same classes, logits within 1e-4.
+5. The other direction and back: a state_dict written by Python (tests/data/seed_state_dict.pt)
+   goes through digitlab-cli export --checkpoint: the exported state_dict holds the very same
+   tensors, and the exported ONNX run by OpenCV gives PyTorch's own logits for that Net.
+
+A missing module is a failure, never a skip: this test exists to prove the interop.
+Usage: check_exports.py DIGITLAB_CLI MNIST_DIR WORK_DIR  ($DIGITLAB_DATA overrides MNIST_DIR)
+"""
+import os
+import subprocess
+import sys
+
+try:
+    import cv2
+    import numpy as np
+    import onnx
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:  # fail loudly: the whole point is to run the other side
+    sys.exit(f"check_exports: FAILED: {e}; install the packages of packaging/setup-debian.sh "
+             "(python3-numpy python3-onnx python3-opencv python3-torch)")
+
+TOLERANCE = 1e-4  # max |logit difference| allowed (float32 kernels differ in summation order)
+
+
+class Net(nn.Module):
+    """The PyTorch MNIST tutorial's model, verbatim (pytorch/examples' seed recipe)."""
+
+    def __init__(self):
+        super(Net, self).__init__()
+        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+        self.conv2_drop = nn.Dropout2d()
+        self.fc1 = nn.Linear(320, 50)
+        self.fc2 = nn.Linear(50, 10)
+
+    def forward(self, x):
+        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+        x = x.view(-1, 320)
+        x = F.relu(self.fc1(x))
+        x = F.dropout(x, training=self.training)
+        return self.fc2(x)
+
+
+def fail(message):
+    sys.exit(f"check_exports: FAILED: {message}")
+
+
+def read_idx_images(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, count, rows, cols = np.frombuffer(data[:16], dtype=">u4")
+    if magic != 2051 or rows != 28 or cols != 28:
+        fail(f"{path}: not an MNIST image file")
+    return np.frombuffer(data[16:], dtype=np.uint8).reshape(count, 1, 28, 28).astype(np.float32) / 255.0
+
+
+def compare(name, logits, reference):
+    if logits.shape != reference.shape:
+        fail(f"{name}: logits shape {logits.shape}, DigitLab's {reference.shape}")
+    classes, ref_classes = logits.argmax(1), reference.argmax(1)
+    differing = int((classes != ref_classes).sum())
+    worst = float(np.abs(logits - reference).max())
+    print(f"{name}: {len(classes) - differing}/{len(classes)} classes equal to DigitLab's, "
+          f"max |logit difference| {worst:.2e}")
+    if differing:
+        fail(f"{name}: {differing} images classified differently (first: {np.nonzero(classes != ref_classes)[0][:5]})")
+    if worst > TOLERANCE:
+        fail(f"{name}: logits differ by {worst:.2e} > {TOLERANCE}")
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    cli, mnist, work = sys.argv[1:]
+    mnist = os.environ.get("DIGITLAB_DATA") or mnist  # the same override digitlab-cli honours
+    if not os.path.exists(os.path.join(mnist, "t10k-images-idx3-ubyte")):
+        fail(f"MNIST is missing in {mnist}: run packaging/fetch-mnist.sh")
+    os.makedirs(work, exist_ok=True)
+    onnx_path = os.path.join(work, "digitlab.onnx")
+    pt_path = os.path.join(work, "digitlab_state_dict.pt")
+    ref_path = os.path.join(work, "digitlab_test_logits.npy")
+    for p in (onnx_path, pt_path, ref_path):
+        if os.path.exists(p):
+            os.remove(p)
+    run = subprocess.run([cli, "export", "--onnx", onnx_path, "--pytorch", pt_path, "--test-logits", ref_path,
+                          "--data", mnist], capture_output=True, text=True)
+    if run.returncode != 0:
+        fail(f"digitlab-cli export exited {run.returncode}: {run.stderr.strip()}")
+    print(run.stdout.strip())
+
+    images = read_idx_images(os.path.join(mnist, "t10k-images-idx3-ubyte"))
+    reference = np.load(ref_path)
+    if reference.shape != (10000, 10) or len(images) != 10000:
+        fail(f"expected 10,000 test images and logits, got {len(images)} and {reference.shape}")
+
+    # ONNX: the checker (full check, with shape inference), the declared interface.
+    model = onnx.load(onnx_path)
+    onnx.checker.check_model(model, full_check=True)
+    opset = {o.domain: o.version for o in model.opset_import}[""]
+    inp, out = model.graph.input[0], model.graph.output[0]
+    dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
+    print(f"onnx {onnx.__version__}: checker OK, opset {opset}, input {inp.name} {dims}, output {out.name}")
+    if not isinstance(dims[0], str) or dims[1:] != [1, 28, 28]:
+        fail(f"ONNX input shape {dims}: expected a symbolic batch dimension and 1x28x28")
+
+    # OpenCV dnn, in batches (exercises the dynamic batch dimension) and one single image.
+    net = cv2.dnn.readNetFromONNX(onnx_path)
+    chunks = []
+    for first in range(0, len(images), 1000):
+        net.setInput(images[first:first + 1000])
+        chunks.append(net.forward().reshape(-1, 10))
+    compare(f"OpenCV {cv2.__version__} dnn", np.concatenate(chunks), reference)
+    net.setInput(images[:1])
+    compare("OpenCV dnn, batch of 1", net.forward().reshape(-1, 10), reference[:1])
+
+    # PyTorch: the tutorial's Net, strict loading, both the classic and the safe unpickler.
+    state = torch.load(pt_path)
+    if not isinstance(state, dict) or sorted(state) != sorted(Net().state_dict()):
+        fail(f"state_dict keys {sorted(state) if isinstance(state, dict) else type(state)}")
+    torch_net = Net()
+    torch_net.load_state_dict(torch.load(pt_path), strict=True)
+    Net().load_state_dict(torch.load(pt_path, weights_only=True), strict=True)
+    torch_net.eval()
+    with torch.no_grad():
+        logits = torch_net(torch.from_numpy(images)).numpy()
+    compare(f"PyTorch {torch.__version__} Net.load_state_dict(strict=True)", logits, reference)
+
+    # Python -> DigitLab -> Python / OpenCV, with --checkpoint.
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "seed_state_dict.pt")
+    onnx2, pt2 = os.path.join(work, "fixture.onnx"), os.path.join(work, "fixture.pt")
+    run = subprocess.run([cli, "export", "--checkpoint", fixture, "--onnx", onnx2, "--pytorch", pt2],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        fail(f"digitlab-cli export --checkpoint exited {run.returncode}: {run.stderr.strip()}")
+    original, exported = torch.load(fixture), torch.load(pt2, weights_only=True)
+    if list(exported) != list(Net().state_dict()) or any(not torch.equal(original[k], exported[k]) for k in original):
+        fail("the state_dict exported from a Python state_dict differs from it")
+    python_net = Net()
+    python_net.load_state_dict(original, strict=True)
+    python_net.eval()
+    with torch.no_grad():
+        python_logits = python_net(torch.from_numpy(images)).numpy()
+    net = cv2.dnn.readNetFromONNX(onnx2)
+    chunks = []
+    for first in range(0, len(images), 1000):
+        net.setInput(images[first:first + 1000])
+        chunks.append(net.forward().reshape(-1, 10))
+    ours = np.concatenate(chunks)
+    worst = float(np.abs(ours - python_logits).max())
+    # An untrained Net has near-ties: compare classes where PyTorch's top two are clearly apart.
+    top2 = np.sort(python_logits, axis=1)[:, -2:]
+    clear = (top2[:, 1] - top2[:, 0]) > 10 * TOLERANCE
+    differing = int((ours.argmax(1) != python_logits.argmax(1))[clear].sum())
+    print(f"Python state_dict -> DigitLab -> ONNX -> OpenCV vs PyTorch: max |logit difference| {worst:.2e}, "
+          f"{int(clear.sum()) - differing}/{int(clear.sum())} clear-cut classes equal; state_dict tensors identical")
+    if worst > TOLERANCE or differing:
+        fail("DigitLab's ONNX of a Python model disagrees with PyTorch")
+    print("check_exports: OK")
+
+
+if __name__ == "__main__":
+    main()
