@@ -161,7 +161,9 @@ public:
         std::array<char, 64 * 1024> buffer;
         m_z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data));
         m_z.avail_in = uInt(size);
-        while (m_z.avail_in > 0 && !m_done) {
+        // Until the input is used up and zlib has no output left (a full buffer may mean more).
+        bool outputFull = false;
+        while ((m_z.avail_in > 0 || outputFull) && !m_done) {
             m_z.next_out = reinterpret_cast<Bytef *>(buffer.data());
             m_z.avail_out = uInt(buffer.size());
             const int rc = inflate(&m_z, Z_NO_FLUSH);
@@ -173,6 +175,7 @@ public:
             if (produced > 0 && !out(buffer.data(), produced, error))
                 return false;
             m_done = rc == Z_STREAM_END; // bytes after the end (padding) are ignored
+            outputFull = m_z.avail_out == 0;
             if (rc == Z_BUF_ERROR && produced == 0)
                 break;
         }
