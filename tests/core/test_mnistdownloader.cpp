@@ -375,3 +375,19 @@ TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing s
         REQUIRE(err.contains(QStringLiteral("ftp:x")));
     }
 }
+
+TEST_CASE("Download assembles a gz file that arrives in many small pieces", "[download]")
+{
+    const QString name = QStringLiteral("t10k-images-idx3-ubyte");
+    HttpTestServer server;
+    server.setSlowChunk(48 * 1024); // ~35 pieces of a highly compressible stream
+    server.route(QStringLiteral("/m/") + name + QLatin1String(".gz"), gzipped(name), Mode::Slow);
+    QTemporaryDir tmp;
+    seed(tmp.path(), {name});
+    core::MnistDownloader downloader;
+    downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/m")))});
+    const Outcome o = run(downloader, tmp.path());
+    INFO(o.error.toStdString());
+    REQUIRE(o.ok);
+    REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+}
