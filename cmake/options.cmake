@@ -7,6 +7,20 @@ target_compile_options(digitlab_options INTERFACE -Wall -Wextra -Wno-unused-para
 target_compile_definitions(digitlab_options INTERFACE
   QT_NO_KEYWORDS              # LibTorch uses the identifier 'slots'; write Q_SIGNALS/Q_SLOTS/Q_EMIT
   QT_NO_CONTEXTLESS_CONNECT   # every connect() names a context object, so lambdas die with it
-  QT_USE_QSTRINGBUILDER
-  DIGITLAB_VERSION="${PROJECT_VERSION}"
-  DIGITLAB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  QT_USE_QSTRINGBUILDER)
+# No version or source path here: a definition on every target would recompile the LibTorch
+# translation units at each version bump and bake the build machine's paths into the binaries.
+# The version is a generated header that core/version.cpp alone includes; the source tree is
+# found at run time through the marker below.
+
+# A build-tree run is recognised at run time by this file next to the executable; it names the
+# source tree, whose data/mnist is then used. Installed programs have no marker (never installed).
+# Call it once per output folder (two calls for one folder would generate the same file twice).
+function(digitlab_mark_build_tree target)
+  file(GENERATE OUTPUT "$<TARGET_FILE_DIR:${target}>/digitlab-build-tree"
+       CONTENT "${PROJECT_SOURCE_DIR}\n")
+endfunction()
+
+# The sizes of the committed icon renderings (resources/icons/digitlab-SIZE.png): compiled into
+# the app as its window icon and installed in the hicolor theme.
+set(DIGITLAB_ICON_SIZES 16 22 24 32 48 64 128 256)

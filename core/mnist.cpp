@@ -1,7 +1,9 @@
 #include "mnist.h"
 #include "error.h"
 
+#include <QCoreApplication>
 #include <QCryptographicHash>
+#include <QFile>
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
@@ -185,6 +187,28 @@ bool isPresent(const QString &dir)
     return true;
 }
 
+QString buildTreeSourceDir()
+{
+    // Written by the build (cmake/options.cmake) next to every executable it makes; never installed.
+    QFile marker(QCoreApplication::applicationDirPath() + QLatin1String("/digitlab-build-tree"));
+    if (QCoreApplication::instance() == nullptr || !marker.open(QIODevice::ReadOnly))
+        return {};
+    const QString dir = QString::fromUtf8(marker.read(4096)).trimmed();
+    return !dir.isEmpty() && QFileInfo(dir).isDir() ? dir : QString();
+}
+
+QString userDataDir()
+{
+    // GenericDataLocation, not AppDataLocation: the GUI and the CLI have different application
+    // names, and both must find the same download.
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QLatin1String("/DigitLab/mnist");
+}
+
+QString downloadDir()
+{
+    return candidateDataDirs().constFirst();
+}
+
 QStringList candidateDataDirs(const QString &explicitDir)
 {
     QStringList dirs;
@@ -192,8 +216,9 @@ QStringList candidateDataDirs(const QString &explicitDir)
         return {explicitDir};
     if (const auto env = qEnvironmentVariable("DIGITLAB_DATA"); !env.isEmpty())
         return {env};
-    dirs << QStringLiteral(DIGITLAB_SOURCE_DIR "/data/mnist");
-    dirs << QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QLatin1String("/mnist");
+    if (const QString source = buildTreeSourceDir(); !source.isEmpty())
+        dirs << source + QLatin1String("/data/mnist");
+    dirs << userDataDir();
     return dirs;
 }
 

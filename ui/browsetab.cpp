@@ -1,4 +1,5 @@
 #include "browsetab.h"
+#include "mnistdownloadpanel.h"
 #include "confusionmatrixview.h"
 #include "core/classifier.h"
 #include "core/mnist.h"
@@ -142,7 +143,17 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_stack->addWidget(gridPage);
-    m_stack->addWidget(m_message);
+    // The message page: a text, and "Download MNIST" when the test set is missing.
+    auto *messagePage = new QWidget(this);
+    auto *messageLayout = new QVBoxLayout(messagePage);
+    m_downloadPanel = new MnistDownloadPanel(messagePage);
+    m_downloadPanel->setMaximumWidth(520);
+    messageLayout->addStretch(1);
+    messageLayout->addWidget(m_message);
+    messageLayout->addWidget(m_downloadPanel, 0, Qt::AlignHCenter);
+    messageLayout->addStretch(1);
+    m_downloadPanel->hide();
+    m_stack->addWidget(messagePage);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_stack);
@@ -218,6 +229,7 @@ void BrowseTab::onTestSetChanged()
     m_model->setTestSet(set);
     m_selected = -1;
     showDetails(-1);
+    m_downloadPanel->setVisible(!set && !m_state->dataError().isEmpty());
     if (!set) {
         showMessage(m_state->dataError().isEmpty()
                         ? tr("The MNIST test set is not loaded yet.")
@@ -233,7 +245,7 @@ void BrowseTab::onTestSetChanged()
 void BrowseTab::showMessage(const QString &text)
 {
     m_message->setText(text);
-    m_stack->setCurrentWidget(m_message);
+    m_stack->setCurrentWidget(m_message->parentWidget());
 }
 
 void BrowseTab::startPredictions()

@@ -19,6 +19,7 @@ namespace ui {
 
 class ConfusionMatrixView;
 class DigitView;
+class MnistDownloadPanel;
 class ModelState;
 class ProbabilityBars;
 class TestSetModel;
@@ -91,6 +92,7 @@ private:
     QListView *m_view;
     QStackedWidget *m_stack;
     QLabel *m_message;
+    MnistDownloadPanel *m_downloadPanel = nullptr; ///< on the message page when MNIST is missing
     QComboBox *m_trueCombo;
     QComboBox *m_predictedCombo;
     QCheckBox *m_errorsOnly;

@@ -9,6 +9,7 @@
 #include "core/classifier.h"
 #include "core/mnist.h"
 #include "core/trainingworker.h"
+#include "core/version.h"
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
@@ -182,7 +183,7 @@ void MainWindow::buildMenus()
         QMessageBox::about(this, tr("About DigitLab"),
                            tr("<b>DigitLab %1</b><br>Train, draw and browse an MNIST digit classifier.<br>"
                               "Qt %2, LibTorch.")
-                               .arg(QStringLiteral(DIGITLAB_VERSION), QString::fromLatin1(qVersion())));
+                               .arg(core::version(), QString::fromLatin1(qVersion())));
     });
 }
 

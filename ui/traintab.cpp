@@ -1,4 +1,5 @@
 #include "traintab.h"
+#include "mnistdownloadpanel.h"
 #include "modelstate.h"
 #include "trainingcharts.h"
 #include "trainingcontroller.h"
@@ -20,7 +21,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPlainTextEdit>
-#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
@@ -66,16 +66,6 @@ QString percent(double fraction)
     return QString::number(100.0 * fraction, 'f', 2) + QLatin1Char('%');
 }
 
-/// The fetch script: the source tree's when running from a build, else the installed copy.
-QString fetchScriptPath()
-{
-    const QString inSource = QStringLiteral(DIGITLAB_SOURCE_DIR "/packaging/fetch-mnist.sh");
-    if (QFileInfo::exists(inSource))
-        return inSource;
-    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/digitlab/fetch-mnist.sh");
-    return QFileInfo::exists(installed) ? QFileInfo(installed).canonicalFilePath() : QString();
-}
-
 } // namespace
 
 TrainTab::TrainTab(TrainingController *controller, ModelState *modelState, QWidget *parent)
@@ -115,13 +105,7 @@ TrainTab::TrainTab(TrainingController *controller, ModelState *modelState, QWidg
     updateButtons();
 }
 
-TrainTab::~TrainTab()
-{
-    if (m_fetch && m_fetch->state() != QProcess::NotRunning) {
-        m_fetch->kill();
-        m_fetch->waitForFinished(2000);
-    }
-}
+TrainTab::~TrainTab() = default;
 
 void TrainTab::buildUi()
 {
@@ -207,17 +191,23 @@ void TrainTab::buildUi()
     m_dataMessage->setWordWrap(true);
     m_dataMessage->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_chooseDataButton = new QPushButton(tr("Choose folder…"));
-    m_fetchDataButton = new QPushButton(tr("Download MNIST"));
-    m_fetchDataButton->setToolTip(tr("Runs packaging/fetch-mnist.sh (checks every file's MD5)."));
+    m_downloadPanel = new MnistDownloadPanel;
     auto *dataButtons = new QHBoxLayout;
     dataButtons->addWidget(m_chooseDataButton);
-    dataButtons->addWidget(m_fetchDataButton);
+    dataButtons->addStretch(1);
     auto *dataLayout = new QVBoxLayout(m_dataPanel);
     dataLayout->addWidget(m_dataMessage);
     dataLayout->addLayout(dataButtons);
+    dataLayout->addWidget(m_downloadPanel);
     m_dataPanel->hide();
     connect(m_chooseDataButton, &QPushButton::clicked, this, &TrainTab::chooseDataDir);
-    connect(m_fetchDataButton, &QPushButton::clicked, this, &TrainTab::fetchData);
+    // Whichever tab started the download, the Train tab loads the result.
+    connect(m_downloadPanel, &MnistDownloadPanel::downloaded, this, [this](const QString &dir) {
+        log(tr("MNIST downloaded and verified in %1.").arg(QDir::toNativeSeparators(dir)));
+        if (m_controller->loadData(dir))
+            m_dataLoading = true;
+        updateButtons();
+    });
 
     auto *left = new QWidget;
     auto *leftLayout = new QVBoxLayout(left);
@@ -366,8 +356,7 @@ void TrainTab::updateButtons()
                        static_cast<QWidget *>(m_batchSize), static_cast<QWidget *>(m_learningRate),
                        static_cast<QWidget *>(m_seed), static_cast<QWidget *>(m_threads)})
         w->setEnabled(!running);
-    m_chooseDataButton->setEnabled(idle && !(m_fetch && m_fetch->state() != QProcess::NotRunning));
-    m_fetchDataButton->setEnabled(m_chooseDataButton->isEnabled() && !fetchScriptPath().isEmpty());
+    m_chooseDataButton->setEnabled(idle);
 }
 
 void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
@@ -511,41 +500,6 @@ void TrainTab::chooseDataDir()
         m_dataLoading = true;
         Q_EMIT dataDirChosen(dir);
     }
-}
-
-void TrainTab::fetchData()
-{
-    const QString script = fetchScriptPath();
-    if (script.isEmpty() || (m_fetch && m_fetch->state() != QProcess::NotRunning))
-        return;
-    // Into the source tree when running from it (where resolveDataDir() looks first), else into
-    // the per-user data folder, resolveDataDir()'s last resort.
-    const QString target = script.startsWith(QStringLiteral(DIGITLAB_SOURCE_DIR))
-                               ? QStringLiteral(DIGITLAB_SOURCE_DIR "/data/mnist")
-                               : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/mnist");
-    if (!m_fetch) {
-        m_fetch = new QProcess(this);
-        m_fetch->setProcessChannelMode(QProcess::MergedChannels);
-        connect(m_fetch, &QProcess::readyRead, this, [this] {
-            const QString text = QString::fromLocal8Bit(m_fetch->readAll()).trimmed();
-            for (const QString &line : text.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
-                log(line);
-        });
-    }
-    disconnect(m_fetch, &QProcess::finished, this, nullptr);
-    connect(m_fetch, &QProcess::finished, this, [this, target](int code, QProcess::ExitStatus status) {
-        if (status == QProcess::NormalExit && code == 0) {
-            log(tr("Download finished."));
-            if (m_controller->loadData(target))
-                m_dataLoading = true;
-        } else {
-            log(tr("Download failed (exit code %1); see the lines above.").arg(code));
-        }
-        updateButtons();
-    });
-    log(tr("Running %1 %2").arg(QDir::toNativeSeparators(script), QDir::toNativeSeparators(target)));
-    m_fetch->start(QStringLiteral("bash"), {script, target});
-    updateButtons();
 }
 
 QString TrainTab::exportCharts(const QString &path)

