@@ -106,14 +106,4 @@ bool Prediction::unsure() const
     return confidence < kUnsureBelow || (second >= 0 && confidence - probabilities[second] < kCloseMargin);
 }
 
-QString Prediction::doubt() const
-{
-    if (!unsure())
-        return {};
-    const int second = secondDigit();
-    if (second >= 0 && confidence - probabilities[second] < kCloseMargin)
-        return QStringLiteral("%1 or %2?").arg(digit).arg(second);
-    return QStringLiteral("not sure: maybe %1").arg(digit);
-}
-
 } // namespace core

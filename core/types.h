@@ -85,8 +85,6 @@ struct Prediction {
     int secondDigit() const;
     /// Top probability below kUnsureBelow, or the top two within kCloseMargin of each other.
     bool unsure() const;
-    /// Why unsure() holds, for a UI label ("3 or 5?"): empty when sure.
-    QString doubt() const;
     static constexpr float kUnsureBelow = 0.7f;  ///< below this a guess is shown as a guess
     static constexpr float kCloseMargin = 0.2f;  ///< top-2 this close means "could be either"
 };

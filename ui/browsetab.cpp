@@ -1,4 +1,5 @@
 #include "browsetab.h"
+#include "predictiontext.h"
 #include "confusionmatrixview.h"
 #include "core/classifier.h"
 #include "core/mnist.h"
@@ -448,7 +449,7 @@ void BrowseTab::showDetails(int testIndex)
                     .arg(p->digit)
                     .arg(double(p->confidence) * 100, 0, 'f', 1);
         if (p->unsure())
-            text += tr("<br><i>unsure: %1</i>").arg(p->doubt().toHtmlEscaped());
+            text += tr("<br><i>unsure: %1</i>").arg(doubtReason(*p).toHtmlEscaped());
     } else {
         m_bars->clear();
         text += tr("<br>predicted: …");

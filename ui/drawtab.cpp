@@ -4,6 +4,7 @@
 #include "digitview.h"
 #include "drawcanvas.h"
 #include "modelstate.h"
+#include "predictiontext.h"
 #include "probabilitybars.h"
 #include <QAction>
 #include <QBoxLayout>
@@ -207,8 +208,9 @@ void DrawTab::predictNow()
     m_prediction = core::Prediction{};
     core::NormalisedDigit digit;
     try {
-        // Only the inked part of the canvas: the same result as the whole, far fewer pixels.
-        const QImage ink = m_canvas->inkImage();
+        // The strokes re-rendered with a pen proportional to the digit's size (a loaded image as
+        // shown). On the canvas ink is ink: the polarity is known, nothing is guessed.
+        const QImage ink = m_canvas->networkImage();
         if (!ink.isNull())
             digit = core::preprocess::normalise(ink, core::Polarity::DarkInk);
     } catch (const std::exception &e) {
@@ -218,7 +220,11 @@ void DrawTab::predictNow()
         m_inputImage = QImage();
         m_input->setImage(m_inputImage);
         showVerdict(tr("draw a digit"), true, muted);
-        m_confidence->clear();
+        // A dot or a slip of the pen is not a digit: say why nothing is predicted.
+        if (m_canvas->isTooSmall())
+            m_confidence->setText(tr("That mark is too small to be a digit: draw it larger."));
+        else
+            m_confidence->clear();
         m_doubt->clear();
         m_bars->clear();
         Q_EMIT predicted(m_prediction);
@@ -251,7 +257,7 @@ void DrawTab::predictNow()
     showVerdict(unsure ? QStringLiteral("%1?").arg(m_prediction.digit) : QString::number(m_prediction.digit), false,
                 unsure ? QColor(0xc0, 0x70, 0x00) : QColor());
     m_confidence->setText(tr("confidence %1%").arg(double(m_prediction.confidence) * 100, 0, 'f', 1));
-    m_doubt->setText(unsure ? tr("Not sure: %1").arg(m_prediction.doubt()) : QString());
+    m_doubt->setText(doubtSentence(m_prediction));
     m_bars->setProbabilities(m_prediction.probabilities);
     Q_EMIT predicted(m_prediction);
 }
