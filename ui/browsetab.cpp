@@ -1,5 +1,6 @@
 #include "browsetab.h"
 #include "predictiontext.h"
+#include <QDir>
 #include "confusionmatrixview.h"
 #include "core/classifier.h"
 #include "core/mnist.h"
@@ -220,9 +221,14 @@ void BrowseTab::onTestSetChanged()
     m_selected = -1;
     showDetails(-1);
     if (!set) {
+        // Name what this tab needs (the test files), not the first file the loader missed
+        // (which is the training set's).
         showMessage(m_state->dataError().isEmpty()
                         ? tr("The MNIST test set is not loaded yet.")
-                        : tr("The MNIST test set could not be loaded:\n%1").arg(m_state->dataError()));
+                        : tr("The Browse tab shows the MNIST test set: t10k-images-idx3-ubyte and "
+                             "t10k-labels-idx1-ubyte (or .gz) in %1.\nMNIST could not be loaded there:\n%2\n\n"
+                             "Choose the folder or download MNIST on the Train tab.")
+                              .arg(QDir::toNativeSeparators(m_state->dataDir()), m_state->dataError()));
     } else {
         m_stack->setCurrentIndex(0);
     }
@@ -408,7 +414,9 @@ void BrowseTab::updateStatistics()
     if (!m_model->hasPredictions() || n == 0) {
         m_correct = -1;
         m_matrix->clear();
-        m_accuracy->setText(tr("Accuracy: waiting for predictions"));
+        m_accuracy->setText(!m_model->testSet() ? tr("Accuracy: no test set loaded")
+                                                : m_state->classifier() ? tr("Accuracy: waiting for predictions")
+                                                                        : tr("Accuracy: no model"));
         return;
     }
     ConfusionMatrixView::Matrix matrix{};

@@ -1,10 +1,13 @@
 #pragma once
 #include "core/types.h"
+#include "divergencemonitor.h"
 #include <QElapsedTimer>
 #include <QWidget>
 #include <vector>
 
+class QAbstractSpinBox;
 class QComboBox;
+class QRadioButton;
 class QDoubleSpinBox;
 class QFrame;
 class QLabel;
@@ -15,6 +18,10 @@ class QPushButton;
 class QSettings;
 class QSpinBox;
 class QSplitter;
+
+namespace core {
+struct BatchLosses;
+}
 
 namespace ui {
 
@@ -40,8 +47,11 @@ public:
 
     /// Epochs the current model has completed (from the last snapshot, load or reset).
     int epochsDone() const { return m_epochsDone; }
-    /// True when Start will train from new weights: the model has reached the epoch target.
+    /// True when Start will train from new weights: "Start over" is chosen, or the model has
+    /// already reached the epoch target.
     bool startsFromScratch() const;
+    /// Chooses "Continue the current model" (false) or "Start over from new weights" (true).
+    void setStartOver(bool startOver);
     bool isDataReady() const { return m_dataReady; }
     const std::vector<core::EpochStats> &history() const { return m_history; }
 
@@ -68,11 +78,22 @@ public:
     /// The last batch shown (global count over the run).
     qint64 lastBatchIndex() const { return m_lastBatchIndex; }
     QWidget *dataPanel() const;
+    /// The divergence warning (hidden unless the current run diverges) and its text.
+    QWidget *divergenceBanner() const;
+    QString divergenceText() const;
+    /// The hint shown while a field holds a value out of its range (empty when none).
+    QString rangeHint() const;
+    QDoubleSpinBox *learningRateField() const { return m_learningRate; }
+    QSpinBox *batchSizeField() const { return m_batchSize; }
+    QSpinBox *epochsField() const { return m_epochs; }
+    QSpinBox *threadsField() const { return m_threads; }
 
 Q_SIGNALS:
     void startRequested();
     void resetRequested();
     void dataDirChosen(const QString &dir);
+    /// A sentence for the status bar (a diverging run).
+    void statusMessage(const QString &text);
 
 private:
     void buildUi();
@@ -87,6 +108,9 @@ private:
     void onDataFailed(const QString &dir, const QString &message);
     void chooseDataDir();
     void fetchData();
+    void onBatchLosses(const core::BatchLosses &losses);
+    void reportDivergence(const QString &reason);
+    void watchRange(QAbstractSpinBox *field, const QString &name, const QString &range);
 
     TrainingController *m_controller;
     ModelState *m_modelState;
@@ -106,6 +130,11 @@ private:
     QPushButton *m_chooseDataButton = nullptr;
     QPushButton *m_fetchDataButton = nullptr;
     QLabel *m_modelSummary = nullptr;
+    QRadioButton *m_continueChoice = nullptr;
+    QRadioButton *m_startOverChoice = nullptr;
+    QLabel *m_rangeHint = nullptr;
+    QFrame *m_divergeBanner = nullptr;
+    QLabel *m_divergeText = nullptr;
     QSplitter *m_splitter = nullptr;
     TrainingCharts *m_charts = nullptr;
     QProgressBar *m_progress = nullptr;
@@ -125,6 +154,11 @@ private:
     int m_runBatchSize = 100;
     int m_batchUpdates = 0;
     qint64 m_lastBatchIndex = 0;
+    bool m_runFromScratch = false;
+    DivergenceMonitor m_divergence;
+    QElapsedTimer m_pauseTimer;  ///< running while paused
+    qint64 m_pausedMs = 0;       ///< this run's time spent paused
+    QString m_failedDataDir;     ///< the folder the last failed MNIST load looked in
 };
 
 } // namespace ui

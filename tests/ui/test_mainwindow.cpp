@@ -5,6 +5,7 @@
 #include "ui/trainingcharts.h"
 #include "ui/trainingcontroller.h"
 #include "ui/traintab.h"
+#include "ui/userguide.h"
 #include "core/classifier.h"
 #include "core/trainingworker.h"
 #include <catch2/catch.hpp>
@@ -20,6 +21,12 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTest>
+#include <QDoubleSpinBox>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTimer>
 
 using ui::MainWindow;
 
@@ -523,4 +530,153 @@ TEST_CASE("window: importing PyTorch weights makes a new unsaved model", "[windo
     for (std::size_t i = 0; i < pixels.size(); ++i)
         pixels[i] = set->images[i] / 255.0f;
     CHECK(samePredictions(predictions(*f.window, 20), direct->predictBatch(pixels.data(), 20)));
+}
+
+// ---- Issue 9: what a new user hit ----
+
+namespace {
+QString logText(const MainWindow &window)
+{
+    auto *log = window.trainTab()->findChild<QPlainTextEdit *>();
+    return log ? log->toPlainText() : QString();
+}
+} // namespace
+
+TEST_CASE("window: learning rate 1.0 is reported as diverging and the window keeps turning", "[window][divergence]")
+{
+    Fixture f;
+    f.configure(3000, 1);
+    f.tab()->learningRateField()->setValue(1.0);
+    REQUIRE(f.tab()->config().learningRate == Approx(1.0));
+    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QSignalSpy failed(f.worker(), &core::TrainingWorker::failed);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    // The event loop keeps turning (a zero timer fires again and again) while the run diverges,
+    // and the charts' axes stay a handful of ticks whatever the loss does.
+    int ticks = 0;
+    QTimer ticker;
+    QObject::connect(&ticker, &QTimer::timeout, [&ticks] { ++ticks; });
+    ticker.start(0);
+    REQUIRE(uitest::waitUntil([&] { return !f.tab()->divergenceText().isEmpty() || finished.count() + failed.count() > 0; }, 120000));
+    CHECK(ticks > 0);
+    CHECK(f.tab()->charts()->lossTickCount() <= 8);
+    REQUIRE(uitest::waitUntil([&] { return !f.tab()->divergenceText().isEmpty(); }, 120000));
+    CHECK(f.tab()->divergenceText().contains(QStringLiteral("diverging")));
+    CHECK(f.tab()->divergenceText().contains(QStringLiteral("learning rate")));
+    CHECK(logText(*f.window).contains(QStringLiteral("Training is diverging")));
+    CHECK(f.window->statusBar()->currentMessage().contains(QStringLiteral("diverging")));
+    // Offered: stop. The banner's Stop ends a run still going.
+    if (f.window->controller()->isRunning()) {
+        CHECK(f.tab()->divergenceBanner()->isVisible());
+        auto *stop = f.tab()->divergenceBanner()->findChild<QPushButton *>(QStringLiteral("divergenceStop"));
+        REQUIRE(stop);
+        QTest::mouseClick(stop, Qt::LeftButton);
+    }
+    REQUIRE(uitest::waitUntil([&] { return f.window->controller()->isIdle(); }, 60000));
+    ticker.stop();
+    CHECK(f.tab()->charts()->lossTickCount() <= 8);
+    CHECK(f.tab()->charts()->accuracyTickCount() <= 10);
+    CHECK(f.tab()->startButton()->isEnabled());
+}
+
+TEST_CASE("window: hyper-parameter fields use core's ranges and say why a value is refused", "[window]")
+{
+    Fixture f(false, QStringLiteral("/nonexistent-mnist"));
+    CHECK(f.tab()->epochsField()->minimum() == core::kMinEpochs);
+    CHECK(f.tab()->epochsField()->maximum() == core::kMaxEpochs);
+    CHECK(f.tab()->batchSizeField()->minimum() == core::kMinBatchSize);
+    CHECK(f.tab()->batchSizeField()->maximum() == core::kMaxBatchSize);
+    CHECK(f.tab()->learningRateField()->minimum() == Approx(core::kMinLearningRate));
+    CHECK(f.tab()->learningRateField()->maximum() == Approx(core::kMaxLearningRate));
+    CHECK(f.tab()->learningRateField()->toolTip().contains(QStringLiteral("Usual range")));
+    CHECK(f.tab()->batchSizeField()->toolTip().contains(QStringLiteral("Usual range")));
+    // Every value the form can hold is one training accepts.
+    core::TrainConfig c = f.tab()->config();
+    c.learningRate = f.tab()->learningRateField()->maximum();
+    c.batchSize = f.tab()->batchSizeField()->minimum();
+    CHECK(c.validate().isEmpty());
+    c.learningRate = core::kMaxLearningRate * 2;
+    CHECK_FALSE(c.validate().isEmpty());
+
+    QSpinBox *epochs = f.tab()->epochsField();
+    epochs->setFocus();
+    epochs->selectAll();
+    QTest::keyClicks(epochs, QStringLiteral("0"));
+    // "0" is either refused as typed or flagged at once; never a silent snap-back.
+    INFO("field text " << epochs->text().toStdString());
+    CHECK((epochs->text() != QStringLiteral("0") || f.tab()->rangeHint().contains(QStringLiteral("Epochs must be 1 to 1000"))));
+    // An emptied field (on its way to another value) says what it takes.
+    epochs->selectAll();
+    QTest::keyClick(epochs, Qt::Key_Backspace);
+    CHECK(f.tab()->rangeHint().contains(QStringLiteral("Epochs must be 1 to 1000")));
+    QTest::keyClicks(epochs, QStringLiteral("5"));
+    CHECK(f.tab()->rangeHint().isEmpty());
+    CHECK(epochs->value() == 5);
+}
+
+TEST_CASE("window: continue and start over are explicit and the log says which happened", "[window]")
+{
+    Fixture f(true, QString(), true); // the bundled model: 15 trained epochs
+    f.configure(1000, 16);
+    REQUIRE(f.tab()->epochsDone() == 15);
+    CHECK_FALSE(f.tab()->startsFromScratch());
+    CHECK(f.tab()->startButton()->text() == QStringLiteral("Continue"));
+    f.trainToEnd();
+    CHECK(logText(*f.window).contains(QStringLiteral("continuing the current model from epoch 16")));
+    CHECK_FALSE(logText(*f.window).contains(QStringLiteral("new weights")));
+    CHECK(f.tab()->epochsDone() == 16);
+
+    // Start over, chosen explicitly although the model could continue.
+    f.configure(1000, 17);
+    f.tab()->setStartOver(true);
+    CHECK(f.tab()->startsFromScratch());
+    CHECK(f.tab()->startButton()->text() == QStringLiteral("Start over"));
+    QSignalSpy started(f.worker(), &core::TrainingWorker::started);
+    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return started.count() > 0; }, 30000));
+    QCoreApplication::processEvents();
+    // During the new model's first epoch the status shows the new model, not the old one's 16 epochs.
+    CHECK(f.window->modelStatusText().contains(QStringLiteral("0 epochs")));
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && f.window->controller()->isIdle(); }, 120000));
+    CHECK(logText(*f.window).contains(QStringLiteral("new model from new weights")));
+    CHECK(f.tab()->epochsDone() == 17);
+    CHECK(f.tab()->history().size() == 17);
+    // Cosmetics of a finished run: no ETA left, "Done: 17 epochs".
+    CHECK_FALSE(f.tab()->progressText().contains(QStringLiteral("ETA")));
+    CHECK(f.tab()->progressBar()->text() == QStringLiteral("Done: 17 epochs"));
+}
+
+TEST_CASE("window: a bad file is refused before the unsaved prompt", "[window]")
+{
+    Fixture f;
+    f.configure(1000, 1);
+    f.trainToEnd();
+    REQUIRE(f.window->isWindowModified());
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("notes.pt"));
+    QFile file(bad);
+    REQUIRE(file.open(QIODevice::WriteOnly));
+    file.write("not a checkpoint");
+    file.close();
+    CHECK_FALSE(f.window->openFile(bad));
+    CHECK(f.prompts == 0); // the unsaved work was never put at risk
+    REQUIRE(f.messages.size() == 1);
+    CHECK(f.messages[0].text.contains(QStringLiteral("notes.pt")));
+    CHECK(f.window->isWindowModified());
+}
+
+TEST_CASE("window: Help has a user guide and About Qt", "[window]")
+{
+    Fixture f(false, QStringLiteral("/nonexistent-mnist"));
+    QMenu *help = findMenu(*f.window, QStringLiteral("&Help"));
+    REQUIRE(help);
+    QStringList texts;
+    for (QAction *a : help->actions())
+        texts << a->text();
+    CHECK(texts.contains(QStringLiteral("DigitLab &User Guide")));
+    CHECK(texts.contains(QStringLiteral("About &Qt")));
+    const QString guide = ui::userGuideHtml();
+    for (const char *word : {"Train tab", "Draw tab", "Browse tab", "Training loss", "Accuracy", "Shortcuts", "Ctrl+Z"})
+        CHECK(guide.contains(QString::fromLatin1(word)));
 }
