@@ -38,6 +38,7 @@ struct Trainer::Impl {
     std::unique_ptr<torch::optim::Adam> optimizer;
     std::vector<EpochStats> history;
     int epochsDone = 0;
+    int partialBatches = 0; ///< trained after the last complete epoch (stopped runs)
     QString trainChecksum;
     QString testChecksum;
     bool injectNan = false;
@@ -50,6 +51,7 @@ struct Trainer::Impl {
         optimizer = makeOptimizer(net, config.learningRate);
         history.clear();
         epochsDone = 0;
+        partialBatches = 0;
         trainChecksum.clear();
         testChecksum.clear();
     }
@@ -60,6 +62,7 @@ struct Trainer::Impl {
         i.formatVersion = detail::kFormatVersion;
         i.architecture = QString::fromLatin1(detail::kSeedArchitecture);
         i.epochsDone = epochsDone;
+        i.partialBatches = partialBatches;
         i.config = config;
         i.history = history;
         i.mnistTrainChecksum = trainChecksum;
@@ -143,6 +146,8 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
             if (control.stop.load()) {
                 summary.stopped = true;
+                // The weights keep what these batches taught them: say so in the checkpoint.
+                d->partialBatches += b;
                 break;
             }
             const auto t0 = Clock::now();
@@ -203,6 +208,7 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
         e.imagesPerSecond = seen / std::max(1e-9, e.seconds);
         d->history.push_back(e);
         d->epochsDone = epoch;
+        d->partialBatches = 0;
         if (sink.epoch)
             sink.epoch(e);
     }
@@ -257,6 +263,7 @@ void adopt(Trainer::Impl &d, detail::CheckpointData data)
     d.config = config;
     d.history = std::move(data.info.history);
     d.epochsDone = data.info.epochsDone;
+    d.partialBatches = data.info.partialBatches;
     d.trainChecksum = data.info.mnistTrainChecksum;
     d.testChecksum = data.info.mnistTestChecksum;
 }

@@ -109,6 +109,9 @@ struct CheckpointInfo {
     int formatVersion = 0;
     QString architecture;       ///< "seed"
     int epochsDone = 0;
+    /// Batches trained after the last complete epoch (a run stopped mid-epoch): the weights
+    /// have learnt from them although no epoch was recorded. 0 when none.
+    int partialBatches = 0;
     TrainConfig config;
     std::vector<EpochStats> history;
     QString mnistTrainChecksum;

@@ -214,6 +214,7 @@ void MainWindow::connectWorker()
         if (epochsDone == 0 && m_trainTab->startsFromScratch()) {
             // A new model: the status must not show the old one's epochs and accuracy.
             m_info.epochsDone = 0;
+            m_info.partialBatches = 0;
             m_info.history.clear();
         }
         setModified(true);
@@ -311,7 +312,7 @@ void MainWindow::updateStatus()
 {
     QString text = tr("Model: %1 · %2 · %3")
                        .arg(m_modelSource, m_info.architecture.isEmpty() ? QStringLiteral("seed") : m_info.architecture,
-                            countText(m_info.epochsDone, "1 epoch", "%1 epochs"));
+                            TrainTab::epochsDoneText(m_info));
     if (m_info.testAccuracy() >= 0)
         text += tr(" · test %1").arg(percent(m_info.testAccuracy()));
     text += m_modified ? tr(" · modified") : (m_currentPath.isEmpty() ? QString() : tr(" · saved"));

@@ -105,7 +105,7 @@ TrainTab::TrainTab(TrainingController *controller, ModelState *modelState, QWidg
         onModelInfo(info, true);
         log(tr("Loaded %1: %2, %3, test accuracy %4.")
                 .arg(path.startsWith(QLatin1Char(':')) ? tr("the bundled model") : QDir::toNativeSeparators(path),
-                     info.architecture, epochsText(info.epochsDone),
+                     info.architecture, epochsDoneText(info),
                      info.testAccuracy() < 0 ? tr("unknown") : percent(info.testAccuracy())));
     });
     connect(w, &core::TrainingWorker::snapshotReady, this,
@@ -376,6 +376,16 @@ void TrainTab::setLimits(int trainLimit, int testLimit)
 {
     m_trainLimit = trainLimit;
     m_testLimit = testLimit;
+}
+
+QString TrainTab::epochsDoneText(const core::CheckpointInfo &info)
+{
+    if (info.partialBatches <= 0)
+        return epochsText(info.epochsDone);
+    return tr("%1 + %2 batches of epoch %3 (stopped mid-epoch)")
+        .arg(epochsText(info.epochsDone))
+        .arg(info.partialBatches)
+        .arg(info.epochsDone + 1);
 }
 
 bool TrainTab::startsFromScratch() const
@@ -660,7 +670,7 @@ void TrainTab::onModelInfo(const core::CheckpointInfo &info, bool replaceCharts)
         m_progressDetails->clear();
     }
     m_modelSummary->setText(tr("Current model: %1, %2%3.")
-                                .arg(info.architecture, epochsText(info.epochsDone),
+                                .arg(info.architecture, epochsDoneText(info),
                                      info.testAccuracy() < 0 ? QString() : tr(", test accuracy %1").arg(percent(info.testAccuracy()))));
     updateButtons();
 }

@@ -55,6 +55,9 @@ public:
     bool isDataReady() const { return m_dataReady; }
     const std::vector<core::EpochStats> &history() const { return m_history; }
 
+    /// "3 epochs", or "3 epochs + 350 batches" for a model stopped mid-epoch (issue 9 item 7).
+    static QString epochsDoneText(const core::CheckpointInfo &info);
+
     void saveSettings(QSettings &settings) const;
     void restoreSettings(const QSettings &settings);
 

@@ -680,3 +680,39 @@ TEST_CASE("window: Help has a user guide and About Qt", "[window]")
     for (const char *word : {"Train tab", "Draw tab", "Browse tab", "Training loss", "Accuracy", "Shortcuts", "Ctrl+Z"})
         CHECK(guide.contains(QString::fromLatin1(word)));
 }
+
+TEST_CASE("window: a model stopped mid-epoch is saved and reopened with its batches", "[window]")
+{
+    // Issue 9 item 7: closing mid-epoch and saving recorded "0 epochs" for trained weights.
+    Fixture f;
+    f.configure(20000, 1); // 200 batches
+    f.worker()->setBatchInterval(0);
+    QSignalSpy batches(f.worker(), &core::TrainingWorker::batchFinished);
+    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return batches.count() >= 5; }, 60000));
+    QTest::mouseClick(f.tab()->stopButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() == 1 && f.window->controller()->isIdle(); }, 30000));
+    QCoreApplication::processEvents();
+    REQUIRE(f.tab()->epochsDone() == 0);
+
+    const QString path = uitest::tempDir() + QStringLiteral("/partial.pt");
+    QSignalSpy saved(f.worker(), &core::TrainingWorker::saved);
+    REQUIRE(f.window->saveTo(path));
+    REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    const int partial = saved.takeFirst().at(1).value<core::CheckpointInfo>().partialBatches;
+    CHECK(partial >= 5);
+    CHECK(partial < 200);
+
+    QSignalSpy resets(f.worker(), &core::TrainingWorker::resetDone);
+    QTest::mouseClick(f.tab()->resetButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return resets.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    REQUIRE(f.window->openFile(path));
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(loaded.takeFirst().at(1).value<core::CheckpointInfo>().partialBatches == partial);
+    const QString batchesText = QStringLiteral("0 epochs + %1 batches of epoch 1").arg(partial);
+    CHECK(f.window->modelStatusText().contains(batchesText));
+    CHECK(logText(*f.window).contains(batchesText));
+}
