@@ -82,11 +82,21 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     canvasLayout->setContentsMargins(1, 1, 1, 1);
     canvasLayout->addWidget(m_canvas);
 
+    // No brush size to set: the network gets the strokes re-drawn at MNIST's width for the
+    // digit's own size (DrawCanvas::networkImage), so the pen adapts. Say so where one would look.
+    auto *penNote = new QLabel(tr("Draw at any size, anywhere: the pen adapts, the network sees MNIST-width strokes."), this);
+    penNote->setObjectName(QStringLiteral("penNote"));
+    penNote->setWordWrap(true);
+    penNote->setForegroundRole(QPalette::PlaceholderText);
+    m_canvas->setToolTip(tr("Draw one digit. Its size and position do not matter: the strokes are re-drawn for the "
+                            "network at MNIST's size and stroke width. A dot or tiny mark is not a digit."));
+
     auto *left = new QWidget(this);
     auto *leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addLayout(buttons);
     leftLayout->addWidget(canvasFrame, 1);
+    leftLayout->addWidget(penNote);
 
     // Right: what the network sees, and what it says.
     auto *inputTitle = new QLabel(tr("Network input (28×28)"), this);
@@ -100,13 +110,19 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     m_digit->setFont(big);
     m_digit->setAlignment(Qt::AlignCenter);
     m_digit->setMinimumHeight(QFontMetrics(big).height());
-    m_confidence->setAlignment(Qt::AlignCenter);
-    m_doubt->setAlignment(Qt::AlignCenter);
+
     m_doubt->setWordWrap(true);
     QFont doubtFont = font();
     doubtFont.setBold(true);
     m_doubt->setFont(doubtFont);
     m_doubt->setStyleSheet(QStringLiteral("color: #c07000"));
+    // Room reserved for the lines that come and go (confidence, a two-line doubt or the "too
+    // small" note), so the Probabilities block below does not jump between predictions.
+    m_confidence->setWordWrap(true);
+    m_confidence->setMinimumHeight(2 * QFontMetrics(font()).lineSpacing());
+    m_confidence->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    m_doubt->setMinimumHeight(2 * QFontMetrics(doubtFont).lineSpacing());
+    m_doubt->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #c0392b"));
     m_message->hide();

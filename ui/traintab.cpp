@@ -95,13 +95,17 @@ TrainTab::TrainTab(TrainingController *controller, ModelState *modelState, QWidg
     connect(w, &core::TrainingWorker::epochFinished, this, &TrainTab::onEpoch);
     connect(w, &core::TrainingWorker::finished, this, &TrainTab::onFinished);
     connect(w, &core::TrainingWorker::failed, this, &TrainTab::onFailed);
-    connect(w, &core::TrainingWorker::initialized, this,
-            [this](const core::CheckpointInfo &info) { onModelInfo(info, true); });
+    connect(w, &core::TrainingWorker::initialized, this, [this](const core::CheckpointInfo &info) {
+        m_weightsAreNew = true;
+        onModelInfo(info, true);
+    });
     connect(w, &core::TrainingWorker::resetDone, this, [this](const core::CheckpointInfo &info) {
+        m_weightsAreNew = true;
         onModelInfo(info, true);
         log(tr("Weights reset (seed %1).").arg(info.config.seed));
     });
     connect(w, &core::TrainingWorker::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
+        m_weightsAreNew = false;
         onModelInfo(info, true);
         log(tr("Loaded %1: %2, %3, test accuracy %4.")
                 .arg(path.startsWith(QLatin1Char(':')) ? tr("the bundled model") : QDir::toNativeSeparators(path),
@@ -490,7 +494,9 @@ void TrainTab::updateButtons()
     if (running)
         m_startButton->setText(tr("Training…"));
     else
-        m_startButton->setText(startsFromScratch() ? tr("Start over") : tr("Continue"));
+        m_startButton->setText(m_weightsAreNew && m_epochsDone == 0 ? tr("Start")
+                               : startsFromScratch()                 ? tr("Start over")
+                                                                     : tr("Continue"));
     if (!m_dataReady)
         m_startButton->setToolTip(m_dataLoading ? tr("Loading MNIST…") : tr("MNIST is missing: see the panel below."));
     else if (startsFromScratch())
@@ -524,6 +530,16 @@ void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
         m_charts->setPlannedEpochs(config.epochs);
     }
     m_epochsDone = epochsDone;
+    // Say what happens: new weights only when the run really starts over; otherwise the current
+    // weights (loaded, imported, or left by a stopped epoch) train on.
+    QString how;
+    if (m_runFromScratch || (m_weightsAreNew && epochsDone == 0))
+        how = tr("of a new model from new weights (seed %1)").arg(config.seed);
+    else if (epochsDone == 0)
+        how = tr("continuing the current weights (no complete epoch recorded yet)");
+    else
+        how = tr("continuing the current model from epoch %1").arg(epochsDone + 1);
+    m_weightsAreNew = false; // from the first batch on, the weights are trained ones
     m_divergence.reset();
     m_divergeBanner->hide();
     m_divergeText->clear();
@@ -532,15 +548,6 @@ void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
     m_progress->setValue(0);
     m_progress->setFormat(tr("Epoch %1/%2").arg(m_runFirstEpoch).arg(m_runEpochs));
     m_progressDetails->setText(tr("starting…"));
-    // Say what happens: new weights only when the run really starts over; otherwise the current
-    // weights (loaded, imported, or left by a stopped epoch) train on.
-    QString how;
-    if (m_runFromScratch)
-        how = tr("of a new model from new weights (seed %1)").arg(config.seed);
-    else if (epochsDone == 0)
-        how = tr("continuing the current weights (no complete epoch recorded yet)");
-    else
-        how = tr("continuing the current model from epoch %1").arg(epochsDone + 1);
     m_modelSummary->setText(m_runFromScratch ? tr("Current model: new model, training epoch %1 of %2.").arg(m_runFirstEpoch).arg(config.epochs)
                                              : m_modelSummary->text());
     log(tr("Training %1 %2: batch %3, learning rate %4, seed %5, %6 thread(s)%7.")

@@ -158,6 +158,7 @@ private:
     int m_batchUpdates = 0;
     qint64 m_lastBatchIndex = 0;
     bool m_runFromScratch = false;
+    bool m_weightsAreNew = true; ///< fresh from the seed (start-up, Reset), never trained or loaded
     DivergenceMonitor m_divergence;
     QElapsedTimer m_pauseTimer;  ///< running while paused
     qint64 m_pausedMs = 0;       ///< this run's time spent paused

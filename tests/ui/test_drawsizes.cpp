@@ -9,6 +9,8 @@
 #include "ui/drawtab.h"
 #include "ui/modelstate.h"
 #include "ui/predictiontext.h"
+#include "ui/probabilitybars.h"
+#include <QCoreApplication>
 #include <QTest>
 #include <QUndoStack>
 #include <catch2/catch.hpp>
@@ -155,4 +157,27 @@ TEST_CASE("Doubt is worded once", "[draw]")
     p.probabilities = {0, 0, 0, 0.98f, 0, 0.01f, 0, 0, 0.01f, 0};
     p.confidence = 0.98f;
     CHECK(ui::doubtSentence(p).isEmpty());
+}
+
+TEST_CASE("The probability bars stay put between predictions", "[draw]")
+{
+    // Issue 9 item 12: the Probabilities block jumped ~15 px as the confidence and doubt lines
+    // came and went.
+    SizeFixture f;
+    auto barsY = [&] {
+        QCoreApplication::processEvents();
+        return f.tab.bars()->mapTo(&f.tab, QPoint(0, 0)).y();
+    };
+    const int blank = barsY();
+    const QPointF c(f.canvas->width() / 2.0, f.canvas->height() / 2.0);
+    drawbrowse::drawStroke(f.canvas, {c}); // too small: a note instead of a confidence
+    CHECK(barsY() == blank);
+    f.canvas->clear();
+    const double h = f.canvas->height();
+    drawbrowse::drawStroke(f.canvas, {c + QPointF(0, -0.3 * h), c + QPointF(0, 0), c + QPointF(0, 0.3 * h)});
+    REQUIRE(f.tab.prediction().digit >= 0);
+    CHECK(barsY() == blank);
+    f.state.setClassifier(drawbrowse::untrained()); // unsure: the doubt line appears
+    REQUIRE(f.tab.prediction().unsure());
+    CHECK(barsY() == blank);
 }
