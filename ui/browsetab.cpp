@@ -1,5 +1,7 @@
 #include "browsetab.h"
 #include "predictiontext.h"
+#include "traintab.h"
+#include <QScrollArea>
 #include <QDir>
 #include "confusionmatrixview.h"
 #include "core/classifier.h"
@@ -26,6 +28,20 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace ui {
+
+namespace {
+/// What the predictions come from, in the user's words: every snapshot of the worker's model is
+/// a "training snapshot" to core, also before any training (issue 9 item 12).
+QString modelName(const core::Classifier &classifier)
+{
+    if (classifier.source() != QStringLiteral("training snapshot"))
+        return classifier.source();
+    const core::CheckpointInfo &info = classifier.info();
+    if (info.epochsDone == 0 && info.partialBatches == 0 && info.history.empty())
+        return BrowseTab::tr("the current model");
+    return BrowseTab::tr("the current model, %1").arg(TrainTab::epochsDoneText(info));
+}
+} // namespace
 
 namespace {
 void fillDigitCombo(QComboBox *combo)
@@ -86,7 +102,9 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_sortCombo->addItem(tr("Least confident first"), int(TestSetFilter::SortKey::LeastConfidentFirst));
     m_progress->setTextVisible(true);
     m_progress->setFormat(tr("Predicting %v / %m"));
-    m_progress->setMaximumWidth(220);
+    // Wide enough for "Predicting 10000 / 10000" in any font.
+    m_progress->setMinimumWidth(fontMetrics().horizontalAdvance(tr("Predicting %1 / %1").arg(100000)) + 24);
+    m_progress->setMaximumWidth(std::max(220, m_progress->minimumWidth()));
     m_progress->hide();
 
     auto *bar = new QHBoxLayout;
@@ -146,9 +164,17 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_stack->addWidget(gridPage);
     m_stack->addWidget(m_message);
 
+    // The details and matrix scroll rather than force the window taller than small screens
+    // (issue 9: 655 px at the minimum window size).
+    auto *rightScroll = new QScrollArea(this);
+    rightScroll->setWidget(right);
+    rightScroll->setWidgetResizable(true);
+    rightScroll->setFrameShape(QFrame::NoFrame);
+    rightScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    rightScroll->setMinimumWidth(right->minimumSizeHint().width());
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_stack);
-    splitter->addWidget(right);
+    splitter->addWidget(rightScroll);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     splitter->setChildrenCollapsible(false);
@@ -283,7 +309,7 @@ void BrowseTab::startPredictions()
     m_progress->setRange(0, set->count);
     m_progress->setValue(0);
     m_progress->show();
-    m_status->setText(tr("Predicting the test set with %1…").arg(classifier->source()));
+    m_status->setText(tr("Predicting the test set with %1…").arg(modelName(*classifier)));
     QFuture<JobResult> future = QtConcurrent::run([classifier, set, job](QPromise<JobResult> &promise) {
         QElapsedTimer timer;
         timer.start();
@@ -336,7 +362,7 @@ void BrowseTab::onJobFinished()
     m_status->setText(tr("%1 predictions in %2 s (%3)")
                           .arg(QLocale().toString(set->count))
                           .arg(result.seconds, 0, 'f', 2)
-                          .arg(classifier ? classifier->source() : QString()));
+                          .arg(classifier ? modelName(*classifier) : QString()));
     Q_EMIT predictionsUpdated();
 }
 

@@ -117,6 +117,14 @@ TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
     }
 
     m_lossView = makeView(m_lossChart, this);
+    // Room for the three legend entries side by side, so none is elided ("epoch me...").
+    {
+        const QFontMetrics fm(m_lossChart->legend()->font());
+        int legend = 0;
+        for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries})
+            legend += fm.horizontalAdvance(s->name()) + 2 * fm.height() + 12;
+        m_lossView->setMinimumWidth(std::max(m_lossView->minimumWidth(), legend + 40));
+    }
     m_accView = makeView(m_accChart, this);
     m_lossLogY = new QLogValueAxis;
     m_lossLogY->setTitleText(tr("cross-entropy (log)"));
@@ -422,6 +430,13 @@ void TrainingCharts::updateAccuracyAxes()
     m_accY->setTickInterval(t.step);
     m_accY->setRange(t.min, t.max);
     m_accY->setLabelFormat(t.labelFormat);
+    // Say when the zoom leaves points out, so an early epoch is not silently missing.
+    int hidden = 0;
+    for (const auto *list : {&m_trainAcc, &m_testAcc})
+        for (const QPointF &p : *list)
+            hidden += p.y() < t.min - 1e-9 || p.y() > t.max + 1e-9;
+    m_allBox->setText(hidden == 0 || m_showAll ? tr("Show &all epochs")
+                                               : tr("Show &all epochs (%1 below the view)").arg(hidden));
 }
 
 void TrainingCharts::appendEpochPoints(const core::EpochStats &stats)

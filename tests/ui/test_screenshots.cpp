@@ -21,6 +21,8 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QPainter>
+#include <QTabWidget>
+#include <iostream>
 #include <QSignalSpy>
 #include <QTest>
 #include <catch2/catch.hpp>
@@ -165,4 +167,25 @@ TEST_CASE("Screenshot of a small digit read correctly", "[.screenshots]")
     QTest::qWait(50);
     REQUIRE(tab.prediction().digit == 7);
     REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-small-digit.png")));
+}
+
+TEST_CASE("The main window at its minimum size (for checking clipping by eye)", "[.screenshots]")
+{
+    ui::MainWindow::Options options;
+    options.loadBundledModel = true;
+    options.restoreSettings = false;
+    options.dataDir = uitest::requireMnistDir();
+    ui::MainWindow window(options);
+    window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
+    window.show();
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.trainTab()->isDataReady(); }, 60000));
+    window.resize(window.minimumSizeHint());
+    QTest::qWait(200);
+    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QDir::tempPath());
+    std::cout << "minimum window size " << window.width() << "x" << window.height() << std::endl;
+    for (int tab = 0; tab < window.tabs()->count(); ++tab) {
+        window.tabs()->setCurrentIndex(tab);
+        QTest::qWait(tab == 2 ? 3000 : 300);
+        REQUIRE(window.grab().save(dir + QStringLiteral("/minimum-%1.png").arg(tab)));
+    }
 }
