@@ -134,6 +134,7 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_detailText->setTextFormat(Qt::RichText);
     m_detailText->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     auto *detailBox = new QGroupBox(tr("Selected image"), this);
+    m_detailBox = detailBox;
     auto *detailLayout = new QHBoxLayout(detailBox);
     auto *detailLeft = new QVBoxLayout;
     detailLeft->addWidget(m_detailImage);
@@ -424,6 +425,10 @@ void BrowseTab::restoreSelection()
         sel->clear();
     }
     m_syncing = false;
+    // The detail panel keeps a filtered-out image (it comes back when a filter shows it again),
+    // but says that the grid does not show it (issue 9 item 12).
+    m_detailBox->setTitle(m_selected >= 0 && row < 0 ? tr("Selected image (not shown by the current filter)")
+                                                     : tr("Selected image"));
 }
 
 void BrowseTab::updateCount()

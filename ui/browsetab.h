@@ -8,6 +8,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QGroupBox;
 class QLabel;
 class QListView;
 class QProgressBar;
@@ -90,6 +91,7 @@ private:
     TestSetFilter *m_filter;
     QListView *m_view;
     QStackedWidget *m_stack;
+    QGroupBox *m_detailBox = nullptr;
     QLabel *m_message;
     QComboBox *m_trueCombo;
     QComboBox *m_predictedCombo;

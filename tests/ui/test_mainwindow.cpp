@@ -12,6 +12,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMimeData>
@@ -714,4 +715,19 @@ TEST_CASE("window: a model stopped mid-epoch is saved and reopened with its batc
     const QString batchesText = QStringLiteral("0 epochs + %1 batches of epoch 1").arg(partial);
     CHECK(f.window->modelStatusText().contains(batchesText));
     CHECK(logText(*f.window).contains(batchesText));
+}
+
+TEST_CASE("window: without MNIST the panels name the folder tried and the files each tab needs", "[window]")
+{
+    // Issue 9 item 9.
+    Fixture f(false, QStringLiteral("/nonexistent-mnist-folder"));
+    REQUIRE(uitest::waitUntil([&] { return f.tab()->dataPanel()->isVisibleTo(f.window.get()); }, 30000));
+    QCoreApplication::processEvents();
+    QStringList texts;
+    for (QLabel *label : f.window->findChildren<QLabel *>())
+        texts << label->text();
+    const QString all = texts.join(QLatin1Char('\n'));
+    CHECK(all.contains(QStringLiteral("Looked in:<br>/nonexistent-mnist-folder")));
+    CHECK(all.contains(QStringLiteral("t10k-images-idx3-ubyte")));        // Browse names the test files
+    CHECK(all.contains(QStringLiteral("Accuracy: no test set loaded")));  // not "waiting" forever
 }
