@@ -20,6 +20,9 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QKeyEvent>
+#include <QPointer>
+#include <QTimer>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QProgressBar>
@@ -403,6 +406,30 @@ void TrainTab::setStartOver(bool startOver)
     updateButtons();
 }
 
+bool TrainTab::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::KeyPress && m_rangeFields.contains(watched)) {
+        auto *edit = watched->findChild<QLineEdit *>();
+        const QString typed = static_cast<QKeyEvent *>(event)->text();
+        if (edit && !typed.isEmpty() && typed.at(0).isPrint()) {
+            const QString before = edit->text();
+            const int cursor = edit->cursorPosition();
+            const bool selection = edit->hasSelectedText();
+            const auto [name, range] = m_rangeFields.value(watched);
+            // After the spin box has handled the key: nothing moved (text, cursor, selection)
+            // means it was refused (retyping a selected "1" as "1" clears the selection).
+            QTimer::singleShot(0, this, [this, edit = QPointer<QLineEdit>(edit), before, cursor, selection, typed, name, range] {
+                if (edit && edit->text() == before && edit->cursorPosition() == cursor
+                    && edit->hasSelectedText() == selection) {
+                    m_rangeHint->setText(tr("%1 must be %2: \"%3\" cannot be typed here.").arg(name, range, typed));
+                    m_rangeHint->show();
+                }
+            });
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
 QWidget *TrainTab::divergenceBanner() const
 {
     return m_divergeBanner;
@@ -431,8 +458,14 @@ void TrainTab::watchRange(QAbstractSpinBox *field, const QString &name, const QS
         }
     };
     // The spin boxes' own textChanged only fires for accepted values: watch their line edit.
-    if (auto *edit = field->findChild<QLineEdit *>())
+    // A key the validator refuses outright (a 6 in a 1-2 field) changes nothing at all: the
+    // event filter notices that and says so too.
+    if (auto *edit = field->findChild<QLineEdit *>()) {
         connect(edit, &QLineEdit::textChanged, this, check);
+        // Keys reach the spin box, which hands them to its line edit directly (no filter there).
+        m_rangeFields.insert(field, {name, range});
+        field->installEventFilter(this);
+    }
     connect(field, &QAbstractSpinBox::editingFinished, this, [this] {
         m_rangeHint->hide();
         m_rangeHint->clear();

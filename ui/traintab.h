@@ -2,6 +2,7 @@
 #include "core/types.h"
 #include "divergencemonitor.h"
 #include <QElapsedTimer>
+#include <QHash>
 #include <QWidget>
 #include <vector>
 
@@ -91,6 +92,9 @@ public:
     QSpinBox *epochsField() const { return m_epochs; }
     QSpinBox *threadsField() const { return m_threads; }
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 Q_SIGNALS:
     void startRequested();
     void resetRequested();
@@ -162,7 +166,7 @@ private:
     DivergenceMonitor m_divergence;
     QElapsedTimer m_pauseTimer;  ///< running while paused
     qint64 m_pausedMs = 0;       ///< this run's time spent paused
-    QString m_failedDataDir;     ///< the folder the last failed MNIST load looked in
+    QHash<QObject *, std::pair<QString, QString>> m_rangeFields; ///< spin box -> (field name, range)
 };
 
 } // namespace ui

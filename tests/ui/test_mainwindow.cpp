@@ -612,6 +612,16 @@ TEST_CASE("window: hyper-parameter fields use core's ranges and say why a value 
     QTest::keyClicks(epochs, QStringLiteral("5"));
     CHECK(f.tab()->rangeHint().isEmpty());
     CHECK(epochs->value() == 5);
+
+    // A digit the field refuses outright (Threads above this machine's cores) is not silent.
+    QSpinBox *threads = f.tab()->threadsField();
+    threads->setFocus();
+    threads->selectAll();
+    QTest::keyClicks(threads, QStringLiteral("9"));
+    QCoreApplication::processEvents();
+    INFO("threads text " << threads->text().toStdString() << ", hint " << f.tab()->rangeHint().toStdString());
+    if (threads->maximum() < 9)
+        CHECK(f.tab()->rangeHint().contains(QStringLiteral("Threads must be 1 to")));
 }
 
 TEST_CASE("window: continue and start over are explicit and the log says which happened", "[window]")
