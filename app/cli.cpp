@@ -165,14 +165,14 @@ int train(const QStringList &args)
                                                            "evaluating on the test set after every epoch."));
 
     core::TrainConfig config;
-    config.batchSize = int(intValue(p, QStringLiteral("batch-size"), 1, 60000));
+    config.batchSize = int(intValue(p, QStringLiteral("batch-size"), core::kMinBatchSize, core::kMaxBatchSize));
     config.learningRate = doubleValue(p, QStringLiteral("lr"));
     config.seed = std::uint64_t(intValue(p, QStringLiteral("seed"), 0, std::numeric_limits<long long>::max()));
-    config.threads = int(intValue(p, QStringLiteral("threads"), 0, 256));
+    config.threads = int(intValue(p, QStringLiteral("threads"), 0, core::kMaxThreads));
     config.trainLimit = int(intValue(p, QStringLiteral("train-limit"), 0, 60000));
     config.testLimit = int(intValue(p, QStringLiteral("test-limit"), 0, 10000));
     if (p.isSet(QStringLiteral("epochs")))
-        config.epochs = int(intValue(p, QStringLiteral("epochs"), 1, 1000));
+        config.epochs = int(intValue(p, QStringLiteral("epochs"), core::kMinEpochs, core::kMaxEpochs));
     if (auto why = config.validate(); !why.isEmpty())
         throw UsageError{why};
 

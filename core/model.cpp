@@ -74,6 +74,7 @@ QJsonObject infoToJson(const CheckpointInfo &info)
         history.append(e.toJson());
     return QJsonObject{
         {QStringLiteral("epochs_done"), info.epochsDone},
+        {QStringLiteral("partial_batches"), info.partialBatches}, // a stopped epoch's batches (issue 9)
         {QStringLiteral("config"), info.config.toJson()},
         {QStringLiteral("history"), history},
         {QStringLiteral("mnist_train_md5"), info.mnistTrainChecksum},
@@ -86,6 +87,7 @@ QJsonObject infoToJson(const CheckpointInfo &info)
 void infoFromJson(const QJsonObject &json, CheckpointInfo &info)
 {
     info.epochsDone = json.value(QStringLiteral("epochs_done")).toInt();
+    info.partialBatches = std::max(0, json.value(QStringLiteral("partial_batches")).toInt()); // absent: 0
     info.config = TrainConfig::fromJson(json.value(QStringLiteral("config")).toObject());
     info.history.clear();
     for (const auto &v : json.value(QStringLiteral("history")).toArray())

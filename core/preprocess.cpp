@@ -22,40 +22,60 @@ constexpr double kInkThreshold = 0.15;
 /// Contrast (0..255) below which an image is treated as blank: nothing was drawn.
 constexpr int kMinContrast = 24;
 
-/// Ink strength 0..255 per pixel: bright = ink, whatever the source polarity.
-std::vector<int> inkOf(const QImage &gray, Polarity polarity, int &maxInk)
+/// The median of the outermost pixels: the background of any digit image (a digit may touch
+/// the border, but it does not cover most of it).
+int borderMedian(const QImage &gray)
 {
     const int w = gray.width(), h = gray.height();
-    bool darkInk = polarity == Polarity::DarkInk;
-    if (polarity == Polarity::Auto) {
-        // The border is background in any digit image: a light border means dark ink.
-        qint64 sum = 0, n = 0;
-        for (int x = 0; x < w; ++x) {
-            sum += gray.constScanLine(0)[x] + gray.constScanLine(h - 1)[x];
-            n += 2;
-        }
-        for (int y = 0; y < h; ++y) {
-            sum += gray.constScanLine(y)[0] + gray.constScanLine(y)[w - 1];
-            n += 2;
-        }
-        darkInk = sum > 127 * n;
-    }
-    std::vector<int> ink(std::size_t(w) * h);
-    // Background level: the most common value (paper need not be pure white).
     std::array<int, 256> histogram{};
+    int n = 0;
+    for (int x = 0; x < w; ++x) {
+        histogram[gray.constScanLine(0)[x]]++;
+        histogram[gray.constScanLine(h - 1)[x]]++;
+        n += 2;
+    }
+    for (int y = 1; y < h - 1; ++y) {
+        histogram[gray.constScanLine(y)[0]]++;
+        histogram[gray.constScanLine(y)[w - 1]]++;
+        n += 2;
+    }
+    int seen = 0;
+    for (int v = 0; v < 256; ++v) {
+        seen += histogram[std::size_t(v)];
+        if (2 * seen >= n)
+            return v;
+    }
+    return 255;
+}
+
+/// Any image as 8-bit gray, transparency flattened onto white.
+QImage toGray(const QImage &image)
+{
+    if (!image.hasAlphaChannel())
+        return image.convertToFormat(QImage::Format_Grayscale8);
+    QImage flat(image.size(), QImage::Format_RGB32);
+    flat.fill(Qt::white);
+    QPainter p(&flat);
+    p.drawImage(0, 0, image);
+    p.end();
+    return flat.convertToFormat(QImage::Format_Grayscale8);
+}
+
+/// Ink strength 0..255 per pixel (bright = ink) of a grayscale image whose polarity is known;
+/// nothing is guessed: the background is 0 ink by definition (the Draw canvas, or toPaper()'s
+/// output, whose paper level was already taken from the whole image's border).
+std::vector<int> inkOf(const QImage &gray, bool darkInk, int &maxInk)
+{
+    const int w = gray.width(), h = gray.height();
+    std::vector<int> ink(std::size_t(w) * h);
+    maxInk = 0;
     for (int y = 0; y < h; ++y) {
         const uchar *line = gray.constScanLine(y);
         for (int x = 0; x < w; ++x) {
             const int v = darkInk ? 255 - line[x] : line[x];
             ink[std::size_t(y) * w + x] = v;
-            histogram[v]++;
+            maxInk = std::max(maxInk, v);
         }
-    }
-    const int background = int(std::max_element(histogram.begin(), histogram.end()) - histogram.begin());
-    maxInk = 0;
-    for (auto &v : ink) {
-        v = std::max(0, v - background);
-        maxInk = std::max(maxInk, v);
     }
     return ink;
 }
@@ -75,26 +95,38 @@ QImage NormalisedDigit::toImage() const
 
 namespace preprocess {
 
+QImage toPaper(const QImage &image)
+{
+    if (image.isNull())
+        return {};
+    QImage gray = toGray(image);
+    // The whole image's border is background: a dark one means light ink, which is inverted.
+    int paper = borderMedian(gray);
+    if (paper < 128) {
+        gray.invertPixels();
+        paper = 255 - paper;
+    }
+    // Off-white paper becomes white, so its grain is not ink: ink = how far below the paper.
+    if (paper < 255 && paper > 0) {
+        for (int y = 0; y < gray.height(); ++y) {
+            uchar *line = gray.scanLine(y);
+            for (int x = 0; x < gray.width(); ++x)
+                line[x] = uchar(255 - std::max(0, paper - int(line[x])));
+        }
+    }
+    return gray;
+}
+
 NormalisedDigit normalise(const QImage &image, Polarity polarity)
 {
     NormalisedDigit out;
     if (image.isNull() || image.width() < 1 || image.height() < 1)
         return out;
-    QImage gray;
-    if (image.hasAlphaChannel()) {
-        // Transparent areas are background: flatten onto white (dark ink is then found as usual).
-        QImage flat(image.size(), QImage::Format_RGB32);
-        flat.fill(Qt::white);
-        QPainter p(&flat);
-        p.drawImage(0, 0, image);
-        p.end();
-        gray = flat.convertToFormat(QImage::Format_Grayscale8);
-    } else {
-        gray = image.convertToFormat(QImage::Format_Grayscale8);
-    }
-
+    // Only an image of unknown polarity is looked at as a whole first (border decides); a known
+    // polarity (the canvas: ink is ink) is taken as it is, however much of it is ink.
+    const QImage gray = polarity == Polarity::Auto ? toPaper(image) : toGray(image);
     int maxInk = 0;
-    const auto ink = inkOf(gray, polarity, maxInk);
+    const auto ink = inkOf(gray, polarity != Polarity::LightInk, maxInk);
     if (maxInk < kMinContrast)
         return out; // blank
 

@@ -17,12 +17,18 @@ struct NormalisedDigit {
 
 /// Which way round the source image is.
 enum class Polarity {
-    Auto,      ///< decide from the border pixels (a light border means dark ink)
-    DarkInk,   ///< dark ink on a light background (paper, the Draw canvas)
-    LightInk,  ///< light ink on a dark background (MNIST)
+    Auto,      ///< an image file: polarity and paper level from the whole image's border (toPaper)
+    DarkInk,   ///< known dark ink on white (the Draw canvas): nothing is guessed
+    LightInk,  ///< known light ink on black (MNIST)
 };
 
 namespace preprocess {
+
+/// Any image file's content as dark ink on white paper, 8-bit gray: transparency flattened onto
+/// white, inverted when the whole image's border (its median) is dark, and the paper level (the
+/// border's median) lifted to white so paper grain is not ink. The one place that guesses
+/// polarity: the Draw canvas uses it for loaded images; drawn strokes are ink by construction.
+QImage toPaper(const QImage &image);
 
 /// MNIST's normalisation of any grayscale (or colour, converted) image of one digit: ink bounding
 /// box, longer side scaled to 20 px keeping aspect ratio (area-averaged, anti-aliased), centre of

@@ -39,6 +39,7 @@ struct Trainer::Impl {
     std::unique_ptr<torch::optim::Adam> optimizer;
     std::vector<EpochStats> history;
     int epochsDone = 0;
+    int partialBatches = 0; ///< trained after the last complete epoch (stopped runs)
     QString trainChecksum;
     QString testChecksum;
     bool injectNan = false;
@@ -51,6 +52,7 @@ struct Trainer::Impl {
         optimizer = makeOptimizer(net, config.learningRate);
         history.clear();
         epochsDone = 0;
+        partialBatches = 0;
         trainChecksum.clear();
         testChecksum.clear();
     }
@@ -61,6 +63,7 @@ struct Trainer::Impl {
         i.formatVersion = detail::kFormatVersion;
         i.architecture = QString::fromLatin1(detail::kSeedArchitecture);
         i.epochsDone = epochsDone;
+        i.partialBatches = partialBatches;
         i.config = config;
         i.history = history;
         i.mnistTrainChecksum = trainChecksum;
@@ -147,6 +150,8 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
             control.holding.store(false);
             if (control.stop.load()) {
                 summary.stopped = true;
+                // The weights keep what these batches taught them: say so in the checkpoint.
+                d->partialBatches += b;
                 break;
             }
             const auto t0 = Clock::now();
@@ -208,6 +213,7 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
         e.imagesPerSecond = seen / std::max(1e-9, e.seconds);
         d->history.push_back(e);
         d->epochsDone = epoch;
+        d->partialBatches = 0;
         if (sink.epoch)
             sink.epoch(e);
     }
@@ -262,6 +268,7 @@ void adopt(Trainer::Impl &d, detail::CheckpointData data)
     d.config = config;
     d.history = std::move(data.info.history);
     d.epochsDone = data.info.epochsDone;
+    d.partialBatches = data.info.partialBatches;
     d.trainChecksum = data.info.mnistTrainChecksum;
     d.testChecksum = data.info.mnistTestChecksum;
 }

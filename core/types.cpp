@@ -4,21 +4,14 @@
 
 namespace core {
 
-namespace {
-/// Upper bounds that catch typos (an extra zero) without limiting real use.
-constexpr int kMaxEpochs = 1000;
-constexpr int kMaxBatch = 60000;
-constexpr int kMaxThreads = 256;
-} // namespace
-
 QString TrainConfig::validate() const
 {
-    if (epochs < 1 || epochs > kMaxEpochs)
-        return QStringLiteral("epochs must be between 1 and %1 (got %2)").arg(kMaxEpochs).arg(epochs);
-    if (batchSize < 1 || batchSize > kMaxBatch)
-        return QStringLiteral("batch size must be between 1 and %1 (got %2)").arg(kMaxBatch).arg(batchSize);
-    if (!(learningRate > 0.0 && learningRate <= 10.0))
-        return QStringLiteral("learning rate must be greater than 0 and at most 10 (got %1)").arg(learningRate);
+    if (epochs < kMinEpochs || epochs > kMaxEpochs)
+        return QStringLiteral("epochs must be between %1 and %2 (got %3)").arg(kMinEpochs).arg(kMaxEpochs).arg(epochs);
+    if (batchSize < kMinBatchSize || batchSize > kMaxBatchSize)
+        return QStringLiteral("batch size must be between %1 and %2 (got %3)").arg(kMinBatchSize).arg(kMaxBatchSize).arg(batchSize);
+    if (!(learningRate >= kMinLearningRate && learningRate <= kMaxLearningRate))
+        return QStringLiteral("learning rate must be between %1 and %2 (got %3)").arg(kMinLearningRate).arg(kMaxLearningRate).arg(learningRate);
     if (threads < 0 || threads > kMaxThreads)
         return QStringLiteral("threads must be between 0 (all cores) and %1 (got %2)").arg(kMaxThreads).arg(threads);
     if (trainLimit < 0 || testLimit < 0)
@@ -104,16 +97,6 @@ bool Prediction::unsure() const
         return false;
     const int second = secondDigit();
     return confidence < kUnsureBelow || (second >= 0 && confidence - probabilities[second] < kCloseMargin);
-}
-
-QString Prediction::doubt() const
-{
-    if (!unsure())
-        return {};
-    const int second = secondDigit();
-    if (second >= 0 && confidence - probabilities[second] < kCloseMargin)
-        return QStringLiteral("%1 or %2?").arg(digit).arg(second);
-    return QStringLiteral("not sure: maybe %1").arg(digit);
 }
 
 } // namespace core

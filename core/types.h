@@ -14,6 +14,21 @@ inline constexpr int kClasses = 10;
 inline constexpr int kSide = 28;
 inline constexpr int kPixels = kSide * kSide;
 
+/// Hyper-parameter ranges, defined once: TrainConfig::validate(), the Train tab's fields and the
+/// CLI all read these. The upper bounds catch typos (an extra zero) without limiting real use.
+inline constexpr int kMinEpochs = 1;
+inline constexpr int kMaxEpochs = 1000;
+inline constexpr int kMinBatchSize = 1;
+inline constexpr int kMaxBatchSize = 60000;   ///< the whole training set in one batch
+/// Adam learns nothing measurable below this in 1000 epochs; above kMaxLearningRate it diverges
+/// at once (issue 9: 1.0 froze the old charts; 0.1 ends at chance), so the range stops there.
+inline constexpr double kMinLearningRate = 1e-6;
+inline constexpr double kMaxLearningRate = 1.0;
+/// Adam's usual learning rates, for tooltips and the divergence hint.
+inline constexpr double kUsualLearningRateLow = 1e-4;
+inline constexpr double kUsualLearningRateHigh = 1e-2;
+inline constexpr int kMaxThreads = 256;       ///< 0 means all cores
+
 /// Hyper-parameters of a training run. validate() before use; every field has a documented range.
 struct TrainConfig {
     int epochs = 15;            ///< total epochs of the run (a resumed run continues up to this)
@@ -85,8 +100,6 @@ struct Prediction {
     int secondDigit() const;
     /// Top probability below kUnsureBelow, or the top two within kCloseMargin of each other.
     bool unsure() const;
-    /// Why unsure() holds, for a UI label ("3 or 5?"): empty when sure.
-    QString doubt() const;
     static constexpr float kUnsureBelow = 0.7f;  ///< below this a guess is shown as a guess
     static constexpr float kCloseMargin = 0.2f;  ///< top-2 this close means "could be either"
 };
@@ -96,6 +109,9 @@ struct CheckpointInfo {
     int formatVersion = 0;
     QString architecture;       ///< "seed"
     int epochsDone = 0;
+    /// Batches trained after the last complete epoch (a run stopped mid-epoch): the weights
+    /// have learnt from them although no epoch was recorded. 0 when none.
+    int partialBatches = 0;
     TrainConfig config;
     std::vector<EpochStats> history;
     QString mnistTrainChecksum;

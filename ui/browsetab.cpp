@@ -1,5 +1,9 @@
 #include "browsetab.h"
 #include "mnistdownloadpanel.h"
+#include "predictiontext.h"
+#include "traintab.h"
+#include <QScrollArea>
+#include <QDir>
 #include "confusionmatrixview.h"
 #include "core/classifier.h"
 #include "core/mnist.h"
@@ -25,6 +29,20 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace ui {
+
+namespace {
+/// What the predictions come from, in the user's words: every snapshot of the worker's model is
+/// a "training snapshot" to core, also before any training (issue 9 item 12).
+QString modelName(const core::Classifier &classifier)
+{
+    if (classifier.source() != QStringLiteral("training snapshot"))
+        return classifier.source();
+    const core::CheckpointInfo &info = classifier.info();
+    if (info.epochsDone == 0 && info.partialBatches == 0 && info.history.empty())
+        return BrowseTab::tr("the current model");
+    return BrowseTab::tr("the current model, %1").arg(TrainTab::epochsDoneText(info));
+}
+} // namespace
 
 namespace {
 void fillDigitCombo(QComboBox *combo)
@@ -85,7 +103,9 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_sortCombo->addItem(tr("Least confident first"), int(TestSetFilter::SortKey::LeastConfidentFirst));
     m_progress->setTextVisible(true);
     m_progress->setFormat(tr("Predicting %v / %m"));
-    m_progress->setMaximumWidth(220);
+    // Wide enough for "Predicting 10000 / 10000" in any font.
+    m_progress->setMinimumWidth(fontMetrics().horizontalAdvance(tr("Predicting %1 / %1").arg(100000)) + 24);
+    m_progress->setMaximumWidth(std::max(220, m_progress->minimumWidth()));
     m_progress->hide();
 
     auto *bar = new QHBoxLayout;
@@ -115,6 +135,7 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_detailText->setTextFormat(Qt::RichText);
     m_detailText->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     auto *detailBox = new QGroupBox(tr("Selected image"), this);
+    m_detailBox = detailBox;
     auto *detailLayout = new QHBoxLayout(detailBox);
     auto *detailLeft = new QVBoxLayout;
     detailLeft->addWidget(m_detailImage);
@@ -155,9 +176,17 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_downloadPanel->hide();
     m_stack->addWidget(messagePage);
 
+    // The details and matrix scroll rather than force the window taller than small screens
+    // (issue 9: 655 px at the minimum window size).
+    auto *rightScroll = new QScrollArea(this);
+    rightScroll->setWidget(right);
+    rightScroll->setWidgetResizable(true);
+    rightScroll->setFrameShape(QFrame::NoFrame);
+    rightScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    rightScroll->setMinimumWidth(right->minimumSizeHint().width());
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_stack);
-    splitter->addWidget(right);
+    splitter->addWidget(rightScroll);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     splitter->setChildrenCollapsible(false);
@@ -231,9 +260,14 @@ void BrowseTab::onTestSetChanged()
     showDetails(-1);
     m_downloadPanel->setVisible(!set && !m_state->dataError().isEmpty());
     if (!set) {
+        // Name what this tab needs (the test files), not the first file the loader missed
+        // (which is the training set's).
         showMessage(m_state->dataError().isEmpty()
                         ? tr("The MNIST test set is not loaded yet.")
-                        : tr("The MNIST test set could not be loaded:\n%1").arg(m_state->dataError()));
+                        : tr("The Browse tab shows the MNIST test set: t10k-images-idx3-ubyte and "
+                             "t10k-labels-idx1-ubyte (or .gz) in %1.\nMNIST could not be loaded there:\n%2\n\n"
+                             "Choose the folder or download MNIST on the Train tab.")
+                              .arg(QDir::toNativeSeparators(m_state->dataDir()), m_state->dataError()));
     } else {
         m_stack->setCurrentIndex(0);
     }
@@ -288,7 +322,7 @@ void BrowseTab::startPredictions()
     m_progress->setRange(0, set->count);
     m_progress->setValue(0);
     m_progress->show();
-    m_status->setText(tr("Predicting the test set with %1…").arg(classifier->source()));
+    m_status->setText(tr("Predicting the test set with %1…").arg(modelName(*classifier)));
     QFuture<JobResult> future = QtConcurrent::run([classifier, set, job](QPromise<JobResult> &promise) {
         QElapsedTimer timer;
         timer.start();
@@ -341,7 +375,7 @@ void BrowseTab::onJobFinished()
     m_status->setText(tr("%1 predictions in %2 s (%3)")
                           .arg(QLocale().toString(set->count))
                           .arg(result.seconds, 0, 'f', 2)
-                          .arg(classifier ? classifier->source() : QString()));
+                          .arg(classifier ? modelName(*classifier) : QString()));
     Q_EMIT predictionsUpdated();
 }
 
@@ -403,6 +437,10 @@ void BrowseTab::restoreSelection()
         sel->clear();
     }
     m_syncing = false;
+    // The detail panel keeps a filtered-out image (it comes back when a filter shows it again),
+    // but says that the grid does not show it (issue 9 item 12).
+    m_detailBox->setTitle(m_selected >= 0 && row < 0 ? tr("Selected image (not shown by the current filter)")
+                                                     : tr("Selected image"));
 }
 
 void BrowseTab::updateCount()
@@ -419,7 +457,9 @@ void BrowseTab::updateStatistics()
     if (!m_model->hasPredictions() || n == 0) {
         m_correct = -1;
         m_matrix->clear();
-        m_accuracy->setText(tr("Accuracy: waiting for predictions"));
+        m_accuracy->setText(!m_model->testSet() ? tr("Accuracy: no test set loaded")
+                                                : m_state->classifier() ? tr("Accuracy: waiting for predictions")
+                                                                        : tr("Accuracy: no model"));
         return;
     }
     ConfusionMatrixView::Matrix matrix{};
@@ -462,7 +502,7 @@ void BrowseTab::showDetails(int testIndex)
                     .arg(p->digit)
                     .arg(double(p->confidence) * 100, 0, 'f', 1);
         if (p->unsure())
-            text += tr("<br><i>unsure: %1</i>").arg(p->doubt().toHtmlEscaped());
+            text += tr("<br><i>unsure: %1</i>").arg(doubtReason(*p).toHtmlEscaped());
     } else {
         m_bars->clear();
         text += tr("<br>predicted: …");

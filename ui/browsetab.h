@@ -8,6 +8,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QGroupBox;
 class QLabel;
 class QListView;
 class QProgressBar;
@@ -91,6 +92,7 @@ private:
     TestSetFilter *m_filter;
     QListView *m_view;
     QStackedWidget *m_stack;
+    QGroupBox *m_detailBox = nullptr;
     QLabel *m_message;
     MnistDownloadPanel *m_downloadPanel = nullptr; ///< on the message page when MNIST is missing
     QComboBox *m_trueCombo;

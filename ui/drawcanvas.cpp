@@ -1,4 +1,5 @@
 #include "drawcanvas.h"
+#include "core/preprocess.h"
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileInfo>
@@ -8,6 +9,7 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QTabletEvent>
+#include <QTransform>
 #include <QUndoCommand>
 #include <QUndoStack>
 #include <algorithm>
@@ -29,32 +31,6 @@ qreal pressureWidth(qreal pressure)
     return kMinPressureWidth + (kMaxPressureWidth - kMinPressureWidth) * std::clamp<qreal>(pressure, 0, 1);
 }
 
-/// Any image as dark ink on white, Grayscale8. Transparency is flattened onto white; a dark
-/// border (the mean of the outermost pixels) means light ink on dark, which is inverted.
-QImage toPaperPolarity(const QImage &image)
-{
-    QImage flat(image.size(), QImage::Format_RGB32);
-    flat.fill(Qt::white);
-    {
-        QPainter p(&flat);
-        p.drawImage(0, 0, image);
-    }
-    QImage gray = flat.convertToFormat(QImage::Format_Grayscale8);
-    const int w = gray.width(), h = gray.height();
-    double sum = 0;
-    int count = 0;
-    for (int x = 0; x < w; ++x) {
-        sum += gray.constScanLine(0)[x] + gray.constScanLine(h - 1)[x];
-        count += 2;
-    }
-    for (int y = 1; y < h - 1; ++y) {
-        sum += gray.constScanLine(y)[0] + gray.constScanLine(y)[w - 1];
-        count += 2;
-    }
-    if (count && sum / count < 128)
-        gray.invertPixels();
-    return gray;
-}
 } // namespace
 
 /// One undoable change of the drawing, stored as the content before and after (strokes are
@@ -127,12 +103,17 @@ QPointF DrawCanvas::toUnit(QPointF widget) const
 
 QRect DrawCanvas::paintPiece(QPainter &p, const Stroke &s, int piece) const
 {
+    const QTransform toWidgetPixels(side(), 0, 0, side(), origin().x(), origin().y());
+    return paintPiece(p, s, piece, toWidgetPixels, penWidth()).toAlignedRect();
+}
+
+QRectF DrawCanvas::paintPiece(QPainter &p, const Stroke &s, int piece, const QTransform &toPixels, qreal base)
+{
     const int n = int(s.size());
     if (n == 0 || piece < 0 || piece > n)
         return {};
-    auto pt = [&](int i) { return toWidget(s[i].pos); };
+    auto pt = [&](int i) { return toPixels.map(s[i].pos); };
     auto mid = [&](int i, int j) { return (pt(i) + pt(j)) / 2; };
-    const qreal base = penWidth();
     QPainterPath path;
     qreal w = base;
     if (piece == 0) {
@@ -142,7 +123,7 @@ QRect DrawCanvas::paintPiece(QPainter &p, const Stroke &s, int piece) const
         p.setPen(Qt::NoPen);
         p.setBrush(Qt::black);
         p.drawEllipse(c, w / 2, w / 2);
-        return QRectF(c - QPointF(w / 2 + 2, w / 2 + 2), QSizeF(w + 4, w + 4)).toAlignedRect();
+        return QRectF(c - QPointF(w / 2 + 2, w / 2 + 2), QSizeF(w + 4, w + 4));
     }
     if (piece == n) { // tail: from the last midpoint to the last point
         if (n < 2)
@@ -166,7 +147,67 @@ QRect DrawCanvas::paintPiece(QPainter &p, const Stroke &s, int piece) const
     p.setBrush(Qt::NoBrush);
     p.drawPath(path);
     const qreal pad = w / 2 + 2;
-    return path.controlPointRect().adjusted(-pad, -pad, pad, pad).toAlignedRect();
+    return path.controlPointRect().adjusted(-pad, -pad, pad, pad);
+}
+
+QRectF DrawCanvas::strokeBounds() const
+{
+    qreal left = 0, top = 0, right = 0, bottom = 0;
+    bool any = false;
+    auto add = [&](const Stroke &s) {
+        for (const StrokePoint &pt : s) {
+            const QPointF q = pt.pos;
+            left = any ? std::min(left, q.x()) : q.x();
+            right = any ? std::max(right, q.x()) : q.x();
+            top = any ? std::min(top, q.y()) : q.y();
+            bottom = any ? std::max(bottom, q.y()) : q.y();
+            any = true;
+        }
+    };
+    for (const Stroke &s : m_content.strokes)
+        add(s);
+    add(m_current);
+    if (!any)
+        return {};
+    // A single point still has a position: a zero-size box, not a null one.
+    return QRectF(QPointF(left, top), QPointF(right, bottom));
+}
+
+bool DrawCanvas::isTooSmall() const
+{
+    if (!m_content.background.isNull() || isBlank())
+        return false;
+    const QRectF box = strokeBounds();
+    return std::max(box.width(), box.height()) < kMinDigitSize;
+}
+
+QImage DrawCanvas::networkImage() const
+{
+    if (isBlank())
+        return {};
+    if (!m_content.background.isNull())
+        return inkImage(); // a loaded image is classified as shown (its strokes on it included)
+    if (isTooSmall())
+        return {};
+    // The strokes scaled so their longer side is kNetworkRenderPx, drawn with a pen proportional
+    // to that size: a digit drawn small and one drawn large give the same picture.
+    const QRectF box = strokeBounds();
+    const qreal scale = kNetworkRenderPx / std::max(box.width(), box.height());
+    const qreal pen = kNetworkPenRatio * kNetworkRenderPx;
+    const int margin = int(std::ceil(pen * kMaxPressureWidth / 2)) + 4;
+    const QSize size(int(std::ceil(box.width() * scale)) + 2 * margin, int(std::ceil(box.height() * scale)) + 2 * margin);
+    QImage image(size, QImage::Format_RGB32);
+    image.fill(Qt::white);
+    QPainter p(&image);
+    p.setRenderHint(QPainter::Antialiasing);
+    const QTransform toPixels(scale, 0, 0, scale, margin - box.left() * scale, margin - box.top() * scale);
+    for (const Stroke &s : m_content.strokes)
+        for (int piece = 0; piece <= s.size(); ++piece)
+            paintPiece(p, s, piece, toPixels, pen);
+    for (int piece = 0; piece <= m_current.size(); ++piece)
+        paintPiece(p, m_current, piece, toPixels, pen);
+    p.end();
+    return image;
 }
 
 void DrawCanvas::render()
@@ -312,7 +353,8 @@ void DrawCanvas::setImage(const QImage &image)
     if (image.isNull())
         return;
     Content after;
-    after.background = toPaperPolarity(image);
+    // The one polarity guess of the Draw tab, for files only (drawn ink is ink): core's.
+    after.background = core::preprocess::toPaper(image);
     m_undo->push(new CanvasCommand(this, m_content, std::move(after), tr("Load image"), false));
 }
 

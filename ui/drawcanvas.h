@@ -4,6 +4,7 @@
 #include <QPointF>
 #include <QWidget>
 
+class QTransform;
 class QUndoStack;
 
 namespace ui {
@@ -23,6 +24,15 @@ public:
     /// Pen width as a fraction of the canvas's shorter side. A digit drawn at a natural size
     /// (about two thirds of the canvas) then normalises to MNIST's 2-3 px strokes in the 20 px box.
     static constexpr qreal kPenWidth = 0.075;
+    /// The pen the NETWORK sees, as a fraction of the digit's own size (the longer side of its
+    /// strokes' bounding box): the 20 px box then holds ~2.3 px strokes, as MNIST's, whatever
+    /// size the digit was drawn at and whatever the pen on screen (docs/architecture.md).
+    static constexpr qreal kNetworkPenRatio = 0.13;
+    /// Marks smaller than this (canvas units: 5% of the side) are a dot or a slip, not a digit.
+    static constexpr qreal kMinDigitSize = 0.05;
+    /// The strokes' longer side when rendered for the network, px: 4-5x the 20 px box, so the
+    /// area-averaged downscale is smooth.
+    static constexpr int kNetworkRenderPx = 96;
 
     /// Points are in canvas units: (0,0)-(1,1) is the central square of side min(width, height),
     /// so a drawing scales with the canvas and keeps its proportions.
@@ -46,6 +56,16 @@ public:
     /// still be told: what gets classified (same result as the whole image, a fraction of the
     /// pixels). Null when blank.
     QImage inkImage() const;
+    /// What gets classified. Drawn strokes are re-rendered from their data, scaled to their own
+    /// bounding box with a pen of kNetworkPenRatio of it (the screen's pen width plays no part);
+    /// a loaded image (with any strokes on it) is the inkImage(). Dark ink on white. Null when
+    /// blank or when the drawing is smaller than kMinDigitSize (isTooSmall()).
+    QImage networkImage() const;
+    /// The bounding box of every stroke point (finished and in progress), in canvas units;
+    /// null when there are no strokes.
+    QRectF strokeBounds() const;
+    /// Strokes only, and all of them within a box smaller than kMinDigitSize: not a digit.
+    bool isTooSmall() const;
     /// No strokes, no loaded image and no stroke in progress.
     bool isBlank() const { return m_content.isEmpty() && m_current.isEmpty(); }
     bool isDrawing() const { return m_drawing; }
@@ -104,6 +124,9 @@ private:
     /// Paints piece `piece` of a smoothed stroke (0 = the initial dot, 1..n-1 the curve pieces as
     /// points arrive, n = the tail to the last point); returns the widget rect it touched.
     QRect paintPiece(QPainter &painter, const Stroke &stroke, int piece) const;
+    /// The same piece through any mapping of canvas units to pixels, with a pen of basePen px
+    /// at full pressure (shared by the screen and the network rendering).
+    static QRectF paintPiece(QPainter &painter, const Stroke &stroke, int piece, const QTransform &toPixels, qreal basePen);
     void applyContent(const Content &content);
     /// A backing store of the widget's size at the screen's device pixel ratio, re-rendered.
     void recreateImage();

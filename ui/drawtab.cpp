@@ -4,6 +4,7 @@
 #include "digitview.h"
 #include "drawcanvas.h"
 #include "modelstate.h"
+#include "predictiontext.h"
 #include "probabilitybars.h"
 #include <QAction>
 #include <QBoxLayout>
@@ -81,11 +82,21 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     canvasLayout->setContentsMargins(1, 1, 1, 1);
     canvasLayout->addWidget(m_canvas);
 
+    // No brush size to set: the network gets the strokes re-drawn at MNIST's width for the
+    // digit's own size (DrawCanvas::networkImage), so the pen adapts. Say so where one would look.
+    auto *penNote = new QLabel(tr("Draw at any size, anywhere: the pen adapts, the network sees MNIST-width strokes."), this);
+    penNote->setObjectName(QStringLiteral("penNote"));
+    penNote->setWordWrap(true);
+    penNote->setForegroundRole(QPalette::PlaceholderText);
+    m_canvas->setToolTip(tr("Draw one digit. Its size and position do not matter: the strokes are re-drawn for the "
+                            "network at MNIST's size and stroke width. A dot or tiny mark is not a digit."));
+
     auto *left = new QWidget(this);
     auto *leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addLayout(buttons);
     leftLayout->addWidget(canvasFrame, 1);
+    leftLayout->addWidget(penNote);
 
     // Right: what the network sees, and what it says.
     auto *inputTitle = new QLabel(tr("Network input (28×28)"), this);
@@ -99,13 +110,19 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     m_digit->setFont(big);
     m_digit->setAlignment(Qt::AlignCenter);
     m_digit->setMinimumHeight(QFontMetrics(big).height());
-    m_confidence->setAlignment(Qt::AlignCenter);
-    m_doubt->setAlignment(Qt::AlignCenter);
+
     m_doubt->setWordWrap(true);
     QFont doubtFont = font();
     doubtFont.setBold(true);
     m_doubt->setFont(doubtFont);
     m_doubt->setStyleSheet(QStringLiteral("color: #c07000"));
+    // Room reserved for the lines that come and go (confidence, a two-line doubt or the "too
+    // small" note), so the Probabilities block below does not jump between predictions.
+    m_confidence->setWordWrap(true);
+    m_confidence->setMinimumHeight(2 * QFontMetrics(font()).lineSpacing());
+    m_confidence->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    m_doubt->setMinimumHeight(2 * QFontMetrics(doubtFont).lineSpacing());
+    m_doubt->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #c0392b"));
     m_message->hide();
@@ -207,8 +224,9 @@ void DrawTab::predictNow()
     m_prediction = core::Prediction{};
     core::NormalisedDigit digit;
     try {
-        // Only the inked part of the canvas: the same result as the whole, far fewer pixels.
-        const QImage ink = m_canvas->inkImage();
+        // The strokes re-rendered with a pen proportional to the digit's size (a loaded image as
+        // shown). On the canvas ink is ink: the polarity is known, nothing is guessed.
+        const QImage ink = m_canvas->networkImage();
         if (!ink.isNull())
             digit = core::preprocess::normalise(ink, core::Polarity::DarkInk);
     } catch (const std::exception &e) {
@@ -220,7 +238,11 @@ void DrawTab::predictNow()
         if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
             m_state->setCurrentInput({}, tr("your drawing"));
         showVerdict(tr("draw a digit"), true, muted);
-        m_confidence->clear();
+        // A dot or a slip of the pen is not a digit: say why nothing is predicted.
+        if (m_canvas->isTooSmall())
+            m_confidence->setText(tr("That mark is too small to be a digit: draw it larger."));
+        else
+            m_confidence->clear();
         m_doubt->clear();
         m_bars->clear();
         Q_EMIT predicted(m_prediction);
@@ -255,7 +277,7 @@ void DrawTab::predictNow()
     showVerdict(unsure ? QStringLiteral("%1?").arg(m_prediction.digit) : QString::number(m_prediction.digit), false,
                 unsure ? QColor(0xc0, 0x70, 0x00) : QColor());
     m_confidence->setText(tr("confidence %1%").arg(double(m_prediction.confidence) * 100, 0, 'f', 1));
-    m_doubt->setText(unsure ? tr("Not sure: %1").arg(m_prediction.doubt()) : QString());
+    m_doubt->setText(doubtSentence(m_prediction));
     m_bars->setProbabilities(m_prediction.probabilities);
     Q_EMIT predicted(m_prediction);
 }

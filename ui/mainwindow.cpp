@@ -6,6 +6,7 @@
 #include "modelstate.h"
 #include "traintab.h"
 #include "trainingcontroller.h"
+#include "userguide.h"
 #include "core/classifier.h"
 #include "core/mnist.h"
 #include "core/trainingworker.h"
@@ -36,6 +37,8 @@ constexpr int kMaxRecentFiles = 8;
 // How long closing waits for a stopping run or a save before giving up on it.
 constexpr int kShutdownWaitMs = 15000;
 const QString kRecentKey = QStringLiteral("recentFiles");
+// The saved model open at the end of the last session (empty: the bundled or an unsaved one).
+const QString kLastModelKey = QStringLiteral("window/lastModel");
 const QString kDataDirKey = QStringLiteral("data/dir");
 const QString kCheckpointFilter = QStringLiteral("DigitLab checkpoints (*.pt);;All files (*)");
 
@@ -94,6 +97,7 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     connectWorker();
     connect(m_trainTab, &TrainTab::startRequested, this, &MainWindow::startTraining);
     connect(m_trainTab, &TrainTab::resetRequested, this, &MainWindow::resetWeights);
+    connect(m_trainTab, &TrainTab::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 30000); });
     connect(m_trainTab, &TrainTab::dataDirChosen, this, [](const QString &dir) {
         QSettings().setValue(kDataDirKey, dir);
     });
@@ -118,8 +122,14 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     } else {
         m_dataLabel->setText(tr("MNIST: not loaded"));
     }
-    if (m_options.loadBundledModel)
+    if (m_options.loadBundledModel) {
         m_controller->load(core::Classifier::bundledPath());
+        // Reopen the model of the last session, as document applications do; should it fail,
+        // the bundled model loaded first stays.
+        const QString last = m_options.restoreSettings ? QSettings().value(kLastModelKey).toString() : QString();
+        if (!last.isEmpty() && QFileInfo(last).isFile())
+            m_controller->load(last);
+    }
     updateActions();
     updateStatus();
 }
@@ -134,16 +144,14 @@ void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     m_openAction = file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
-        const QString dir = m_currentPath.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)
-                                                    : QFileInfo(m_currentPath).absolutePath();
+        const QString dir = m_currentPath.isEmpty() ? startFolder() : QFileInfo(m_currentPath).absolutePath();
         const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), dir, kCheckpointFilter);
         if (!path.isEmpty())
             openFile(path);
     });
     m_importAction = file->addAction(tr("&Import PyTorch Weights…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("Import PyTorch weights (a state_dict of the seed model)"),
-            QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation),
+            this, tr("Import PyTorch weights (a state_dict of the seed model)"), startFolder(),
             tr("PyTorch weights (*.pt *.pth);;All files (*)"));
         if (!path.isEmpty())
             importWeights(path);
@@ -179,6 +187,10 @@ void MainWindow::buildMenus()
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    // Issue 9: a short user guide and About Qt.
+    help->addAction(tr("DigitLab &User Guide"), QKeySequence::HelpContents, this, [this] { showUserGuide(this); });
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+    help->addSeparator();
     help->addAction(tr("&About DigitLab"), this, [this] {
         QMessageBox::about(this, tr("About DigitLab"),
                            tr("<b>DigitLab %1</b><br>Train, draw and browse an MNIST digit classifier.<br>"
@@ -212,13 +224,20 @@ void MainWindow::connectWorker()
         m_modelSource = tr("new model");
         setModified(false);
     });
-    connect(w, &core::TrainingWorker::started, this, [this](const core::TrainConfig &config, int) {
+    connect(w, &core::TrainingWorker::started, this, [this](const core::TrainConfig &config, int epochsDone) {
         m_deviceLabel->setText(tr("CPU · %1").arg(countText(config.effectiveThreads(), "1 training thread", "%1 training threads")));
+        if (epochsDone == 0 && m_trainTab->startsFromScratch()) {
+            // A new model: the status must not show the old one's epochs and accuracy.
+            m_info.epochsDone = 0;
+            m_info.partialBatches = 0;
+            m_info.history.clear();
+        }
         setModified(true);
     });
     connect(w, &core::TrainingWorker::epochFinished, this, [this](const core::EpochStats &) { updateStatus(); });
     connect(w, &core::TrainingWorker::finished, this, [this](const core::TrainingSummary &summary) {
-        statusBar()->showMessage(summary.stopped ? tr("Training stopped.") : tr("Training finished."), 5000);
+        if (m_trainTab->divergenceText().isEmpty()) // else the divergence warning stays up
+            statusBar()->showMessage(summary.stopped ? tr("Training stopped.") : tr("Training finished."), 5000);
     });
     connect(w, &core::TrainingWorker::failed, this, [this](const QString &message) {
         report(QMessageBox::Critical, tr("Training failed"), message);
@@ -308,7 +327,7 @@ void MainWindow::updateStatus()
 {
     QString text = tr("Model: %1 · %2 · %3")
                        .arg(m_modelSource, m_info.architecture.isEmpty() ? QStringLiteral("seed") : m_info.architecture,
-                            countText(m_info.epochsDone, "1 epoch", "%1 epochs"));
+                            TrainTab::epochsDoneText(m_info));
     if (m_info.testAccuracy() >= 0)
         text += tr(" · test %1").arg(percent(m_info.testAccuracy()));
     text += m_modified ? tr(" · modified") : (m_currentPath.isEmpty() ? QString() : tr(" · saved"));
@@ -401,8 +420,7 @@ bool MainWindow::maybeSave(const QString &question)
 QString MainWindow::askSavePath()
 {
     const QString suggestion = m_currentPath.isEmpty()
-                                   ? QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation) +
-                                         QStringLiteral("/digitlab-seed-%1ep.pt").arg(m_info.epochsDone)
+                                   ? startFolder() + QStringLiteral("/digitlab-seed-%1ep.pt").arg(m_info.epochsDone)
                                    : m_currentPath;
     if (m_savePathPrompt)
         return m_savePathPrompt(suggestion);
@@ -428,12 +446,35 @@ bool MainWindow::saveNow()
     return m_controller->lastSaveError().isEmpty();
 }
 
+QString MainWindow::startFolder()
+{
+    // ~/Documents need not exist (issue 9 item 12): a dialog should start in a real folder.
+    const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    return QFileInfo(documents).isDir() ? documents : QDir::homePath();
+}
+
+bool MainWindow::checkModelFile(const QString &path)
+{
+    // Read and validate the file before asking to discard the current model: a bad file is
+    // refused with its reason and the unsaved work is never put at risk (issue 9 item 11). The
+    // reader is bounded in memory and time, and a checkpoint is a few hundred kB.
+    try {
+        core::Classifier::fromFile(path);
+    } catch (const std::exception &e) {
+        report(QMessageBox::Critical, tr("Cannot open the file"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    return true;
+}
+
 bool MainWindow::openFile(const QString &path)
 {
     if (m_controller->isRunning()) {
         report(QMessageBox::Information, tr("Training is running"), tr("Stop the training before opening a checkpoint."));
         return false;
     }
+    if (!checkModelFile(path))
+        return false;
     if (!maybeSave(tr("Open %1 without saving the current model?").arg(QFileInfo(path).fileName())))
         return false;
     return m_controller->load(path);
@@ -445,6 +486,8 @@ bool MainWindow::importWeights(const QString &path)
         report(QMessageBox::Information, tr("Training is running"), tr("Stop the training before importing weights."));
         return false;
     }
+    if (!checkModelFile(path))
+        return false;
     if (!maybeSave(tr("Import %1 without saving the current model?").arg(QFileInfo(path).fileName())))
         return false;
     if (!m_controller->load(path))
@@ -559,6 +602,7 @@ void MainWindow::saveWindowSettings()
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
+    settings.setValue(kLastModelKey, m_currentPath);
     m_trainTab->saveSettings(settings);
 }
 

@@ -89,6 +89,10 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    /// Documents when it exists, else home: where file dialogs start (issue 9).
+    static QString startFolder();
+    /// Reads and validates a checkpoint before any prompt; reports and returns false when bad.
+    bool checkModelFile(const QString &path);
     void buildMenus();
     void buildStatusBar();
     void connectWorker();

@@ -1,6 +1,10 @@
 #include "trainingcharts.h"
+#include "chartaxes.h"
 #include "core/trainingworker.h"
 #include <QChart>
+#include <QCheckBox>
+#include <QLogValueAxis>
+#include <QVBoxLayout>
 #include <QChartView>
 #include <QEvent>
 #include <QGraphicsLayout>
@@ -12,6 +16,7 @@
 #include <QValueAxis>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ui {
 
@@ -26,6 +31,11 @@ constexpr int kMaxEpochTicks = 20;
 constexpr int kEpochLabelPx = 30;
 // The part of a chart view's width that is not plot area (y labels, title, margins).
 constexpr int kChartChromePx = 90;
+// Value-axis labels: a handful, readable at the chart's minimum height.
+constexpr int kValueTicks = 6;
+// The accuracy axis when there is nothing (finite) to show yet.
+constexpr double kDefaultAccLo = 90;
+constexpr double kDefaultAccHi = 100;
 
 QChartView *makeView(QChart *chart, QWidget *parent)
 {
@@ -107,11 +117,40 @@ TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
     }
 
     m_lossView = makeView(m_lossChart, this);
+    // Room for the three legend entries side by side, so none is elided ("epoch me...").
+    {
+        const QFontMetrics fm(m_lossChart->legend()->font());
+        int legend = 0;
+        for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries})
+            legend += fm.horizontalAdvance(s->name()) + 2 * fm.height() + 12;
+        m_lossView->setMinimumWidth(std::max(m_lossView->minimumWidth(), legend + 40));
+    }
     m_accView = makeView(m_accChart, this);
-    auto *layout = new QHBoxLayout(this);
+    m_lossLogY = new QLogValueAxis;
+    m_lossLogY->setTitleText(tr("cross-entropy (log)"));
+    m_lossLogY->setMinorTickCount(0);
+    m_logBox = new QCheckBox(tr("&Log scale"), this);
+    m_logBox->setToolTip(tr("Loss on a logarithmic axis: small late losses stay visible after a large early one."));
+    m_allBox = new QCheckBox(tr("Show &all epochs"), this);
+    m_allBox->setToolTip(tr("Accuracy over every epoch. Off: the axis zooms to the recent epochs so 97-99.5% is "
+                            "readable, and early points may lie below it."));
+    connect(m_logBox, &QCheckBox::toggled, this, &TrainingCharts::setLogScale);
+    connect(m_allBox, &QCheckBox::toggled, this, &TrainingCharts::setShowAllEpochs);
+    auto *charts = new QHBoxLayout;
+    charts->setContentsMargins(0, 0, 0, 0);
+    charts->addWidget(m_lossView, 3);
+    charts->addWidget(m_accView, 2);
+    auto *options = new QHBoxLayout;
+    options->setContentsMargins(4, 0, 4, 0);
+    options->addWidget(m_logBox);
+    options->addStretch(3);
+    options->addWidget(m_allBox);
+    options->addStretch(2);
+    auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_lossView, 3);
-    layout->addWidget(m_accView, 2);
+    layout->setSpacing(2);
+    layout->addLayout(charts, 1);
+    layout->addLayout(options);
 
     m_refresh = new QTimer(this);
     m_refresh->setSingleShot(true);
@@ -156,7 +195,7 @@ void TrainingCharts::applyPalette()
         chart->setTitleBrush(text);
         chart->legend()->setLabelColor(text);
     }
-    for (auto *axis : {m_lossX, m_lossY, m_accX, m_accY}) {
+    for (QAbstractAxis *axis : std::initializer_list<QAbstractAxis *>{m_lossX, m_lossY, m_lossLogY, m_accX, m_accY}) {
         axis->setLabelsColor(text);
         axis->setTitleBrush(text);
         axis->setLinePenColor(minorLine);
@@ -188,6 +227,8 @@ void TrainingCharts::clear(int plannedEpochs)
     m_testAcc.clear();
     m_ema = -1;
     m_lossMax = 0;
+    m_lossMin = std::numeric_limits<double>::infinity();
+    m_nonFinite = 0;
     m_lossDirty = false;
     m_refresh->stop();
     for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries, m_trainAccSeries, m_testAccSeries})
@@ -200,14 +241,9 @@ void TrainingCharts::clear(int plannedEpochs)
 void TrainingCharts::setHistory(const std::vector<core::EpochStats> &history, int plannedEpochs)
 {
     clear(std::max(plannedEpochs, int(history.size())));
-    for (const auto &stats : history) {
-        // The mean over (e-1, e] sits in the middle of its epoch.
-        m_epochLoss.append(QPointF(stats.epoch - 0.5, stats.trainLoss));
-        m_trainAcc.append(QPointF(stats.epoch, 100.0 * stats.trainAccuracy));
-        m_testAcc.append(QPointF(stats.epoch, 100.0 * stats.testAccuracy));
-        m_lossMax = std::max(m_lossMax, stats.trainLoss);
-    }
-    m_epochLossSeries->replace(m_epochLoss);
+    for (const auto &stats : history)
+        appendEpochPoints(stats);
+    m_epochLossSeries->replace(forLossAxis(m_epochLoss));
     m_trainAccSeries->replace(m_trainAcc);
     m_testAccSeries->replace(m_testAcc);
     if (!history.empty())
@@ -246,22 +282,36 @@ void TrainingCharts::addBatchLosses(const core::BatchLosses &losses)
     int epoch = losses.epoch;
     int batch = losses.firstBatch;
     const double oldMax = m_lossMax;
-    for (float loss : losses.losses) {
+    const double oldMin = m_lossMin;
+    for (float lossValue : losses.losses) {
         // x in epochs: batch b of epoch e ends at (e-1) + b/B, so epoch e's points lie in (e-1, e].
         const double x = (epoch - 1) + double(batch) / losses.batchesPerEpoch;
-        m_raw.append(QPointF(x, loss));
-        m_ema = m_ema < 0 ? loss : (1 - kSmoothing) * m_ema + kSmoothing * loss;
-        m_smoothed.append(QPointF(x, m_ema));
-        m_lossMax = std::max(m_lossMax, double(loss));
+        // A diverged run's inf/NaN has no place on an axis: counted (the Train tab reports the
+        // divergence), not drawn. Huge finite losses are capped so axis arithmetic stays finite.
+        const double loss = lossValue;
+        if (std::isfinite(loss)) {
+            const double y = chartaxes::displayable(loss, 0);
+            m_raw.append(QPointF(x, y));
+            m_ema = m_ema < 0 ? y : (1 - kSmoothing) * m_ema + kSmoothing * y;
+            if (!std::isfinite(m_ema))
+                m_ema = y;
+            m_smoothed.append(QPointF(x, m_ema));
+            m_lossMax = std::max(m_lossMax, y);
+            m_lossMin = std::min(m_lossMin, y);
+        } else {
+            ++m_nonFinite;
+        }
         if (++batch > losses.batchesPerEpoch) {
             batch = 1;
             ++epoch;
         }
     }
+    if (m_raw.isEmpty())
+        return;
     m_lossDirty = true;
     if (!m_refresh->isActive())
         m_refresh->start();
-    if (m_lossMax != oldMax || m_raw.last().x() > m_lossX->max())
+    if (m_lossMax != oldMax || m_raw.last().x() > m_lossX->max() || (m_logScale && m_lossMin != oldMin))
         updateLossAxes();
 }
 
@@ -273,8 +323,8 @@ void TrainingCharts::refreshLossSeries()
     m_lossDirty = false;
     const qsizetype n = m_raw.size();
     if (n <= kMaxShownPoints) {
-        m_rawSeries->replace(m_raw);
-        m_smoothSeries->replace(m_smoothed);
+        m_rawSeries->replace(forLossAxis(m_raw));
+        m_smoothSeries->replace(forLossAxis(m_smoothed));
         return;
     }
     // Buckets of consecutive batches, each drawn as its min and max in x order.
@@ -298,8 +348,8 @@ void TrainingCharts::refreshLossSeries()
         smooth.append(m_smoothed[last - 1]);
     }
     smooth.prepend(m_smoothed.first());
-    m_rawSeries->replace(raw);
-    m_smoothSeries->replace(smooth);
+    m_rawSeries->replace(forLossAxis(raw));
+    m_smoothSeries->replace(forLossAxis(smooth));
 }
 
 QList<QPointF> TrainingCharts::shownRawLoss()
@@ -311,14 +361,10 @@ QList<QPointF> TrainingCharts::shownRawLoss()
 void TrainingCharts::addEpoch(const core::EpochStats &stats)
 {
     refreshLossSeries();
-    // The mean over (e-1, e] sits in the middle of its epoch.
-    m_epochLoss.append(QPointF(stats.epoch - 0.5, stats.trainLoss));
-    m_trainAcc.append(QPointF(stats.epoch, 100.0 * stats.trainAccuracy));
-    m_testAcc.append(QPointF(stats.epoch, 100.0 * stats.testAccuracy));
-    m_epochLossSeries->replace(m_epochLoss);
+    appendEpochPoints(stats);
+    m_epochLossSeries->replace(forLossAxis(m_epochLoss));
     m_trainAccSeries->replace(m_trainAcc);
     m_testAccSeries->replace(m_testAcc);
-    m_lossMax = std::max(m_lossMax, stats.trainLoss);
     m_plannedEpochs = std::max(m_plannedEpochs, stats.epoch);
     updateLossAxes();
     updateAccuracyAxes();
@@ -331,20 +377,26 @@ void TrainingCharts::updateLossAxes()
         lastX = std::max(lastX, std::ceil(m_raw.last().x()));
     double firstX = 0;
     setEpochTicks(m_lossX, firstX, lastX, m_lossView ? m_lossView->width() : 600);
-    // Labels on a "nice" step, at most about six of them, and the top on a label.
-    const double maxLoss = m_lossMax > 0 ? m_lossMax * 1.02 : 2.5;
-    double step = 1;
-    for (double candidate : {0.05, 0.1, 0.2, 0.25, 0.5, 1.0}) {
-        if (maxLoss / candidate <= 6) {
-            step = candidate;
-            break;
-        }
+    // A handful of labels on a "nice" step for any loss (issue 9: a step capped at 1.0 asked
+    // Qt Charts for a million labels when the loss reached 1e6, and froze the window).
+    if (m_logScale) {
+        const double lo = std::isfinite(m_lossMin) && m_lossMin > 0 ? m_lossMin * 0.9 : 0.01;
+        const double hi = m_lossMax > 0 ? m_lossMax * 1.1 : 2.5;
+        const LogTicks t = chartaxes::logarithmic(lo, hi, kValueTicks);
+        m_lossLogY->setBase(t.base);
+        m_lossLogY->setRange(t.min, t.max);
+        m_lossLogY->setLabelFormat(t.labelFormat);
+        return;
     }
+    const double maxLoss = m_lossMax > 0 ? m_lossMax * 1.02 : 2.5;
+    // From 0 (a loss is never negative; synthetic test data may be).
+    const double minLoss = std::isfinite(m_lossMin) ? std::min(0.0, m_lossMin) : 0.0;
+    const LinearTicks t = chartaxes::linear(minLoss, maxLoss, kValueTicks, 0, 2.5);
     m_lossY->setTickType(QValueAxis::TicksDynamic);
-    m_lossY->setTickAnchor(0);
-    m_lossY->setTickInterval(step);
-    m_lossY->setRange(0, std::ceil(maxLoss / step) * step);
-    m_lossY->setLabelFormat(step < 0.1 ? QStringLiteral("%.2f") : QStringLiteral("%.1f"));
+    m_lossY->setTickAnchor(t.min);
+    m_lossY->setTickInterval(t.step);
+    m_lossY->setRange(t.min, t.max);
+    m_lossY->setLabelFormat(t.labelFormat);
 }
 
 void TrainingCharts::updateAccuracyAxes()
@@ -352,30 +404,125 @@ void TrainingCharts::updateAccuracyAxes()
     setEpochTicks(m_accX, 0.5, m_plannedEpochs + 0.5, m_accView ? m_accView->width() : 400);
     m_accX->setTickAnchor(1);
     // Auto-zoom: fit the recent epochs, so the first epoch (often 80-95% with dropout on) does not
-    // squeeze the interesting 97-99.5% band into a few pixels. Older points may leave the view.
-    const int n = int(m_testAcc.size());
-    if (n == 0) {
-        m_accY->setRange(90, 100);
-        m_accY->setTickCount(6);
-        return;
+    // squeeze the interesting 97-99.5% band into a few pixels. Older points may leave the view
+    // unless "Show all epochs" is on.
+    const qsizetype n = m_testAcc.size();
+    const qsizetype from = m_showAll ? 0 : (n >= 3 ? n / 2 : 0);
+    double lo = kDefaultAccLo, hi = kDefaultAccHi;
+    double tlo = 0, thi = 0;
+    const bool haveTest = chartaxes::finiteYRange(m_testAcc, lo, hi, from);
+    if (chartaxes::finiteYRange(m_trainAcc, tlo, thi, std::min(from, m_trainAcc.size()))) {
+        lo = haveTest ? std::min(lo, tlo) : tlo;
+        hi = haveTest ? std::max(hi, thi) : thi;
     }
-    const int from = n >= 3 ? n / 2 : 0;
-    double lo = 100, hi = 0;
-    for (int i = from; i < n; ++i) {
-        lo = std::min({lo, m_testAcc[i].y(), m_trainAcc[i].y()});
-        hi = std::max({hi, m_testAcc[i].y(), m_trainAcc[i].y()});
+    // Half a step of air, never beyond 0-100%, at least half a point wide.
+    lo = std::clamp(lo - 0.25, 0.0, 100.0);
+    hi = std::clamp(hi + 0.25, 0.0, 100.0);
+    if (hi - lo < 0.5) {
+        lo = std::max(0.0, hi - 0.5);
+        hi = std::min(100.0, lo + 0.5);
     }
-    const double spread = std::max(hi - lo, 0.5);
-    const double step = spread <= 2 ? 0.5 : spread <= 5 ? 1 : spread <= 20 ? 5 : 10;
-    const double bottom = std::max(0.0, std::floor((lo - step * 0.5) / step) * step);
-    const double top = std::min(100.0, std::ceil((hi + step * 0.5) / step) * step);
-    m_accY->setRange(bottom, top);
+    LinearTicks t = chartaxes::linear(lo, hi, kValueTicks + 2, kDefaultAccLo, kDefaultAccHi);
+    t.min = std::max(0.0, t.min);
+    t.max = std::min(100.0, t.max);
     m_accY->setTickType(QValueAxis::TicksDynamic);
-    m_accY->setTickAnchor(bottom);
-    // At most about 8 labels, on multiples of the step.
-    const double labelStep = step * std::max(1.0, std::ceil((top - bottom) / step / 8));
-    m_accY->setTickInterval(labelStep);
-    m_accY->setLabelFormat(labelStep < 1 ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
+    m_accY->setTickAnchor(t.min);
+    m_accY->setTickInterval(t.step);
+    m_accY->setRange(t.min, t.max);
+    m_accY->setLabelFormat(t.labelFormat);
+    // Say when the zoom leaves points out, so an early epoch is not silently missing.
+    int hidden = 0;
+    for (const auto *list : {&m_trainAcc, &m_testAcc})
+        for (const QPointF &p : *list)
+            hidden += p.y() < t.min - 1e-9 || p.y() > t.max + 1e-9;
+    m_allBox->setText(hidden == 0 || m_showAll ? tr("Show &all epochs")
+                                               : tr("Show &all epochs (%1 below the view)").arg(hidden));
+}
+
+void TrainingCharts::appendEpochPoints(const core::EpochStats &stats)
+{
+    // The mean over (e-1, e] sits in the middle of its epoch; a diverged epoch's NaN is left out.
+    if (std::isfinite(stats.trainLoss)) {
+        const double y = chartaxes::displayable(stats.trainLoss, 0);
+        m_epochLoss.append(QPointF(stats.epoch - 0.5, y));
+        m_lossMax = std::max(m_lossMax, y);
+        m_lossMin = std::min(m_lossMin, y);
+    }
+    // Accuracies are 0-100% by construction; a NaN (nothing evaluated) is drawn at 0.
+    m_trainAcc.append(QPointF(stats.epoch, std::clamp(chartaxes::displayable(100.0 * stats.trainAccuracy, 0), 0.0, 100.0)));
+    m_testAcc.append(QPointF(stats.epoch, std::clamp(chartaxes::displayable(100.0 * stats.testAccuracy, 0), 0.0, 100.0)));
+}
+
+QList<QPointF> TrainingCharts::forLossAxis(const QList<QPointF> &points) const
+{
+    if (!m_logScale)
+        return points;
+    QList<QPointF> out = points;
+    for (QPointF &p : out)
+        p.setY(std::max(p.y(), chartaxes::kLogFloor));
+    return out;
+}
+
+void TrainingCharts::setLogScale(bool on)
+{
+    if (on == m_logScale)
+        return;
+    m_logScale = on;
+    if (m_logBox->isChecked() != on)
+        m_logBox->setChecked(on);
+    QAbstractAxis *oldAxis = on ? static_cast<QAbstractAxis *>(m_lossY) : m_lossLogY;
+    QAbstractAxis *newAxis = on ? static_cast<QAbstractAxis *>(m_lossLogY) : m_lossY;
+    for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries})
+        s->detachAxis(oldAxis);
+    m_lossChart->removeAxis(oldAxis); // the chart gives up ownership; we keep both axes
+    oldAxis->setParent(this);
+    m_lossChart->addAxis(newAxis, Qt::AlignLeft);
+    updateLossAxes();
+    for (auto *s : {m_rawSeries, m_smoothSeries, m_epochLossSeries})
+        s->attachAxis(newAxis);
+    m_epochLossSeries->replace(forLossAxis(m_epochLoss));
+    m_lossDirty = true;
+    refreshLossSeries();
+}
+
+void TrainingCharts::setShowAllEpochs(bool on)
+{
+    m_showAll = on;
+    if (m_allBox->isChecked() != on)
+        m_allBox->setChecked(on);
+    updateAccuracyAxes();
+}
+
+int TrainingCharts::lossTickCount() const
+{
+    if (m_logScale) {
+        LogTicks t;
+        t.base = m_lossLogY->base();
+        t.min = m_lossLogY->min();
+        t.max = m_lossLogY->max();
+        return t.count();
+    }
+    LinearTicks t;
+    t.min = m_lossY->min();
+    t.max = m_lossY->max();
+    t.step = m_lossY->tickInterval();
+    return t.count();
+}
+
+int TrainingCharts::accuracyTickCount() const
+{
+    LinearTicks t;
+    t.min = m_accY->min();
+    t.max = m_accY->max();
+    t.step = m_accY->tickInterval();
+    return t.count();
+}
+
+std::pair<double, double> TrainingCharts::lossRange() const
+{
+    if (m_logScale)
+        return {m_lossLogY->min(), m_lossLogY->max()};
+    return {m_lossY->min(), m_lossY->max()};
 }
 
 std::pair<double, double> TrainingCharts::accuracyRange() const

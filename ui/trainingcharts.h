@@ -6,6 +6,8 @@
 #include <vector>
 
 class QChart;
+class QCheckBox;
+class QLogValueAxis;
 class QTimer;
 class QChartView;
 class QLineSeries;
@@ -58,6 +60,20 @@ public:
     int epochPointCount() const { return int(m_testAcc.size()); }
     /// Current accuracy axis range in percent (for tests of the auto-zoom).
     std::pair<double, double> accuracyRange() const;
+    /// Current loss axis range (linear or log).
+    std::pair<double, double> lossRange() const;
+    /// Labels the loss / accuracy value axes ask Qt Charts for (bounded whatever the values).
+    int lossTickCount() const;
+    int accuracyTickCount() const;
+    /// Batch losses that were NaN or infinite (counted, not drawn).
+    int nonFiniteLossCount() const { return m_nonFinite; }
+
+    /// Loss on a logarithmic axis: a run whose loss went to 1e6 still shows its later epochs.
+    void setLogScale(bool on);
+    bool logScale() const { return m_logScale; }
+    /// Accuracy axis over every epoch instead of the auto-zoom on the recent ones.
+    void setShowAllEpochs(bool on);
+    bool showAllEpochs() const { return m_showAll; }
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -69,6 +85,10 @@ private:
     /// Pushes m_raw / m_smoothed to the series (decimated); called by the refresh timer.
     void refreshLossSeries();
     void updateAccuracyAxes();
+    /// The points as the current loss axis can draw them (clamped above 0 on a log axis).
+    QList<QPointF> forLossAxis(const QList<QPointF> &points) const;
+    /// Adds an epoch's loss and accuracy points, leaving out what cannot be drawn.
+    void appendEpochPoints(const core::EpochStats &stats);
 
     QChart *m_lossChart = nullptr;
     QChart *m_accChart = nullptr;
@@ -81,6 +101,9 @@ private:
     QLineSeries *m_testAccSeries = nullptr;
     QValueAxis *m_lossX = nullptr;
     QValueAxis *m_lossY = nullptr;
+    QLogValueAxis *m_lossLogY = nullptr;
+    QCheckBox *m_logBox = nullptr;
+    QCheckBox *m_allBox = nullptr;
     QValueAxis *m_accX = nullptr;
     QValueAxis *m_accY = nullptr;
 
@@ -92,7 +115,11 @@ private:
     QTimer *m_refresh = nullptr;
     bool m_lossDirty = false;
     double m_ema = -1;          ///< smoothed loss; < 0 until the first batch
-    double m_lossMax = 0;
+    double m_lossMax = 0;       ///< largest finite loss shown
+    double m_lossMin = 0;        ///< smallest finite loss shown; +inf until the first
+    int m_nonFinite = 0;
+    bool m_logScale = false;
+    bool m_showAll = false;
     int m_plannedEpochs = 1;
 };
 

@@ -20,8 +20,14 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QKeyEvent>
+#include <QPointer>
+#include <QTimer>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QRadioButton>
+#include <QButtonGroup>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QScrollBar>
@@ -35,6 +41,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ui {
 
@@ -76,21 +83,26 @@ TrainTab::TrainTab(TrainingController *controller, ModelState *modelState, QWidg
     auto *w = m_controller->worker();
     connect(w, &core::TrainingWorker::started, this, &TrainTab::onStarted);
     connect(w, &core::TrainingWorker::batchLosses, m_charts, &TrainingCharts::addBatchLosses);
+    connect(w, &core::TrainingWorker::batchLosses, this, &TrainTab::onBatchLosses);
     connect(w, &core::TrainingWorker::batchFinished, this, &TrainTab::onBatch);
     connect(w, &core::TrainingWorker::epochFinished, this, &TrainTab::onEpoch);
     connect(w, &core::TrainingWorker::finished, this, &TrainTab::onFinished);
     connect(w, &core::TrainingWorker::failed, this, &TrainTab::onFailed);
-    connect(w, &core::TrainingWorker::initialized, this,
-            [this](const core::CheckpointInfo &info) { onModelInfo(info, true); });
+    connect(w, &core::TrainingWorker::initialized, this, [this](const core::CheckpointInfo &info) {
+        m_weightsAreNew = true;
+        onModelInfo(info, true);
+    });
     connect(w, &core::TrainingWorker::resetDone, this, [this](const core::CheckpointInfo &info) {
+        m_weightsAreNew = true;
         onModelInfo(info, true);
         log(tr("Weights reset (seed %1).").arg(info.config.seed));
     });
     connect(w, &core::TrainingWorker::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
+        m_weightsAreNew = false;
         onModelInfo(info, true);
         log(tr("Loaded %1: %2, %3, test accuracy %4.")
                 .arg(path.startsWith(QLatin1Char(':')) ? tr("the bundled model") : QDir::toNativeSeparators(path),
-                     info.architecture, epochsText(info.epochsDone),
+                     info.architecture, epochsDoneText(info),
                      info.testAccuracy() < 0 ? tr("unknown") : percent(info.testAccuracy())));
     });
     connect(w, &core::TrainingWorker::snapshotReady, this,
@@ -113,18 +125,35 @@ void TrainTab::buildUi()
     m_model = new QComboBox;
     m_model->addItem(tr("seed (2 conv + 2 fc, 21,840 weights)"), QStringLiteral("seed"));
     m_model->setToolTip(tr("The network architecture. The seed recipe: conv 10 → conv 20 → fc 50 → fc 10."));
+    // Ranges come from core (the CLI and TrainConfig::validate() use the same), so a value the
+    // form accepts is one training accepts.
     m_epochs = new QSpinBox;
-    m_epochs->setRange(1, 1000);
+    m_epochs->setRange(core::kMinEpochs, core::kMaxEpochs);
     m_epochs->setValue(15);
-    m_epochs->setToolTip(tr("Total epochs of the model: a loaded or stopped model continues up to this."));
+    m_epochs->setToolTip(tr("Total epochs of the model (%1 to %2): a loaded or stopped model continues up to this. "
+                            "One epoch is one pass over the 60,000 training images.")
+                             .arg(core::kMinEpochs)
+                             .arg(core::kMaxEpochs));
     m_batchSize = new QSpinBox;
-    m_batchSize->setRange(1, 60000);
+    m_batchSize->setRange(core::kMinBatchSize, core::kMaxBatchSize);
     m_batchSize->setValue(100);
+    m_batchSize->setToolTip(tr("Images per weight update (%1 to %2). Smaller batches make more, noisier updates per "
+                               "epoch and slower epochs; larger ones fewer, smoother updates. Usual range 32-256; "
+                               "the seed recipe uses 100.")
+                                .arg(core::kMinBatchSize)
+                                .arg(QLocale().toString(core::kMaxBatchSize)));
     m_learningRate = new QDoubleSpinBox;
-    m_learningRate->setDecimals(5);
-    m_learningRate->setRange(0.00001, 1.0);
+    m_learningRate->setDecimals(6);
+    m_learningRate->setRange(core::kMinLearningRate, core::kMaxLearningRate);
     m_learningRate->setSingleStep(0.0001);
     m_learningRate->setValue(0.001);
+    m_learningRate->setToolTip(tr("How far Adam moves the weights at each batch (%1 to %2). Usual range %3-%4; the "
+                                  "seed recipe uses 0.001. Too large (0.1 or more) and training diverges: the loss "
+                                  "rises and the accuracy stays at chance (about 10%).")
+                                   .arg(core::kMinLearningRate)
+                                   .arg(core::kMaxLearningRate)
+                                   .arg(core::kUsualLearningRateLow)
+                                   .arg(core::kUsualLearningRateHigh));
     m_seed = new QSpinBox;
     m_seed->setRange(0, std::numeric_limits<int>::max());
     m_seed->setValue(1);
@@ -134,7 +163,8 @@ void TrainTab::buildUi()
     m_threads->setRange(1, cores);
     // Leave the GUI thread a core of its own (when there is more than one).
     m_threads->setValue(std::max(1, cores - 1));
-    m_threads->setToolTip(tr("Threads for training (%1 cores here). One fewer than the cores keeps the window smooth.")
+    m_threads->setToolTip(tr("Threads for training: 1 to %1 (the cores of this machine; more would only "
+                             "compete for them). One fewer than the cores keeps the window smooth.")
                               .arg(cores));
 
     auto *form = new QFormLayout;
@@ -144,8 +174,32 @@ void TrainTab::buildUi()
     form->addRow(tr("&Learning rate:"), m_learningRate);
     form->addRow(tr("&Seed:"), m_seed);
     form->addRow(tr("T&hreads:"), m_threads);
+    // Out-of-range text is not accepted and snaps back on leaving the field: say so while typing.
+    m_rangeHint = new QLabel;
+    m_rangeHint->setWordWrap(true);
+    m_rangeHint->setObjectName(QStringLiteral("rangeHint"));
+    m_rangeHint->setStyleSheet(QStringLiteral("color: #c07000"));
+    m_rangeHint->hide();
+    form->addRow(m_rangeHint);
+    watchRange(m_epochs, tr("Epochs"), tr("%1 to %2").arg(core::kMinEpochs).arg(core::kMaxEpochs));
+    watchRange(m_batchSize, tr("Batch size"), tr("%1 to %2").arg(core::kMinBatchSize).arg(core::kMaxBatchSize));
+    watchRange(m_learningRate, tr("Learning rate"), tr("%1 to %2").arg(core::kMinLearningRate).arg(core::kMaxLearningRate));
+    watchRange(m_threads, tr("Threads"), tr("1 to %1, the cores of this machine").arg(cores));
     auto *params = new QGroupBox(tr("Hyper-parameters"));
     params->setLayout(form);
+
+    // "Continue" or "Start over": an explicit, visible choice (issue 9 item 6).
+    m_continueChoice = new QRadioButton(tr("&Continue the current model"));
+    m_continueChoice->setObjectName(QStringLiteral("continueChoice"));
+    m_continueChoice->setToolTip(tr("Train the weights you have now (loaded, imported or stopped) up to the Epochs above."));
+    m_startOverChoice = new QRadioButton(tr("Start o&ver from new weights"));
+    m_startOverChoice->setObjectName(QStringLiteral("startOverChoice"));
+    m_startOverChoice->setToolTip(tr("New random weights from the seed, an empty history, then train."));
+    m_continueChoice->setChecked(true);
+    auto *choiceGroup = new QButtonGroup(this);
+    choiceGroup->addButton(m_continueChoice);
+    choiceGroup->addButton(m_startOverChoice);
+    connect(m_continueChoice, &QRadioButton::toggled, this, &TrainTab::updateButtons);
 
     m_startButton = new QPushButton(tr("Start"));
     m_startButton->setDefault(true);
@@ -158,7 +212,10 @@ void TrainTab::buildUi()
     buttons->addWidget(m_pauseButton, 0, 1);
     buttons->addWidget(m_stopButton, 1, 0);
     buttons->addWidget(m_resetButton, 1, 1);
-    connect(m_startButton, &QPushButton::clicked, this, &TrainTab::startRequested);
+    connect(m_startButton, &QPushButton::clicked, this, [this] {
+        m_runFromScratch = startsFromScratch();
+        Q_EMIT startRequested();
+    });
     connect(m_resetButton, &QPushButton::clicked, this, &TrainTab::resetRequested);
     connect(m_stopButton, &QPushButton::clicked, this, [this] {
         m_controller->stop();
@@ -167,9 +224,13 @@ void TrainTab::buildUi()
     connect(m_pauseButton, &QPushButton::clicked, this, [this] {
         if (m_controller->isPaused()) {
             m_controller->resume();
+            if (m_pauseTimer.isValid())
+                m_pausedMs += m_pauseTimer.elapsed();
+            m_pauseTimer.invalidate();
             log(tr("Resumed."));
         } else {
             m_controller->pause();
+            m_pauseTimer.start();
             log(tr("Paused."));
         }
         updateButtons();
@@ -200,6 +261,31 @@ void TrainTab::buildUi()
     dataLayout->addLayout(dataButtons);
     dataLayout->addWidget(m_downloadPanel);
     m_dataPanel->hide();
+
+    // A diverging run: said plainly, with the way out (issue 9 item 2).
+    m_divergeBanner = new QFrame;
+    m_divergeBanner->setObjectName(QStringLiteral("divergenceBanner"));
+    m_divergeBanner->setFrameShape(QFrame::StyledPanel);
+    m_divergeBanner->setStyleSheet(QStringLiteral("#divergenceBanner { border: 1px solid #c07000; border-radius: 3px; }"));
+    m_divergeText = new QLabel;
+    m_divergeText->setWordWrap(true);
+    m_divergeText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *stopNow = new QPushButton(tr("Stop now"));
+    stopNow->setObjectName(QStringLiteral("divergenceStop"));
+    auto *keepGoing = new QPushButton(tr("Keep going"));
+    auto *bannerLayout = new QHBoxLayout(m_divergeBanner);
+    bannerLayout->addWidget(m_divergeText, 1);
+    bannerLayout->addWidget(stopNow);
+    bannerLayout->addWidget(keepGoing);
+    m_divergeBanner->hide();
+    connect(stopNow, &QPushButton::clicked, this, [this] {
+        if (m_controller->isRunning() && m_controller->state() != TrainingController::State::Stopping) {
+            m_controller->stop();
+            log(tr("Stopping…"));
+        }
+        m_divergeBanner->hide();
+    });
+    connect(keepGoing, &QPushButton::clicked, m_divergeBanner, &QWidget::hide);
     connect(m_chooseDataButton, &QPushButton::clicked, this, &TrainTab::chooseDataDir);
     // Whichever tab started the download, the Train tab loads the result.
     connect(m_downloadPanel, &MnistDownloadPanel::downloaded, this, [this](const QString &dir) {
@@ -213,6 +299,8 @@ void TrainTab::buildUi()
     auto *leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addWidget(params);
+    leftLayout->addWidget(m_continueChoice);
+    leftLayout->addWidget(m_startOverChoice);
     leftLayout->addLayout(buttons);
     leftLayout->addWidget(m_dataPanel);
     leftLayout->addWidget(m_modelSummary);
@@ -240,6 +328,7 @@ void TrainTab::buildUi()
     auto *progressBox = new QWidget;
     auto *progressLayout = new QVBoxLayout(progressBox);
     progressLayout->setContentsMargins(0, 0, 0, 0);
+    progressLayout->addWidget(m_divergeBanner);
     progressLayout->addWidget(m_progress);
     progressLayout->addWidget(m_progressDetails);
     progressLayout->addWidget(m_log, 1);
@@ -286,9 +375,91 @@ void TrainTab::setLimits(int trainLimit, int testLimit)
     m_testLimit = testLimit;
 }
 
+QString TrainTab::epochsDoneText(const core::CheckpointInfo &info)
+{
+    if (info.partialBatches <= 0)
+        return epochsText(info.epochsDone);
+    return tr("%1 + %2 batches of epoch %3 (stopped mid-epoch)")
+        .arg(epochsText(info.epochsDone))
+        .arg(info.partialBatches)
+        .arg(info.epochsDone + 1);
+}
+
 bool TrainTab::startsFromScratch() const
 {
-    return m_epochsDone >= m_epochs->value();
+    return m_epochsDone >= m_epochs->value() || m_startOverChoice->isChecked();
+}
+
+void TrainTab::setStartOver(bool startOver)
+{
+    (startOver ? m_startOverChoice : m_continueChoice)->setChecked(true);
+    updateButtons();
+}
+
+bool TrainTab::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::KeyPress && m_rangeFields.contains(watched)) {
+        auto *edit = watched->findChild<QLineEdit *>();
+        const QString typed = static_cast<QKeyEvent *>(event)->text();
+        if (edit && !typed.isEmpty() && typed.at(0).isPrint()) {
+            const QString before = edit->text();
+            const int cursor = edit->cursorPosition();
+            const bool selection = edit->hasSelectedText();
+            const auto [name, range] = m_rangeFields.value(watched);
+            // After the spin box has handled the key: nothing moved (text, cursor, selection)
+            // means it was refused (retyping a selected "1" as "1" clears the selection).
+            QTimer::singleShot(0, this, [this, edit = QPointer<QLineEdit>(edit), before, cursor, selection, typed, name, range] {
+                if (edit && edit->text() == before && edit->cursorPosition() == cursor
+                    && edit->hasSelectedText() == selection) {
+                    m_rangeHint->setText(tr("%1 must be %2: \"%3\" cannot be typed here.").arg(name, range, typed));
+                    m_rangeHint->show();
+                }
+            });
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+QWidget *TrainTab::divergenceBanner() const
+{
+    return m_divergeBanner;
+}
+
+QString TrainTab::divergenceText() const
+{
+    return m_divergeText->text();
+}
+
+QString TrainTab::rangeHint() const
+{
+    return m_rangeHint->isVisible() || !m_rangeHint->isHidden() ? m_rangeHint->text() : QString();
+}
+
+void TrainTab::watchRange(QAbstractSpinBox *field, const QString &name, const QString &range)
+{
+    auto check = [this, field, name, range] {
+        if (field->hasAcceptableInput()) {
+            m_rangeHint->hide();
+            m_rangeHint->clear();
+        } else {
+            m_rangeHint->setText(tr("%1 must be %2: \"%3\" is not accepted and goes back to the last valid value.")
+                                     .arg(name, range, field->text()));
+            m_rangeHint->show();
+        }
+    };
+    // The spin boxes' own textChanged only fires for accepted values: watch their line edit.
+    // A key the validator refuses outright (a 6 in a 1-2 field) changes nothing at all: the
+    // event filter notices that and says so too.
+    if (auto *edit = field->findChild<QLineEdit *>()) {
+        connect(edit, &QLineEdit::textChanged, this, check);
+        // Keys reach the spin box, which hands them to its line edit directly (no filter there).
+        m_rangeFields.insert(field, {name, range});
+        field->installEventFilter(this);
+    }
+    connect(field, &QAbstractSpinBox::editingFinished, this, [this] {
+        m_rangeHint->hide();
+        m_rangeHint->clear();
+    });
 }
 
 QWidget *TrainTab::dataPanel() const
@@ -336,18 +507,25 @@ void TrainTab::updateButtons()
     const bool running = m_controller->isRunning();
     const bool stopping = state == TrainingController::State::Stopping;
     m_startButton->setEnabled(idle && m_dataReady);
+    const bool targetReached = m_epochsDone >= m_epochs->value();
+    m_continueChoice->setEnabled(idle && !targetReached);
+    m_startOverChoice->setEnabled(idle);
+    m_continueChoice->setText(targetReached
+                                  ? tr("&Continue: the model has %1; raise Epochs").arg(epochsText(m_epochsDone))
+                                  : tr("&Continue the current model (%1 → %2)").arg(m_epochsDone).arg(m_epochs->value()));
+    m_startOverChoice->setText(tr("Start o&ver from new weights (seed %1)").arg(m_seed->value()));
     if (running)
         m_startButton->setText(tr("Training…"));
     else
-        m_startButton->setText(startsFromScratch() || m_epochsDone == 0
-                                   ? tr("Start")
-                                   : tr("Continue (%1 → %2)").arg(m_epochsDone).arg(m_epochs->value()));
+        m_startButton->setText(m_weightsAreNew && m_epochsDone == 0 ? tr("Start")
+                               : startsFromScratch()                 ? tr("Start over")
+                                                                     : tr("Continue"));
     if (!m_dataReady)
         m_startButton->setToolTip(m_dataLoading ? tr("Loading MNIST…") : tr("MNIST is missing: see the panel below."));
-    else if (startsFromScratch() && m_epochsDone > 0)
-        m_startButton->setToolTip(tr("The model has done %1 epochs: Start trains a new one from the seed.").arg(m_epochsDone));
+    else if (startsFromScratch())
+        m_startButton->setToolTip(tr("Train a new model from the seed up to the epochs set above."));
     else
-        m_startButton->setToolTip(tr("Train up to the number of epochs set above."));
+        m_startButton->setToolTip(tr("Train the current weights up to the epochs set above."));
     m_pauseButton->setEnabled(running && !stopping);
     m_pauseButton->setText(m_controller->isPaused() ? tr("Resume") : tr("Pause"));
     m_stopButton->setEnabled(running && !stopping);
@@ -374,12 +552,29 @@ void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
         m_charts->setPlannedEpochs(config.epochs);
     }
     m_epochsDone = epochsDone;
+    // Say what happens: new weights only when the run really starts over; otherwise the current
+    // weights (loaded, imported, or left by a stopped epoch) train on.
+    QString how;
+    if (m_runFromScratch || (m_weightsAreNew && epochsDone == 0))
+        how = tr("of a new model from new weights (seed %1)").arg(config.seed);
+    else if (epochsDone == 0)
+        how = tr("continuing the current weights (no complete epoch recorded yet)");
+    else
+        how = tr("continuing the current model from epoch %1").arg(epochsDone + 1);
+    m_weightsAreNew = false; // from the first batch on, the weights are trained ones
+    m_divergence.reset();
+    m_divergeBanner->hide();
+    m_divergeText->clear();
+    m_pausedMs = 0;
+    m_pauseTimer.invalidate();
     m_progress->setValue(0);
     m_progress->setFormat(tr("Epoch %1/%2").arg(m_runFirstEpoch).arg(m_runEpochs));
     m_progressDetails->setText(tr("starting…"));
+    m_modelSummary->setText(m_runFromScratch ? tr("Current model: new model, training epoch %1 of %2.").arg(m_runFirstEpoch).arg(config.epochs)
+                                             : m_modelSummary->text());
     log(tr("Training %1 %2: batch %3, learning rate %4, seed %5, %6 thread(s)%7.")
             .arg(epochsText(config.epochs - epochsDone))
-            .arg(epochsDone == 0 ? tr("from new weights") : tr("from epoch %1").arg(epochsDone + 1))
+            .arg(how)
             .arg(config.batchSize)
             .arg(config.learningRate)
             .arg(config.seed)
@@ -409,6 +604,34 @@ void TrainTab::onBatch(const core::BatchStats &s)
                                    .arg(m_controller->isPaused() ? tr("   (paused)") : QString()));
 }
 
+void TrainTab::onBatchLosses(const core::BatchLosses &losses)
+{
+    for (float loss : losses.losses) {
+        const QString reason = m_divergence.addLoss(loss);
+        if (!reason.isEmpty()) {
+            reportDivergence(reason);
+            break;
+        }
+    }
+}
+
+void TrainTab::reportDivergence(const QString &reason)
+{
+    const core::TrainConfig c = config();
+    const double suggestion = std::max(core::kMinLearningRate, std::min(c.learningRate / 10, 1e-3));
+    const QString text = tr("Training is diverging: %1. The learning rate %2 is probably too large; "
+                            "try %3 (the usual range is %4-%5). Stop, then start over with the smaller rate.")
+                             .arg(reason)
+                             .arg(c.learningRate)
+                             .arg(suggestion)
+                             .arg(core::kUsualLearningRateLow)
+                             .arg(core::kUsualLearningRateHigh);
+    log(tr("Warning: %1").arg(text));
+    m_divergeText->setText(QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped()));
+    m_divergeBanner->setVisible(m_controller->isRunning());
+    Q_EMIT statusMessage(tr("Training is diverging: %1; try a smaller learning rate.").arg(reason));
+}
+
 void TrainTab::onEpoch(const core::EpochStats &e)
 {
     m_charts->addEpoch(e);
@@ -423,26 +646,45 @@ void TrainTab::onEpoch(const core::EpochStats &e)
             .arg(percent(e.testAccuracy))
             .arg(e.seconds, 0, 'f', 1)
             .arg(qint64(std::lround(e.imagesPerSecond))));
+    const QString reason = m_divergence.addEpoch(e);
+    if (!reason.isEmpty())
+        reportDivergence(reason);
 }
 
 void TrainTab::onFinished(const core::TrainingSummary &summary)
 {
     m_epochsDone = summary.epochsDone;
+    if (m_pauseTimer.isValid())
+        m_pausedMs += m_pauseTimer.elapsed();
+    m_pauseTimer.invalidate();
+    // The run's time without its pauses: what the training took.
+    const double active = std::max(0.0, summary.seconds - m_pausedMs / 1000.0);
+    const QString paused = m_pausedMs >= 1000 ? tr(" (plus %1 paused)").arg(formatDuration(m_pausedMs / 1000.0)) : QString();
+    m_progressDetails->clear(); // no ETA for a run that is over
+    m_divergeBanner->hide();
     if (summary.stopped) {
         m_progress->setFormat(tr("Stopped at epoch %1 (%2 complete)").arg(summary.epochsDone + 1).arg(summary.epochsDone));
-        log(tr("Stopped after %1 s; %2 complete.").arg(summary.seconds, 0, 'f', 1).arg(epochsText(summary.epochsDone)));
+        log(tr("Stopped after %1%2; %3 complete.").arg(formatDuration(active), paused, epochsText(summary.epochsDone)));
     } else {
         m_progress->setValue(kProgressSteps);
-        m_progress->setFormat(tr("Done: %1 epochs").arg(summary.epochsDone));
-        log(tr("Finished in %1: test accuracy %2.").arg(formatDuration(summary.seconds), percent(summary.lastTestAccuracy)));
+        m_progress->setFormat(tr("Done: %1").arg(epochsText(summary.epochsDone)));
+        log(tr("Finished in %1%2: test accuracy %3.").arg(formatDuration(active), paused, percent(summary.lastTestAccuracy)));
     }
+    // After a run, Start continues it by default.
+    m_continueChoice->setChecked(true);
     updateButtons();
 }
 
 void TrainTab::onFailed(const QString &message)
 {
     m_progress->setFormat(tr("Failed"));
+    m_progressDetails->clear();
     log(tr("Error: %1").arg(message));
+    if (message.contains(QStringLiteral("NaN")) || message.contains(QStringLiteral("infinite"))) {
+        const QString reason = m_divergence.addLoss(std::numeric_limits<double>::quiet_NaN());
+        if (!reason.isEmpty())
+            reportDivergence(reason);
+    }
     updateButtons();
 }
 
@@ -457,7 +699,7 @@ void TrainTab::onModelInfo(const core::CheckpointInfo &info, bool replaceCharts)
         m_progressDetails->clear();
     }
     m_modelSummary->setText(tr("Current model: %1, %2%3.")
-                                .arg(info.architecture, epochsText(info.epochsDone),
+                                .arg(info.architecture, epochsDoneText(info),
                                      info.testAccuracy() < 0 ? QString() : tr(", test accuracy %1").arg(percent(info.testAccuracy()))));
     updateButtons();
 }
@@ -478,9 +720,11 @@ void TrainTab::onDataFailed(const QString &dir, const QString &message)
 {
     m_dataReady = false;
     m_dataLoading = false;
-    QStringList places;
+    // The folder just tried first (a folder the user chose is not among the defaults).
+    QStringList places{QDir::toNativeSeparators(dir)};
     for (const QString &candidate : core::mnist::candidateDataDirs())
-        places << QDir::toNativeSeparators(candidate);
+        if (!places.contains(QDir::toNativeSeparators(candidate)))
+            places << QDir::toNativeSeparators(candidate);
     m_dataMessage->setText(tr("<b>MNIST data not found.</b> Training needs it; drawing works with the bundled "
                               "model.<br><br>%1<br><br>Looked in:<br>%2")
                                .arg(message.toHtmlEscaped(), places.join(QStringLiteral("<br>")).toHtmlEscaped()

@@ -1,10 +1,14 @@
 #pragma once
 #include "core/types.h"
+#include "divergencemonitor.h"
 #include <QElapsedTimer>
+#include <QHash>
 #include <QWidget>
 #include <vector>
 
+class QAbstractSpinBox;
 class QComboBox;
+class QRadioButton;
 class QDoubleSpinBox;
 class QFrame;
 class QLabel;
@@ -14,6 +18,10 @@ class QPushButton;
 class QSettings;
 class QSpinBox;
 class QSplitter;
+
+namespace core {
+struct BatchLosses;
+}
 
 namespace ui {
 
@@ -40,10 +48,16 @@ public:
 
     /// Epochs the current model has completed (from the last snapshot, load or reset).
     int epochsDone() const { return m_epochsDone; }
-    /// True when Start will train from new weights: the model has reached the epoch target.
+    /// True when Start will train from new weights: "Start over" is chosen, or the model has
+    /// already reached the epoch target.
     bool startsFromScratch() const;
+    /// Chooses "Continue the current model" (false) or "Start over from new weights" (true).
+    void setStartOver(bool startOver);
     bool isDataReady() const { return m_dataReady; }
     const std::vector<core::EpochStats> &history() const { return m_history; }
+
+    /// "3 epochs", or "3 epochs + 350 batches" for a model stopped mid-epoch (issue 9 item 7).
+    static QString epochsDoneText(const core::CheckpointInfo &info);
 
     void saveSettings(QSettings &settings) const;
     void restoreSettings(const QSettings &settings);
@@ -69,11 +83,25 @@ public:
     qint64 lastBatchIndex() const { return m_lastBatchIndex; }
     QWidget *dataPanel() const;
     MnistDownloadPanel *downloadPanel() const { return m_downloadPanel; }
+    /// The divergence warning (hidden unless the current run diverges) and its text.
+    QWidget *divergenceBanner() const;
+    QString divergenceText() const;
+    /// The hint shown while a field holds a value out of its range (empty when none).
+    QString rangeHint() const;
+    QDoubleSpinBox *learningRateField() const { return m_learningRate; }
+    QSpinBox *batchSizeField() const { return m_batchSize; }
+    QSpinBox *epochsField() const { return m_epochs; }
+    QSpinBox *threadsField() const { return m_threads; }
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 Q_SIGNALS:
     void startRequested();
     void resetRequested();
     void dataDirChosen(const QString &dir);
+    /// A sentence for the status bar (a diverging run).
+    void statusMessage(const QString &text);
 
 private:
     void buildUi();
@@ -87,6 +115,9 @@ private:
     void onDataLoaded(const QString &dir, int trainCount, int testCount);
     void onDataFailed(const QString &dir, const QString &message);
     void chooseDataDir();
+    void onBatchLosses(const core::BatchLosses &losses);
+    void reportDivergence(const QString &reason);
+    void watchRange(QAbstractSpinBox *field, const QString &name, const QString &range);
 
     TrainingController *m_controller;
     ModelState *m_modelState;
@@ -106,6 +137,11 @@ private:
     QPushButton *m_chooseDataButton = nullptr;
     MnistDownloadPanel *m_downloadPanel = nullptr;
     QLabel *m_modelSummary = nullptr;
+    QRadioButton *m_continueChoice = nullptr;
+    QRadioButton *m_startOverChoice = nullptr;
+    QLabel *m_rangeHint = nullptr;
+    QFrame *m_divergeBanner = nullptr;
+    QLabel *m_divergeText = nullptr;
     QSplitter *m_splitter = nullptr;
     TrainingCharts *m_charts = nullptr;
     QProgressBar *m_progress = nullptr;
@@ -124,6 +160,12 @@ private:
     int m_runBatchSize = 100;
     int m_batchUpdates = 0;
     qint64 m_lastBatchIndex = 0;
+    bool m_runFromScratch = false;
+    bool m_weightsAreNew = true; ///< fresh from the seed (start-up, Reset), never trained or loaded
+    DivergenceMonitor m_divergence;
+    QElapsedTimer m_pauseTimer;  ///< running while paused
+    qint64 m_pausedMs = 0;       ///< this run's time spent paused
+    QHash<QObject *, std::pair<QString, QString>> m_rangeFields; ///< spin box -> (field name, range)
 };
 
 } // namespace ui

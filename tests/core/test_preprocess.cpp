@@ -154,3 +154,46 @@ TEST_CASE("polarity and transparency", "[preprocess]")
     CHECK(img.size() == QSize(28, 28));
     CHECK(qGray(img.pixel(14, 14)) > 230);
 }
+
+TEST_CASE("known polarity is never guessed: ink covering most of the image is ink", "[preprocess]")
+{
+    // Issue 9 item 4: a crop that is mostly ink (a thick stroke in a corner) lost its ink when
+    // the most common value was taken as the background.
+    QImage mostlyInk(40, 40, QImage::Format_Grayscale8);
+    mostlyInk.fill(255);
+    QPainter p(&mostlyInk);
+    p.fillRect(0, 0, 34, 40, Qt::black); // 85% ink
+    p.end();
+    const auto d = core::preprocess::normalise(mostlyInk, core::Polarity::DarkInk);
+    REQUIRE_FALSE(d.blank);
+    CHECK(d.pixels[14 * 28 + 14] > 0.9f);
+    // MNIST's own polarity, also known.
+    QImage light = mostlyInk;
+    light.invertPixels();
+    const auto l = core::preprocess::normalise(light, core::Polarity::LightInk);
+    REQUIRE_FALSE(l.blank);
+    CHECK(meanAbsDiff(d, l) < 1e-6);
+}
+
+TEST_CASE("automatic polarity is decided on the whole image's border", "[preprocess]")
+{
+    // Dark ink on paper whose ink touches the border on one side: the border's median is paper.
+    QImage paper(100, 100, QImage::Format_Grayscale8);
+    paper.fill(235);
+    QPainter p(&paper);
+    p.fillRect(40, 0, 20, 100, QColor(10, 10, 10)); // a bar from edge to edge
+    p.end();
+    const QImage flat = core::preprocess::toPaper(paper);
+    CHECK(qGray(flat.pixel(5, 5)) == 255); // off-white paper lifted to white
+    CHECK(qGray(flat.pixel(50, 50)) < 40);
+    QImage night = paper;
+    night.invertPixels();
+    const QImage flatNight = core::preprocess::toPaper(night);
+    CHECK(qGray(flatNight.pixel(5, 5)) == 255);
+    CHECK(qGray(flatNight.pixel(50, 50)) < 40);
+    const auto a = core::preprocess::normalise(paper);
+    const auto b = core::preprocess::normalise(night);
+    REQUIRE_FALSE(a.blank);
+    CHECK(meanAbsDiff(a, b) < 1e-6);
+    CHECK(a.pixels[14 * 28 + 14] > 0.9f);
+}

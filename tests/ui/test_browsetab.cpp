@@ -339,5 +339,60 @@ TEST_CASE("Browse timings: predictions filters sorting and scrolling", "[browse]
                   << " ms, sort by confidence " << sorted << " ms, scroll one page and paint " << page << " ms"
                   << std::endl;
     }
+}
 
+// Issue 9, item 5: with a sort on, removing a filter appended the returning rows at the end
+// ("1->6" then "1->1" rows instead of the 99 mistakes). After every filter change, under each
+// sort, the grid's rows must be exactly the filtered set in the sort's order.
+TEST_CASE("The grid order is right after every filter change under each sort", "[browse]")
+{
+    BrowseFixture f;
+    const ui::TestSetModel *model = f.tab->model();
+    using Key = ui::TestSetFilter::SortKey;
+    using Criteria = ui::TestSetFilter::Criteria;
+    // An independent statement of each sort: a score, ties by test-set index.
+    auto expected = [&](const Criteria &c, Key key) {
+        std::vector<int> rows;
+        for (int i = 0; i < model->rowCount(); ++i) {
+            const core::Prediction *p = model->prediction(i);
+            const int label = model->label(i);
+            if (c.trueDigit >= 0 && label != c.trueDigit)
+                continue;
+            if (c.predictedDigit >= 0 && p->digit != c.predictedDigit)
+                continue;
+            if (c.errorsOnly && p->digit == label)
+                continue;
+            rows.push_back(i);
+        }
+        auto score = [&](int i) {
+            const core::Prediction *p = model->prediction(i);
+            if (key == Key::LeastConfidentFirst)
+                return p->confidence;
+            return p->digit != model->label(i) ? -1.f - p->confidence : p->confidence;
+        };
+        if (key != Key::Index)
+            std::stable_sort(rows.begin(), rows.end(), [&](int a, int b) { return score(a) < score(b); });
+        return rows;
+    };
+    const std::vector<Criteria> steps = {{}, {1, -1, false}, {}, {-1, -1, true}, {}, {1, 1, false}, {},
+                                         {-1, 6, false}, {3, -1, true}, {3, -1, false}, {}};
+    for (Key key : {Key::ConfidentlyWrongFirst, Key::LeastConfidentFirst, Key::Index}) {
+        f.tab->setCriteria({});
+        f.tab->setSortKey(key);
+        for (std::size_t s = 0; s < steps.size(); ++s) {
+            const Criteria &c = steps[s];
+            f.tab->setCriteria(c);
+            const std::vector<int> want = expected(c, key);
+            INFO("sort " << int(key) << ", step " << s << ": true " << c.trueDigit << " predicted "
+                         << c.predictedDigit << " errors " << c.errorsOnly);
+            REQUIRE(f.shown() == int(want.size()));
+            // The first rows the user sees, then the whole order.
+            const int head = std::min<int>(20, int(want.size()));
+            std::vector<int> got;
+            for (int r = 0; r < f.shown(); ++r)
+                got.push_back(f.testIndexAt(r));
+            CHECK(std::vector<int>(got.begin(), got.begin() + head) == std::vector<int>(want.begin(), want.begin() + head));
+            CHECK(got == want);
+        }
+    }
 }

@@ -5,12 +5,14 @@
 #include "ui/trainingcharts.h"
 #include "ui/trainingcontroller.h"
 #include "ui/traintab.h"
+#include "ui/userguide.h"
 #include "core/classifier.h"
 #include "core/trainingworker.h"
 #include <catch2/catch.hpp>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMimeData>
@@ -20,6 +22,12 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTest>
+#include <QDoubleSpinBox>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTimer>
 
 using ui::MainWindow;
 
@@ -288,7 +296,7 @@ TEST_CASE("window: a corrupt checkpoint reports an error and changes nothing", "
     const quint64 generation = f.window->modelState()->generation();
     const auto trained = predictions(*f.window, 20);
     const QString pathBefore = f.window->currentPath();
-    f.answer = QMessageBox::Discard;  // the trained model is unsaved: opening asks first
+    f.answer = QMessageBox::Discard;  // the trained model is unsaved, but a bad file is refused before asking
 
     const QString path = uitest::tempDir() + QStringLiteral("/corrupt.pt");
     {
@@ -296,10 +304,9 @@ TEST_CASE("window: a corrupt checkpoint reports an error and changes nothing", "
         REQUIRE(file.open(QIODevice::WriteOnly));
         file.write(QByteArray(4096, '\x5a'));
     }
-    QSignalSpy failed(f.worker(), &core::TrainingWorker::loadFailed);
-    REQUIRE(f.window->openFile(path));
-    CHECK(f.prompts == 1);
-    REQUIRE(uitest::waitUntil([&] { return failed.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    // Issue 9 item 11: the file is checked before the Save/Discard prompt.
+    CHECK_FALSE(f.window->openFile(path));
+    CHECK(f.prompts == 0);
     QCoreApplication::processEvents();
 
     REQUIRE(f.messages.size() == 1);
@@ -524,4 +531,214 @@ TEST_CASE("window: importing PyTorch weights makes a new unsaved model", "[windo
     for (std::size_t i = 0; i < pixels.size(); ++i)
         pixels[i] = set->images[i] / 255.0f;
     CHECK(samePredictions(predictions(*f.window, 20), direct->predictBatch(pixels.data(), 20)));
+}
+
+// ---- Issue 9: what a new user hit ----
+
+namespace {
+QString logText(const MainWindow &window)
+{
+    auto *log = window.trainTab()->findChild<QPlainTextEdit *>();
+    return log ? log->toPlainText() : QString();
+}
+} // namespace
+
+TEST_CASE("window: learning rate 1.0 is reported as diverging and the window keeps turning", "[window][divergence]")
+{
+    Fixture f;
+    f.configure(3000, 1);
+    f.tab()->learningRateField()->setValue(1.0);
+    REQUIRE(f.tab()->config().learningRate == Approx(1.0));
+    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QSignalSpy failed(f.worker(), &core::TrainingWorker::failed);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    // The event loop keeps turning (a zero timer fires again and again) while the run diverges,
+    // and the charts' axes stay a handful of ticks whatever the loss does.
+    int ticks = 0;
+    QTimer ticker;
+    QObject::connect(&ticker, &QTimer::timeout, [&ticks] { ++ticks; });
+    ticker.start(0);
+    REQUIRE(uitest::waitUntil([&] { return !f.tab()->divergenceText().isEmpty() || finished.count() + failed.count() > 0; }, 120000));
+    CHECK(ticks > 0);
+    CHECK(f.tab()->charts()->lossTickCount() <= 8);
+    REQUIRE(uitest::waitUntil([&] { return !f.tab()->divergenceText().isEmpty(); }, 120000));
+    CHECK(f.tab()->divergenceText().contains(QStringLiteral("diverging")));
+    CHECK(f.tab()->divergenceText().contains(QStringLiteral("learning rate")));
+    CHECK(logText(*f.window).contains(QStringLiteral("Training is diverging")));
+    CHECK(f.window->statusBar()->currentMessage().contains(QStringLiteral("diverging")));
+    // Offered: stop. The banner's Stop ends a run still going.
+    if (f.window->controller()->isRunning()) {
+        CHECK(f.tab()->divergenceBanner()->isVisible());
+        auto *stop = f.tab()->divergenceBanner()->findChild<QPushButton *>(QStringLiteral("divergenceStop"));
+        REQUIRE(stop);
+        QTest::mouseClick(stop, Qt::LeftButton);
+    }
+    REQUIRE(uitest::waitUntil([&] { return f.window->controller()->isIdle(); }, 60000));
+    ticker.stop();
+    CHECK(f.tab()->charts()->lossTickCount() <= 8);
+    CHECK(f.tab()->charts()->accuracyTickCount() <= 10);
+    CHECK(f.tab()->startButton()->isEnabled());
+}
+
+TEST_CASE("window: hyper-parameter fields use core's ranges and say why a value is refused", "[window]")
+{
+    Fixture f(false, QStringLiteral("/nonexistent-mnist"));
+    CHECK(f.tab()->epochsField()->minimum() == core::kMinEpochs);
+    CHECK(f.tab()->epochsField()->maximum() == core::kMaxEpochs);
+    CHECK(f.tab()->batchSizeField()->minimum() == core::kMinBatchSize);
+    CHECK(f.tab()->batchSizeField()->maximum() == core::kMaxBatchSize);
+    CHECK(f.tab()->learningRateField()->minimum() == Approx(core::kMinLearningRate));
+    CHECK(f.tab()->learningRateField()->maximum() == Approx(core::kMaxLearningRate));
+    CHECK(f.tab()->learningRateField()->toolTip().contains(QStringLiteral("Usual range")));
+    CHECK(f.tab()->batchSizeField()->toolTip().contains(QStringLiteral("Usual range")));
+    // Every value the form can hold is one training accepts.
+    core::TrainConfig c = f.tab()->config();
+    c.learningRate = f.tab()->learningRateField()->maximum();
+    c.batchSize = f.tab()->batchSizeField()->minimum();
+    CHECK(c.validate().isEmpty());
+    c.learningRate = core::kMaxLearningRate * 2;
+    CHECK_FALSE(c.validate().isEmpty());
+
+    QSpinBox *epochs = f.tab()->epochsField();
+    epochs->setFocus();
+    epochs->selectAll();
+    QTest::keyClicks(epochs, QStringLiteral("0"));
+    // "0" is either refused as typed or flagged at once; never a silent snap-back.
+    INFO("field text " << epochs->text().toStdString());
+    CHECK((epochs->text() != QStringLiteral("0") || f.tab()->rangeHint().contains(QStringLiteral("Epochs must be 1 to 1000"))));
+    // An emptied field (on its way to another value) says what it takes.
+    epochs->selectAll();
+    QTest::keyClick(epochs, Qt::Key_Backspace);
+    CHECK(f.tab()->rangeHint().contains(QStringLiteral("Epochs must be 1 to 1000")));
+    QTest::keyClicks(epochs, QStringLiteral("5"));
+    CHECK(f.tab()->rangeHint().isEmpty());
+    CHECK(epochs->value() == 5);
+
+    // A digit the field refuses outright (Threads above this machine's cores) is not silent.
+    QSpinBox *threads = f.tab()->threadsField();
+    threads->setFocus();
+    threads->selectAll();
+    QTest::keyClicks(threads, QStringLiteral("9"));
+    QCoreApplication::processEvents();
+    INFO("threads text " << threads->text().toStdString() << ", hint " << f.tab()->rangeHint().toStdString());
+    if (threads->maximum() < 9)
+        CHECK(f.tab()->rangeHint().contains(QStringLiteral("Threads must be 1 to")));
+}
+
+TEST_CASE("window: continue and start over are explicit and the log says which happened", "[window]")
+{
+    Fixture f(true, QString(), true); // the bundled model: 15 trained epochs
+    f.configure(1000, 16);
+    REQUIRE(f.tab()->epochsDone() == 15);
+    CHECK_FALSE(f.tab()->startsFromScratch());
+    CHECK(f.tab()->startButton()->text() == QStringLiteral("Continue"));
+    f.trainToEnd();
+    CHECK(logText(*f.window).contains(QStringLiteral("continuing the current model from epoch 16")));
+    CHECK_FALSE(logText(*f.window).contains(QStringLiteral("new weights")));
+    CHECK(f.tab()->epochsDone() == 16);
+
+    // Start over, chosen explicitly although the model could continue.
+    f.configure(1000, 17);
+    f.tab()->setStartOver(true);
+    CHECK(f.tab()->startsFromScratch());
+    CHECK(f.tab()->startButton()->text() == QStringLiteral("Start over"));
+    QSignalSpy started(f.worker(), &core::TrainingWorker::started);
+    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return started.count() > 0; }, 30000));
+    QCoreApplication::processEvents();
+    // During the new model's first epoch the status shows the new model, not the old one's 16 epochs.
+    CHECK(f.window->modelStatusText().contains(QStringLiteral("0 epochs")));
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && f.window->controller()->isIdle(); }, 120000));
+    CHECK(logText(*f.window).contains(QStringLiteral("new model from new weights")));
+    CHECK(f.tab()->epochsDone() == 17);
+    CHECK(f.tab()->history().size() == 17);
+    // Cosmetics of a finished run: no ETA left, "Done: 17 epochs".
+    CHECK_FALSE(f.tab()->progressText().contains(QStringLiteral("ETA")));
+    CHECK(f.tab()->progressBar()->text() == QStringLiteral("Done: 17 epochs"));
+}
+
+TEST_CASE("window: a bad file is refused before the unsaved prompt", "[window]")
+{
+    Fixture f;
+    f.configure(1000, 1);
+    f.trainToEnd();
+    REQUIRE(f.window->isWindowModified());
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("notes.pt"));
+    QFile file(bad);
+    REQUIRE(file.open(QIODevice::WriteOnly));
+    file.write("not a checkpoint");
+    file.close();
+    CHECK_FALSE(f.window->openFile(bad));
+    CHECK(f.prompts == 0); // the unsaved work was never put at risk
+    REQUIRE(f.messages.size() == 1);
+    CHECK(f.messages[0].text.contains(QStringLiteral("notes.pt")));
+    CHECK(f.window->isWindowModified());
+}
+
+TEST_CASE("window: Help has a user guide and About Qt", "[window]")
+{
+    Fixture f(false, QStringLiteral("/nonexistent-mnist"));
+    QMenu *help = findMenu(*f.window, QStringLiteral("&Help"));
+    REQUIRE(help);
+    QStringList texts;
+    for (QAction *a : help->actions())
+        texts << a->text();
+    CHECK(texts.contains(QStringLiteral("DigitLab &User Guide")));
+    CHECK(texts.contains(QStringLiteral("About &Qt")));
+    const QString guide = ui::userGuideHtml();
+    for (const char *word : {"Train tab", "Draw tab", "Browse tab", "Training loss", "Accuracy", "Shortcuts", "Ctrl+Z"})
+        CHECK(guide.contains(QString::fromLatin1(word)));
+}
+
+TEST_CASE("window: a model stopped mid-epoch is saved and reopened with its batches", "[window]")
+{
+    // Issue 9 item 7: closing mid-epoch and saving recorded "0 epochs" for trained weights.
+    Fixture f;
+    f.configure(20000, 1); // 200 batches
+    f.worker()->setBatchInterval(0);
+    QSignalSpy batches(f.worker(), &core::TrainingWorker::batchFinished);
+    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return batches.count() >= 5; }, 60000));
+    QTest::mouseClick(f.tab()->stopButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() == 1 && f.window->controller()->isIdle(); }, 30000));
+    QCoreApplication::processEvents();
+    REQUIRE(f.tab()->epochsDone() == 0);
+
+    const QString path = uitest::tempDir() + QStringLiteral("/partial.pt");
+    QSignalSpy saved(f.worker(), &core::TrainingWorker::saved);
+    REQUIRE(f.window->saveTo(path));
+    REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    const int partial = saved.takeFirst().at(1).value<core::CheckpointInfo>().partialBatches;
+    CHECK(partial >= 5);
+    CHECK(partial < 200);
+
+    QSignalSpy resets(f.worker(), &core::TrainingWorker::resetDone);
+    QTest::mouseClick(f.tab()->resetButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return resets.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    REQUIRE(f.window->openFile(path));
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(loaded.takeFirst().at(1).value<core::CheckpointInfo>().partialBatches == partial);
+    const QString batchesText = QStringLiteral("0 epochs + %1 batches of epoch 1").arg(partial);
+    CHECK(f.window->modelStatusText().contains(batchesText));
+    CHECK(logText(*f.window).contains(batchesText));
+}
+
+TEST_CASE("window: without MNIST the panels name the folder tried and the files each tab needs", "[window]")
+{
+    // Issue 9 item 9.
+    Fixture f(false, QStringLiteral("/nonexistent-mnist-folder"));
+    REQUIRE(uitest::waitUntil([&] { return f.tab()->dataPanel()->isVisibleTo(f.window.get()); }, 30000));
+    QCoreApplication::processEvents();
+    QStringList texts;
+    for (QLabel *label : f.window->findChildren<QLabel *>())
+        texts << label->text();
+    const QString all = texts.join(QLatin1Char('\n'));
+    CHECK(all.contains(QStringLiteral("Looked in:<br>/nonexistent-mnist-folder")));
+    CHECK(all.contains(QStringLiteral("t10k-images-idx3-ubyte")));        // Browse names the test files
+    CHECK(all.contains(QStringLiteral("Accuracy: no test set loaded")));  // not "waiting" forever
 }

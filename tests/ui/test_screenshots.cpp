@@ -6,14 +6,23 @@
 #include "core/classifier.h"
 #include "core/mnist.h"
 #include "drawbrowsesupport.h"
+#include "uitestsupport.h"
+#include "core/trainingworker.h"
 #include "ui/browsetab.h"
+#include "ui/mainwindow.h"
+#include "ui/trainingcontroller.h"
+#include "ui/traintab.h"
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
 #include "ui/modelstate.h"
 #include "ui/testsetmodel.h"
 #include <QDir>
 #include <QListView>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QPainter>
+#include <QTabWidget>
+#include <iostream>
 #include <QSignalSpy>
 #include <QTest>
 #include <catch2/catch.hpp>
@@ -112,4 +121,71 @@ TEST_CASE("Drawn network inputs next to MNIST digits (pen width check)", "[.scre
     p.end();
     const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QDir::tempPath());
     REQUIRE(sheet.save(dir + QStringLiteral("/drawn-vs-mnist.png")));
+}
+
+// Issue 9: the Train tab after a divergent run (learning rate 1.0), and a small digit read right.
+TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
+{
+    ui::MainWindow::Options options;
+    options.loadBundledModel = false;
+    options.restoreSettings = false;
+    options.dataDir = uitest::requireMnistDir();
+    ui::MainWindow window(options);
+    window.setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
+    window.resize(1200, 780);
+    window.show();
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.trainTab()->isDataReady(); }, 60000));
+    core::TrainConfig c = window.trainTab()->config();
+    c.epochs = 3;
+    c.batchSize = 100;
+    c.learningRate = 0.1;
+    c.seed = 1;
+    c.trainLimit = 12000;
+    c.testLimit = 2000;
+    window.trainTab()->setConfig(c);
+    QSignalSpy finished(window.controller()->worker(), &core::TrainingWorker::finished);
+    QSignalSpy failed(window.controller()->worker(), &core::TrainingWorker::failed);
+    QTest::mouseClick(window.trainTab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() + failed.count() > 0 && window.controller()->isIdle(); }, 600000));
+    REQUIRE(!window.trainTab()->divergenceText().isEmpty());
+    window.trainTab()->divergenceBanner()->show(); // as it was during the run
+    QTest::qWait(300);
+    REQUIRE(window.grab().save(shotsDir() + QStringLiteral("/screenshot-divergent.png")));
+}
+
+TEST_CASE("Screenshot of a small digit read correctly", "[.screenshots]")
+{
+    const auto set = drawbrowse::testSet();
+    ui::ModelState state;
+    state.setClassifier(drawbrowse::bundled());
+    ui::DrawTab tab(&state);
+    tab.resize(980, 620);
+    tab.show();
+    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+    traceDigit(tab.canvas(), *set, 0, 0.15, QPointF(-0.3, 0.3)); // a 7, 15% of the canvas, bottom left
+    QTest::qWait(50);
+    REQUIRE(tab.prediction().digit == 7);
+    REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-small-digit.png")));
+}
+
+TEST_CASE("The main window at its minimum size (for checking clipping by eye)", "[.screenshots]")
+{
+    ui::MainWindow::Options options;
+    options.loadBundledModel = true;
+    options.restoreSettings = false;
+    options.dataDir = uitest::requireMnistDir();
+    ui::MainWindow window(options);
+    window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
+    window.show();
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.trainTab()->isDataReady(); }, 60000));
+    window.resize(window.minimumSizeHint());
+    QTest::qWait(200);
+    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QDir::tempPath());
+    std::cout << "minimum window size " << window.width() << "x" << window.height() << std::endl;
+    for (int tab = 0; tab < window.tabs()->count(); ++tab) {
+        window.tabs()->setCurrentIndex(tab);
+        QTest::qWait(tab == 2 ? 3000 : 300);
+        REQUIRE(window.grab().save(dir + QStringLiteral("/minimum-%1.png").arg(tab)));
+    }
 }

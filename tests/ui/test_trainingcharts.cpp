@@ -1,9 +1,13 @@
 // The Train tab's charts on their own, fed synthetic data.
 #include "ui/trainingcharts.h"
+#include "ui/chartaxes.h"
 #include "core/trainingworker.h"
+#include <QTest>
+#include <QTimer>
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace {
 
@@ -131,4 +135,119 @@ TEST_CASE("charts: a stopped epoch trained again replaces its partial points", "
     const QList<QPointF> shown = charts.shownRawLoss();
     CHECK(shown.size() == 20);
     CHECK(std::is_sorted(shown.begin(), shown.end(), [](const QPointF &a, const QPointF &b) { return a.x() < b.x(); }));
+}
+
+// Issue 9, item 1: a loss of N used to ask Qt Charts for ~N tick labels (a step capped at 1.0),
+// which froze the window for good at learning rate 1.0. Every axis must stay a handful of labels
+// for any value, and the event loop must keep turning while such values arrive.
+TEST_CASE("chart axes: a handful of ticks for any range", "[charts][axes]")
+{
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<std::pair<double, double>> ranges = {
+        {0, 2.5}, {0, 1e6}, {0, 1e30}, {0, 1e300}, {0, inf}, {0, nan}, {nan, nan}, {-inf, inf}, {0, -0.0},
+        {-0.0, -0.0}, {0, 1e-30}, {1e-30, 2e-30}, {1e30, 1e30}, {5, 5}, {97.2, 98.9}, {100, 0}, {-1e200, 1e200}};
+    for (const auto &[lo, hi] : ranges) {
+        INFO("range " << lo << " .. " << hi);
+        const ui::LinearTicks t = ui::chartaxes::linear(lo, hi, 6);
+        CHECK(std::isfinite(t.min));
+        CHECK(std::isfinite(t.max));
+        CHECK(t.max > t.min);
+        CHECK(t.count() >= 2);
+        CHECK(t.count() <= 8);
+        if (std::isfinite(lo) && std::isfinite(hi) && std::abs(lo) < 1e150 && std::abs(hi) < 1e150) {
+            CHECK(t.min <= std::min(lo, hi));
+            CHECK(t.max >= std::max(lo, hi));
+        }
+        // Each tick differs from the next: Qt Charts' loop from min to max by step terminates.
+        CHECK(t.min + t.step > t.min);
+        CHECK(t.max - t.step < t.max);
+        const ui::LogTicks l = ui::chartaxes::logarithmic(lo, hi, 6);
+        CHECK(l.min > 0);
+        CHECK(l.max > l.min);
+        CHECK(std::isfinite(l.max));
+        CHECK(l.count() >= 2);
+        CHECK(l.count() <= 7);
+    }
+    // Everyday losses keep readable labels.
+    const ui::LinearTicks loss = ui::chartaxes::linear(0, 2.4, 6);
+    CHECK(loss.step == Approx(0.5));
+    CHECK(loss.labelFormat == QStringLiteral("%.1f"));
+    CHECK(ui::chartaxes::linear(0, 1e30, 6).labelFormat == QStringLiteral("%.3g"));
+}
+
+TEST_CASE("charts: huge and non-finite losses keep the axes small and the event loop turning", "[charts][axes]")
+{
+    ui::TrainingCharts charts;
+    charts.resize(900, 400);
+    charts.clear(1);
+    const float inf = std::numeric_limits<float>::infinity();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const std::vector<float> losses = {2.3f, 1e6f, 3e38f, inf, nan, -0.0f, 1e-30f, 4.2e7f, 0.5f};
+    for (bool logScale : {false, true}) {
+        charts.clear(1);
+        charts.setLogScale(logScale);
+        core::BatchLosses chunk;
+        chunk.epoch = 1;
+        chunk.firstBatch = 1;
+        chunk.batchesPerEpoch = 600;
+        int batch = 1;
+        for (float loss : losses) {
+            chunk.firstBatch = batch++;
+            chunk.losses = {loss};
+            charts.addBatchLosses(chunk);
+            INFO("log " << logScale << " after a loss of " << loss);
+            REQUIRE(charts.lossTickCount() >= 2);
+            REQUIRE(charts.lossTickCount() <= 8);
+            const auto [lo, hi] = charts.lossRange();
+            CHECK(std::isfinite(lo));
+            CHECK(std::isfinite(hi));
+        }
+        CHECK(charts.nonFiniteLossCount() == 2);
+        core::EpochStats e;
+        e.epoch = 1;
+        e.epochs = 1;
+        e.trainLoss = std::numeric_limits<double>::quiet_NaN();
+        e.trainAccuracy = std::numeric_limits<double>::quiet_NaN();
+        e.testAccuracy = 0.1135;
+        charts.addEpoch(e);
+        REQUIRE(charts.lossTickCount() <= 8);
+        REQUIRE(charts.accuracyTickCount() >= 2);
+        REQUIRE(charts.accuracyTickCount() <= 10);
+        e.epoch = 2;
+        e.trainLoss = 1e30;
+        e.trainAccuracy = 0.0;
+        e.testAccuracy = 1.0;
+        charts.addEpoch(e);
+        REQUIRE(charts.lossTickCount() <= 8);
+        REQUIRE(charts.accuracyTickCount() <= 10);
+    }
+
+    // The window paints these axes and its event loop keeps turning: a zero timer fires and a
+    // grab (a full paint of both charts) returns.
+    charts.show();
+    bool fired = false;
+    QTimer::singleShot(0, &charts, [&fired] { fired = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(fired, 30000);
+    const QImage image = charts.toImage();
+    CHECK(!image.isNull());
+    fired = false;
+    QTimer::singleShot(0, &charts, [&fired] { fired = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(fired, 30000);
+    if (qEnvironmentVariableIsSet("DIGITLAB_SCREENSHOT_DIR"))
+        image.save(qEnvironmentVariable("DIGITLAB_SCREENSHOT_DIR") + QStringLiteral("/charts-extreme.png"));
+}
+
+TEST_CASE("charts: show all epochs widens the accuracy axis to every point", "[charts]")
+{
+    ui::TrainingCharts charts;
+    charts.clear(10);
+    for (int e = 1; e <= 10; ++e)
+        charts.addEpoch(epoch(e, e == 1 ? 0.80 : 0.97, 0.985));
+    CHECK(charts.accuracyRange().first > 80.0);
+    charts.setShowAllEpochs(true);
+    CHECK(charts.accuracyRange().first <= 80.0);
+    CHECK(charts.accuracyRange().second >= 98.5);
+    charts.setShowAllEpochs(false);
+    CHECK(charts.accuracyRange().first > 80.0);
 }

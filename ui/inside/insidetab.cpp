@@ -233,7 +233,8 @@ void InsideTab::takeCanvasInput()
     m_sinceCanvas.start();
     core::NormalisedDigit digit;
     try {
-        const QImage ink = m_canvas->inkImage();
+        // As the Draw tab: the strokes re-rendered with a pen that adapts to the digit.
+        const QImage ink = m_canvas->networkImage();
         if (!ink.isNull())
             digit = core::preprocess::normalise(ink, core::Polarity::DarkInk);
     } catch (const std::exception &e) {

@@ -1,0 +1,88 @@
+#include "userguide.h"
+#include "core/types.h"
+#include <QCoreApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+namespace ui {
+
+namespace {
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("ui::UserGuide", text);
+}
+} // namespace
+
+QString userGuideHtml()
+{
+    return tr("<h2>DigitLab user guide</h2>"
+              "<p>DigitLab trains a small convolutional network on MNIST (60,000 handwritten digits), "
+              "lets you draw digits for it to read, and shows where it goes wrong.</p>"
+              "<h3>Train tab</h3>"
+              "<ul><li><b>Hyper-parameters</b>: Epochs (passes over the training set), Batch size (images per "
+              "update, usually 32-256), Learning rate (usually 0.0001-0.01; the seed recipe uses 0.001), "
+              "Seed (same seed, same run), Threads. Hover a field for its range.</li>"
+              "<li><b>Continue</b> trains the current weights (loaded, imported or stopped) up to Epochs; "
+              "<b>Start over</b> begins a new model from the seed. Choose with the two buttons above Start.</li>"
+              "<li><b>Pause/Resume</b> holds the run; <b>Stop</b> ends it within a batch (the weights so far "
+              "are kept); <b>Reset weights</b> makes new random weights.</li>"
+              "<li>If a run diverges (the loss climbs or becomes NaN, or the accuracy stays at chance) a "
+              "warning says so and offers to stop: try a smaller learning rate.</li></ul>"
+              "<h3>The charts</h3>"
+              "<ul><li><b>Training loss</b> (cross-entropy, lower is better): the light band is every batch, "
+              "the dark line a smoothed curve, the dashed points each epoch's mean. <b>Log scale</b> keeps "
+              "small late losses visible after a large early one.</li>"
+              "<li><b>Accuracy</b> on the training images (with dropout on) and the 10,000 test images, per "
+              "epoch. The axis zooms to the recent epochs; <b>Show all epochs</b> shows every point.</li></ul>"
+              "<h3>Draw tab</h3>"
+              "<p>Draw one digit with the mouse, a pen or a finger, at any size and anywhere: the network "
+              "gets the strokes re-drawn at MNIST's size and stroke width (the pen adapts to your digit), "
+              "shown as the 28&times;28 <i>Network input</i>. A dot or tiny mark is not a digit. A "
+              "question mark and &ldquo;Not sure&rdquo; mean the model hesitates. Load image reads a "
+              "photo or scan of a digit (dark on light or light on dark).</p>"
+              "<h3>Browse tab</h3>"
+              "<p>The 10,000 test images with the model's predictions. Filter by true or predicted digit or "
+              "mistakes only, sort by confidence, click a cell of the confusion matrix (rows: true digit, "
+              "columns: predicted) to see those images, click an image for its probabilities.</p>"
+              "<h3>Shortcuts</h3>"
+              "<table cellpadding='2'>"
+              "<tr><td>Ctrl+O / Ctrl+S / Ctrl+Shift+S</td><td>open / save / save as a checkpoint</td></tr>"
+              "<tr><td>Alt+T, Alt+D, Alt+B</td><td>Train, Draw, Browse tab</td></tr>"
+              "<tr><td>Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y)</td><td>undo / redo a stroke (Draw)</td></tr>"
+              "<tr><td>Esc or Delete</td><td>clear the drawing (Draw)</td></tr>"
+              "<tr><td>Arrow keys</td><td>move through the grid (Browse)</td></tr>"
+              "<tr><td>F1</td><td>this guide</td></tr>"
+              "<tr><td>Ctrl+Q</td><td>quit (asks to save unsaved training)</td></tr>"
+              "</table>"
+              "<p>Files: checkpoints are PyTorch-readable <code>.pt</code> files; File &gt; Import PyTorch "
+              "Weights reads a state_dict of the seed model. The last saved model you worked on is "
+              "reopened at start-up.</p>");
+}
+
+void showUserGuide(QWidget *parent)
+{
+    const QString name = QStringLiteral("userGuide");
+    if (auto *open = parent ? parent->findChild<QDialog *>(name) : nullptr) {
+        open->show();
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    auto *dialog = new QDialog(parent);
+    dialog->setObjectName(name);
+    dialog->setWindowTitle(tr("DigitLab User Guide"));
+    auto *browser = new QTextBrowser(dialog);
+    browser->setOpenExternalLinks(true);
+    browser->setHtml(userGuideHtml());
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+    auto *layout = new QVBoxLayout(dialog);
+    layout->addWidget(browser);
+    layout->addWidget(buttons);
+    dialog->resize(620, 640);
+    dialog->show();
+}
+
+} // namespace ui
