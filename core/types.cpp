@@ -1,5 +1,6 @@
 #include "types.h"
 #include <QJsonValue>
+#include <QLocale>
 #include <thread>
 
 namespace core {
@@ -18,7 +19,9 @@ QString TrainConfig::validate() const
     if (batchSize < 1 || batchSize > kMaxBatch)
         return QStringLiteral("batch size must be between 1 and %1 (got %2)").arg(kMaxBatch).arg(batchSize);
     if (!(learningRate > 0.0 && learningRate <= 10.0))
-        return QStringLiteral("learning rate must be greater than 0 and at most 10 (got %1)").arg(learningRate);
+        // Shortest round-trip form: 10.0000001 must not read back as "10".
+        return QStringLiteral("learning rate must be greater than 0 and at most 10 (got %1)")
+            .arg(QString::number(learningRate, 'g', QLocale::FloatingPointShortest));
     if (threads < 0 || threads > kMaxThreads)
         return QStringLiteral("threads must be between 0 (all cores) and %1 (got %2)").arg(kMaxThreads).arg(threads);
     if (trainLimit < 0 || testLimit < 0)
