@@ -5,6 +5,7 @@
 
 #include "core/checkpointreader.h"
 #include "core/classifier.h"
+#include "core/mnist.h"
 #include "core/error.h"
 #include "core/torchfile.h"
 #include "core/trainer.h"
@@ -334,4 +335,41 @@ TEST_CASE("write the fuzzers' seed corpus", "[.corpus]")
     small[4].strides = {344, 1};
     save(crafted::stateDictFile(small));
     save(crafted::zip({{"archive/data.pkl", crafted::Pickle().orderedDictBegin().dictEnd().stop(), true}}));
+}
+
+TEST_CASE("IDX files: header checked before the body is inflated and the body bounded", "[mnist][hostile]")
+{
+    QTemporaryDir dir;
+    const auto labels = testsupport::write(dir, QStringLiteral("labels"), testsupport::idx({0x801, 1000}, QByteArray(1000, '\1')));
+    auto loadError = [&](const QString &images) -> std::string {
+        try {
+            core::mnist::loadFiles(images, labels);
+        } catch (const core::MnistError &e) {
+            return e.what();
+        }
+        return "accepted";
+    };
+    // A small .gz that declares 1,000 images but inflates to 60 MB: refused after reading the
+    // promised 784,000 bytes and 64 KiB more, never inflating the rest.
+    const auto bomb = testsupport::write(dir, QStringLiteral("bomb.gz"),
+                                         testsupport::idx({0x803, 1000, 28, 28}, QByteArray(60 << 20, '\0')), true);
+    CHECK_THAT(loadError(bomb), Catch::Contains("bomb.gz") && Catch::Contains("at least 65536 bytes after"));
+    // A header that promises more than any MNIST variant: refused before any allocation.
+    const auto huge = testsupport::write(dir, QStringLiteral("huge.gz"), testsupport::idx({0x803, 0xFFFFFFFFu, 28, 28}, QByteArray()), true);
+    CHECK_THAT(loadError(huge), Catch::Contains("huge.gz") && Catch::Contains("at most 300000"));
+    CHECK_THAT(loadError(QStringLiteral("/dev/zero")), Catch::Contains("not a regular file"));
+    const auto fifo = dir.filePath(QStringLiteral("fifo-images"));
+    REQUIRE(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    auto promise = std::make_shared<std::promise<std::string>>();
+    auto result = promise->get_future();
+    std::thread([promise, fifo, labels] {
+        try {
+            core::mnist::loadFiles(fifo, labels);
+            promise->set_value("accepted");
+        } catch (const core::MnistError &e) {
+            promise->set_value(e.what());
+        }
+    }).detach();
+    REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK_THAT(result.get(), Catch::Contains("fifo-images") && Catch::Contains("not a regular file"));
 }
