@@ -305,10 +305,10 @@ const std::vector<std::pair<std::string, std::vector<std::int64_t>>> &seedParame
     return shapes;
 }
 
-CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name)
+CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name, const torchfile::Limits &limits)
 {
     try {
-        const auto archive = torchfile::parse(std::move(bytes), name);
+        const auto archive = torchfile::parse(std::move(bytes), name, limits);
         return interpret(*archive);
     } catch (const std::bad_alloc &) {
         fail(name, QStringLiteral("out of memory while reading"));

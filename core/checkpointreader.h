@@ -2,6 +2,7 @@
 // What a checkpoint or PyTorch state_dict file holds for the seed model, read without LibTorch
 // by the strict reader (torchfile.h) and checked field by field (docs/checkpoint-format.md).
 #include "tensordata.h"
+#include "torchfile.h"
 #include "types.h"
 
 #include <QString>
@@ -44,7 +45,8 @@ const std::vector<std::pair<std::string, std::vector<std::int64_t>>> &seedParame
 /// bare or under "state_dict"/"model_state_dict", keys optionally prefixed "module.", float32 or
 /// float64). Throws CheckpointError naming the file and the field.
 CheckpointContents readCheckpointFile(const QString &path);
-/// The same from bytes already in memory; name is used in messages.
-CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name);
+/// The same from bytes already in memory; name is used in messages. Tighter limits for fuzzing.
+CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name,
+                                        const torchfile::Limits &limits = {});
 
 } // namespace core

@@ -12,6 +12,8 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git ca-certificates curl
   libtorch-dev qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   zlib1g-dev catch2 xvfb xauth fonts-dejavu-core
+  # scripts/fuzz.sh (CI): clang-14 and its runtime, which ships libFuzzer and the sanitizers.
+  clang-14 libclang-rt-14-dev
 )
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
