@@ -9,6 +9,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QImage>
 #include <QJsonArray>
@@ -19,6 +20,7 @@
 #include <csignal>
 #include <thread>
 #include <cstdio>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -221,6 +223,10 @@ int train(const QStringList &args)
         }
     }
     const QString outPath = p.value(QStringLiteral("out"));
+    // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
+    if (struct stat st {}; ::stat(QFile::encodeName(outPath).constData(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw core::CheckpointError(core::CheckpointError::Kind::WriteFailed, outPath,
+                                    QStringLiteral("is not a regular file (a folder, device, FIFO or socket); refusing to replace it"));
     const bool tty = isatty(fileno(stderr));
 
     core::RunControl control;

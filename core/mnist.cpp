@@ -208,8 +208,17 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
     if (idx.count > kMaxImages)
         throw MnistError(Kind::BadDimensions, path, QStringLiteral("the header promises %1; at most %2 are read").arg(what).arg(kMaxImages));
     const qint64 bodySize = idx.count * idx.rows * idx.cols;
-    idx.body.resize(std::size_t(bodySize));
-    const qint64 read = in.read(idx.body.data(), bodySize);
+    // Grown as the data arrive, so a 16-byte header that lies costs nothing before the data end.
+    constexpr qint64 kChunk = qint64(1) << 22;
+    qint64 read = 0;
+    while (read < bodySize) {
+        const qint64 chunk = std::min(bodySize - read, kChunk);
+        idx.body.resize(std::size_t(read + chunk));
+        const qint64 got = in.read(idx.body.data() + read, chunk);
+        read += got;
+        if (got < chunk)
+            break;
+    }
     if (read < bodySize)
         throw MnistError(Kind::Truncated, path,
                          QStringLiteral("truncated: %1 need %2 bytes after the %3-byte header, found %4")

@@ -13,6 +13,8 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QThread>
+#include <csignal>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
@@ -404,4 +406,100 @@ TEST_CASE("every fuzzer finding kept in fuzz/regressions is handled", "[reader][
     }
     INFO("replayed " << replayed << " findings");
     SUCCEED();
+}
+
+namespace {
+struct CliResult {
+    int code = -1;
+    QString out, err;
+};
+CliResult runCli(const QStringList &args)
+{
+    QProcess p;
+    p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
+    REQUIRE(p.waitForFinished(5 * 60 * 1000));
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+} // namespace
+
+TEST_CASE("cli: the small hostile-input fixes", "[reader][cli]")
+{
+    auto r = runCli({QStringLiteral("eval"), QStringLiteral("--checkpoint"), QString()});
+    CHECK(r.code == 2);
+    CHECK(r.err.contains(QStringLiteral("--checkpoint needs a file name")));
+
+    r = runCli({QStringLiteral("train"), QStringLiteral("--lr"), QStringLiteral("10.0000001")});
+    CHECK(r.code == 2);
+    CHECK(r.err.contains(QStringLiteral("(got 10.0000001)")));
+
+    QTemporaryDir dir;
+    // An empty test set is an error, not "0.00% (0/0)".
+    for (const char *name : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"})
+        testsupport::write(dir, QString::fromLatin1(name), testsupport::idx({0x803, 0, 28, 28}, {}));
+    for (const char *name : {"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"})
+        testsupport::write(dir, QString::fromLatin1(name), testsupport::idx({0x801, 0}, {}));
+    r = runCli({QStringLiteral("eval"), QStringLiteral("--data"), dir.path()});
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("holds no images")));
+
+    // predict's TSV escapes a tab or newline in a file name instead of splitting the row.
+    const auto odd = dir.filePath(QStringLiteral("a\tb\nc.png"));
+    REQUIRE(testsupport::mnistOnCanvas(0, 4, 120, 120, 4, 4, false).save(odd, "PNG"));
+    r = runCli({QStringLiteral("predict"), odd});
+    CHECK(r.code == 0);
+    CHECK(r.out.count(QLatin1Char('\n')) == 1);
+    CHECK(r.out.startsWith(dir.path() + QStringLiteral("/a\\tb\\nc.png\t")));
+
+    // Saving over a FIFO is refused before any training.
+    const auto fifo = dir.filePath(QStringLiteral("fifo.pt"));
+    REQUIRE(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    r = runCli({QStringLiteral("train"), QStringLiteral("--out"), fifo, QStringLiteral("--epochs"), QStringLiteral("1")});
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("not a regular file")));
+}
+
+TEST_CASE("cli: more threads than cores are clamped with a warning", "[reader][cli][data]")
+{
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    QTemporaryDir dir;
+    const auto r = runCli({QStringLiteral("train"), QStringLiteral("--threads"), QString::number(cores + 1), QStringLiteral("--epochs"),
+                           QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("200"), QStringLiteral("--test-limit"),
+                           QStringLiteral("100"), QStringLiteral("--out"), dir.filePath(QStringLiteral("t.pt"))});
+    CHECK(r.code == 0);
+    CHECK(r.err.contains(QStringLiteral("using %1").arg(cores)));
+}
+
+TEST_CASE("cli: Ctrl+C mid-epoch keeps the end-of-epoch checkpoint as it was", "[reader][cli][data]")
+{
+    QTemporaryDir dir;
+    const auto out = dir.filePath(QStringLiteral("run.pt"));
+    QProcess p;
+    p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("train"), QStringLiteral("--epochs"), QStringLiteral("3"),
+                                                QStringLiteral("--train-limit"), QStringLiteral("30000"), QStringLiteral("--test-limit"),
+                                                QStringLiteral("100"), QStringLiteral("--threads"), QStringLiteral("1"),
+                                                QStringLiteral("--out"), out});
+    QByteArray stdoutText;
+    // Wait for epoch 1's line, then for its save to finish (the file appears after the line).
+    while (!stdoutText.contains("epoch 1/3") && p.state() != QProcess::NotRunning) {
+        p.waitForReadyRead(1000);
+        stdoutText += p.readAllStandardOutput();
+    }
+    REQUIRE(stdoutText.contains("epoch 1/3"));
+    for (int i = 0; i < 300 && !QFileInfo::exists(out); ++i)
+        QThread::msleep(100);
+    QThread::msleep(300);
+    ::kill(pid_t(p.processId()), SIGINT);
+    REQUIRE(p.waitForFinished(5 * 60 * 1000));
+    const auto err = QString::fromUtf8(p.readAllStandardError());
+    INFO(err.toStdString());
+    if (p.exitCode() == 0)
+        SUCCEED("the run finished before the interrupt (very fast machine)");
+    else {
+        CHECK(p.exitCode() == 130);
+        CHECK(err.contains(QStringLiteral("the partial epoch was not saved")));
+        const auto saved = core::Classifier::fromFile(out);
+        // Truthfully labelled: the file is the end of a complete epoch, with its history.
+        CHECK(saved->info().epochsDone >= 1);
+        CHECK(int(saved->info().history.size()) == saved->info().epochsDone);
+    }
 }
