@@ -295,6 +295,8 @@ CheckpointContents interpret(const torchfile::Archive &a)
 
 } // namespace
 
+CheckpointContents interpretArchive(const torchfile::Archive &archive) { return interpret(archive); }
+
 const std::vector<std::pair<std::string, std::vector<std::int64_t>>> &seedParameterShapes()
 {
     // The seed tutorial's Net; a core test checks this table against the LibTorch model.

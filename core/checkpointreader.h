@@ -45,6 +45,8 @@ const std::vector<std::pair<std::string, std::vector<std::int64_t>>> &seedParame
 /// bare or under "state_dict"/"model_state_dict", keys optionally prefixed "module.", float32 or
 /// float64). Throws CheckpointError naming the file and the field.
 CheckpointContents readCheckpointFile(const QString &path);
+/// What an archive the strict reader opened means for the seed model (the step after parsing).
+CheckpointContents interpretArchive(const torchfile::Archive &archive);
 /// The same from bytes already in memory; name is used in messages. Tighter limits for fuzzing.
 CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name,
                                         const torchfile::Limits &limits = {});

@@ -138,7 +138,7 @@ private:
     }
     Source m_src;
     QString m_path;
-    unsigned char m_in[1 << 16];
+    unsigned char m_in[1 << 15];
     qint64 m_inPos = 0, m_inLen = 0;
     bool m_gzip = false, m_end = false;
     z_stream m_zs{};
@@ -223,11 +223,18 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
         throw MnistError(Kind::Truncated, path,
                          QStringLiteral("truncated: %1 need %2 bytes after the %3-byte header, found %4")
                              .arg(what).arg(bodySize).arg(headerSize).arg(read));
-    std::vector<unsigned char> trailing(kMaxTrailing);
-    if (const qint64 extra = in.read(trailing.data(), kMaxTrailing); extra > 0)
+    qint64 extra = 0;
+    unsigned char trailing[4096];
+    while (extra < kMaxTrailing) {
+        const qint64 n = in.read(trailing, sizeof trailing);
+        extra += n;
+        if (n < qint64(sizeof trailing))
+            break;
+    }
+    if (extra > 0)
         throw MnistError(Kind::BadDimensions, path,
                          QStringLiteral("%1%2 bytes after the end of the data the header describes (%3)")
-                             .arg(extra == kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(extra).arg(what));
+                             .arg(extra >= kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(extra).arg(what));
     QCryptographicHash hash(QCryptographicHash::Md5);
     hash.addData(QByteArrayView(reinterpret_cast<const char *>(header), headerSize));
     hash.addData(QByteArrayView(reinterpret_cast<const char *>(idx.body.data()), qsizetype(idx.body.size())));

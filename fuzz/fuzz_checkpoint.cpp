@@ -4,6 +4,7 @@
 #include "core/error.h"
 
 #include <cstdint>
+#include <unordered_set>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
@@ -12,16 +13,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     core::torchfile::Limits limits;
     limits.maxRecordBytes = limits.maxInflatedBytes = 16 << 20;
     try {
-        core::parseCheckpointBytes(std::vector<unsigned char>(data, data + size), QStringLiteral("fuzz.pt"), limits);
-    } catch (const core::CheckpointError &) {
-    }
-    // The raw archive too: decode every tensor the pickle built, not just the seed's parameters.
-    try {
         const auto archive = core::torchfile::parse(std::vector<unsigned char>(data, data + size), QStringLiteral("fuzz.pt"), limits);
+        try {
+            core::interpretArchive(*archive);
+        } catch (const core::CheckpointError &) {
+        }
+        // Then decode every tensor the pickle built, not just the seed's parameters.
+        // Memo references make the values a DAG: visit each once (2^depth paths otherwise).
         std::vector<const core::torchfile::Value *> todo{archive->root.get()};
+        std::unordered_set<const core::torchfile::Value *> seen;
         while (!todo.empty()) {
             const auto *v = todo.back();
             todo.pop_back();
+            if (!seen.insert(v).second)
+                continue;
             if (v->type == core::torchfile::Value::Type::Tensor) {
                 try {
                     archive->decode(v->tensor, QStringLiteral("tensor"));

@@ -59,12 +59,6 @@ core::CheckpointError readError(const QString &path)
     throw;
 }
 
-std::vector<float> flipped(std::vector<float> v, std::size_t i, float x)
-{
-    v.at(i) = x;
-    return v;
-}
-
 } // namespace
 
 TEST_CASE("the PyTorch tutorial's own mnist_cnn.pt predicts as PyTorch on all 10000 test images", "[reader][interop][data]")
