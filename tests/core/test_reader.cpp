@@ -91,6 +91,13 @@ TEST_CASE("every encoding PyTorch writes of the same weights opens with the same
     }
 }
 
+TEST_CASE("the OrderedDict and the dict form of one state_dict give the same outputs", "[reader][interop][data]")
+{
+    // Both written by make_fixtures.py from one model: LibTorch's unpickler could read only the dict.
+    CHECK(probabilities(*core::Classifier::fromFile(fixture("ordered_state_dict.pt")), 0, 20) ==
+          probabilities(*core::Classifier::fromFile(fixture("seed_state_dict.pt")), 0, 20));
+}
+
 TEST_CASE("digitlab-cli import turns a PyTorch state_dict into a DigitLab checkpoint", "[reader][cli][data]")
 {
     QTemporaryDir dir;
