@@ -7,6 +7,12 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 namespace core {
@@ -39,61 +45,225 @@ constexpr quint32 kLabelsMagic = 0x00000801;
 /// The network is built for MNIST's 28x28 images.
 constexpr int kExpectedSide = 28;
 
-quint32 bigEndian(const QByteArray &bytes, int offset)
-{
-    const auto *p = reinterpret_cast<const unsigned char *>(bytes.constData()) + offset;
-    return (quint32(p[0]) << 24) | (quint32(p[1]) << 16) | (quint32(p[2]) << 8) | quint32(p[3]);
-}
+/// More images than any MNIST variant holds (MNIST 60,000; QMNIST 120,000): keeps a lying header
+/// from allocating more than ~235 MB.
+constexpr qint64 kMaxImages = 300000;
+/// Trailing bytes counted for the "bytes after the data" message; more are not read.
+constexpr qint64 kMaxTrailing = 1 << 16;
 
-/// Whole file, decompressed when it is gzip (zlib reads plain files through unchanged).
-QByteArray readAll(const QString &path)
-{
-    if (!QFileInfo::exists(path))
-        throw MnistError(Kind::Missing, path, QStringLiteral("no such file"));
-    gzFile f = gzopen(QFile::encodeName(path).constData(), "rb");
-    if (!f)
-        throw MnistError(Kind::Unreadable, path, QStringLiteral("cannot open for reading"));
-    gzbuffer(f, 1 << 17);
-    QByteArray out;
-    out.reserve(int(QFileInfo(path).size()));
-    char buffer[1 << 16];
-    for (;;) {
-        const int n = gzread(f, buffer, sizeof buffer);
-        if (n < 0) {
-            int code = 0;
-            const QString why = QString::fromLatin1(gzerror(f, &code));
-            gzclose(f);
-            throw MnistError(code == Z_BUF_ERROR ? Kind::Truncated : Kind::Unreadable, path,
-                             QStringLiteral("cannot decompress (%1): truncated or corrupt gzip file").arg(why));
+quint32 bigEndian(const unsigned char *p) { return (quint32(p[0]) << 24) | (quint32(p[1]) << 16) | (quint32(p[2]) << 8) | quint32(p[3]); }
+
+/// Raw bytes of a file or of memory.
+struct Source {
+    int fd = -1;
+    const unsigned char *data = nullptr;
+    qint64 size = 0, pos = 0;
+    qint64 read(unsigned char *out, qint64 n, const QString &path)
+    {
+        if (fd < 0) {
+            n = std::min(n, size - pos);
+            std::memcpy(out, data + pos, std::size_t(n));
+            pos += n;
+            return n;
         }
-        if (n == 0)
-            break;
-        out.append(buffer, n);
+        for (;;) {
+            const ssize_t got = ::read(fd, out, std::size_t(n));
+            if (got >= 0)
+                return got;
+            if (errno != EINTR)
+                throw MnistError(Kind::Unreadable, path, QStringLiteral("cannot read: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+        }
     }
-    int code = Z_OK;
-    const QString why = QString::fromLatin1(gzerror(f, &code));
-    gzclose(f);
-    if (code != Z_OK && code != Z_STREAM_END)
-        throw MnistError(Kind::Truncated, path, QStringLiteral("gzip stream ends early (%1)").arg(why));
-    return out;
-}
+};
 
-QString md5(const QByteArray &bytes)
-{
-    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Md5).toHex());
-}
+/// The uncompressed bytes of an IDX file, raw or gzip (decided by content), read on demand: the
+/// header is checked before the body is inflated, and the body is read only as far as the header
+/// promises, so a small .gz cannot expand into gigabytes.
+class IdxStream {
+public:
+    IdxStream(Source source, const QString &path) : m_src(source), m_path(path)
+    {
+        fill();
+        m_gzip = m_inLen - m_inPos >= 2 && m_in[m_inPos] == 0x1f && m_in[m_inPos + 1] == 0x8b;
+        if (m_gzip && inflateInit2(&m_zs, 15 + 16) != Z_OK)
+            throw MnistError(Kind::Unreadable, path, QStringLiteral("cannot start decompressing"));
+    }
+    ~IdxStream()
+    {
+        if (m_gzip)
+            inflateEnd(&m_zs);
+    }
+    IdxStream(const IdxStream &) = delete;
+    IdxStream &operator=(const IdxStream &) = delete;
 
-void checkLength(const QString &path, const QByteArray &bytes, qint64 header, qint64 expected, const QString &what)
+    /// Up to n bytes; fewer only at the end of the data.
+    qint64 read(unsigned char *out, qint64 n)
+    {
+        qint64 done = 0;
+        while (done < n && !m_end) {
+            if (m_inPos == m_inLen && !fill()) {
+                if (m_gzip)
+                    throw MnistError(Kind::Truncated, m_path, QStringLiteral("gzip stream ends early: truncated or corrupt gzip file"));
+                m_end = true;
+                break;
+            }
+            if (!m_gzip) {
+                const qint64 k = std::min(n - done, m_inLen - m_inPos);
+                std::memcpy(out + done, m_in + m_inPos, std::size_t(k));
+                m_inPos += k;
+                done += k;
+                continue;
+            }
+            m_zs.next_in = m_in + m_inPos;
+            m_zs.avail_in = uInt(m_inLen - m_inPos);
+            m_zs.next_out = out + done;
+            m_zs.avail_out = uInt(std::min<qint64>(n - done, qint64(1) << 30));
+            const uInt before = m_zs.avail_out;
+            const int rc = inflate(&m_zs, Z_NO_FLUSH);
+            m_inPos = m_inLen - m_zs.avail_in;
+            done += before - m_zs.avail_out;
+            if (rc == Z_STREAM_END)
+                m_end = true;
+            else if (rc != Z_OK && rc != Z_BUF_ERROR)
+                throw MnistError(Kind::Truncated, m_path,
+                                 QStringLiteral("cannot decompress (%1): truncated or corrupt gzip file").arg(QLatin1String(m_zs.msg ? m_zs.msg : "error")));
+        }
+        return done;
+    }
+
+private:
+    bool fill()
+    {
+        m_inPos = 0;
+        m_inLen = m_src.read(m_in, sizeof m_in, m_path);
+        return m_inLen > 0;
+    }
+    Source m_src;
+    QString m_path;
+    unsigned char m_in[1 << 15];
+    qint64 m_inPos = 0, m_inLen = 0;
+    bool m_gzip = false, m_end = false;
+    z_stream m_zs{};
+};
+
+/// A file opened for IdxStream: regular files only (stat first, non-blocking open), so a FIFO
+/// or device cannot hang or feed endless bytes.
+struct OpenFile {
+    int fd = -1;
+    explicit OpenFile(const QString &path)
+    {
+        const QByteArray native = QFile::encodeName(path);
+        struct stat st {};
+        if (::stat(native.constData(), &st) != 0)
+            throw MnistError(errno == ENOENT ? Kind::Missing : Kind::Unreadable, path,
+                             errno == ENOENT ? QStringLiteral("no such file") : QStringLiteral("cannot open for reading"));
+        if (!S_ISREG(st.st_mode))
+            throw MnistError(Kind::Unreadable, path, QStringLiteral("not a regular file (a folder, device, FIFO or socket)"));
+        fd = ::open(native.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            throw MnistError(Kind::Unreadable, path, QStringLiteral("cannot open for reading"));
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd);
+            throw MnistError(Kind::Unreadable, path, QStringLiteral("not a regular file (a folder, device, FIFO or socket)"));
+        }
+    }
+    ~OpenFile() { ::close(fd); }
+    OpenFile(const OpenFile &) = delete;
+    OpenFile &operator=(const OpenFile &) = delete;
+};
+
+/// One IDX file: header checked, then exactly the body it promises (and nothing after it).
+struct Idx {
+    qint64 count = 0, rows = 1, cols = 1;
+    std::vector<std::uint8_t> body;
+    QString md5;
+};
+
+Idx readIdx(IdxStream &in, const QString &path, bool images)
 {
-    const qint64 size = bytes.size();
-    if (size < expected)
+    const qint64 headerSize = images ? 16 : 8;
+    unsigned char header[16] = {};
+    const qint64 got = in.read(header, headerSize);
+    const quint32 expectedMagic = images ? kImagesMagic : kLabelsMagic;
+    // The magic number first: a label file given as images should say so, not "too short".
+    if (got >= 4)
+        if (const auto magic = bigEndian(header); magic != expectedMagic)
+            throw MnistError(Kind::BadMagic, path,
+                             QStringLiteral("magic number 0x%1, expected 0x%2 (IDX unsigned-byte %3)")
+                                 .arg(magic, 8, 16, QLatin1Char('0')).arg(expectedMagic, 8, 16, QLatin1Char('0'))
+                                 .arg(images ? QStringLiteral("3-D images") : QStringLiteral("1-D labels")));
+    if (got < headerSize)
+        throw MnistError(Kind::Truncated, path,
+                         QStringLiteral("truncated: %1 bytes, shorter than the %2-byte IDX %3 header")
+                             .arg(got).arg(headerSize).arg(images ? QStringLiteral("image") : QStringLiteral("label")));
+    Idx idx;
+    idx.count = bigEndian(header + 4);
+    QString what = QStringLiteral("%1 labels").arg(idx.count);
+    if (images) {
+        idx.rows = bigEndian(header + 8);
+        idx.cols = bigEndian(header + 12);
+        if (idx.rows != kExpectedSide || idx.cols != kExpectedSide)
+            throw MnistError(Kind::BadDimensions, path,
+                             QStringLiteral("images are %1x%2, expected %3x%3").arg(idx.rows).arg(idx.cols).arg(kExpectedSide));
+        what = QStringLiteral("%1 images of %2x%3").arg(idx.count).arg(idx.rows).arg(idx.cols);
+    }
+    if (idx.count > kMaxImages)
+        throw MnistError(Kind::BadDimensions, path, QStringLiteral("the header promises %1; at most %2 are read").arg(what).arg(kMaxImages));
+    const qint64 bodySize = idx.count * idx.rows * idx.cols;
+    // Grown as the data arrive, so a 16-byte header that lies costs nothing before the data end.
+    constexpr qint64 kChunk = qint64(1) << 22;
+    qint64 read = 0;
+    while (read < bodySize) {
+        const qint64 chunk = std::min(bodySize - read, kChunk);
+        idx.body.resize(std::size_t(read + chunk));
+        const qint64 got = in.read(idx.body.data() + read, chunk);
+        read += got;
+        if (got < chunk)
+            break;
+    }
+    if (read < bodySize)
         throw MnistError(Kind::Truncated, path,
                          QStringLiteral("truncated: %1 need %2 bytes after the %3-byte header, found %4")
-                             .arg(what).arg(expected - header).arg(header).arg(size - header));
-    if (size > expected)
+                             .arg(what).arg(bodySize).arg(headerSize).arg(read));
+    qint64 extra = 0;
+    unsigned char trailing[4096];
+    while (extra < kMaxTrailing) {
+        const qint64 n = in.read(trailing, sizeof trailing);
+        extra += n;
+        if (n < qint64(sizeof trailing))
+            break;
+    }
+    if (extra > 0)
         throw MnistError(Kind::BadDimensions, path,
-                         QStringLiteral("%1 bytes after the end of the data the header describes (%2)")
-                             .arg(size - expected).arg(what));
+                         QStringLiteral("%1%2 bytes after the end of the data the header describes (%3)")
+                             .arg(extra >= kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(extra).arg(what));
+    QCryptographicHash hash(QCryptographicHash::Md5);
+    hash.addData(QByteArrayView(reinterpret_cast<const char *>(header), headerSize));
+    hash.addData(QByteArrayView(reinterpret_cast<const char *>(idx.body.data()), qsizetype(idx.body.size())));
+    idx.md5 = QString::fromLatin1(hash.result().toHex());
+    return idx;
+}
+
+/// Pairs images with labels; the label file's name is in the messages about labels.
+MnistSet combine(Idx images, Idx labels, const QString &imagesPath, const QString &labelsPath)
+{
+    if (labels.count != images.count)
+        throw MnistError(Kind::CountMismatch, labelsPath,
+                         QStringLiteral("%1 labels, but %2 has %3 images").arg(labels.count).arg(QFileInfo(imagesPath).fileName()).arg(images.count));
+    MnistSet set;
+    set.count = int(images.count);
+    set.rows = int(images.rows);
+    set.cols = int(images.cols);
+    set.images = std::move(images.body);
+    set.labels = std::move(labels.body);
+    for (int i = 0; i < set.count; ++i)
+        if (set.labels[std::size_t(i)] > 9)
+            throw MnistError(Kind::BadLabel, labelsPath, QStringLiteral("label %1 at index %2, expected 0 to 9").arg(set.labels[std::size_t(i)]).arg(i));
+    set.imagesPath = imagesPath;
+    set.labelsPath = labelsPath;
+    // The MD5 of the uncompressed files: comparable with the published MNIST sums.
+    set.checksum = images.md5 + QLatin1Char(':') + labels.md5;
+    return set;
 }
 
 QString findFile(const QString &dir, const QString &name)
@@ -124,54 +294,33 @@ QString labelsFileName(Split split)
 
 MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath)
 {
-    const QByteArray images = readAll(imagesPath);
-    // The magic number first: a label file given as images should say so, not "too short".
-    if (images.size() >= 4)
-        if (const auto magic = bigEndian(images, 0); magic != kImagesMagic)
-            throw MnistError(Kind::BadMagic, imagesPath,
-                             QStringLiteral("magic number 0x%1, expected 0x%2 (IDX unsigned-byte 3-D images)")
-                                 .arg(magic, 8, 16, QLatin1Char('0')).arg(kImagesMagic, 8, 16, QLatin1Char('0')));
-    if (images.size() < 16)
-        throw MnistError(Kind::Truncated, imagesPath,
-                         QStringLiteral("truncated: %1 bytes, shorter than the 16-byte IDX image header").arg(images.size()));
-    const qint64 count = bigEndian(images, 4);
-    const qint64 rows = bigEndian(images, 8);
-    const qint64 cols = bigEndian(images, 12);
-    if (rows != kExpectedSide || cols != kExpectedSide)
-        throw MnistError(Kind::BadDimensions, imagesPath,
-                         QStringLiteral("images are %1x%2, expected %3x%3").arg(rows).arg(cols).arg(kExpectedSide));
-    checkLength(imagesPath, images, 16, 16 + count * rows * cols,
-                QStringLiteral("%1 images of %2x%3").arg(count).arg(rows).arg(cols));
+    Idx images, labels;
+    {
+        OpenFile f(imagesPath);
+        IdxStream in(Source{f.fd}, imagesPath);
+        images = readIdx(in, imagesPath, true);
+    }
+    {
+        OpenFile f(labelsPath);
+        IdxStream in(Source{f.fd}, labelsPath);
+        labels = readIdx(in, labelsPath, false);
+    }
+    return combine(std::move(images), std::move(labels), imagesPath, labelsPath);
+}
 
-    const QByteArray labels = readAll(labelsPath);
-    if (labels.size() >= 4)
-        if (const auto magic = bigEndian(labels, 0); magic != kLabelsMagic)
-            throw MnistError(Kind::BadMagic, labelsPath,
-                             QStringLiteral("magic number 0x%1, expected 0x%2 (IDX unsigned-byte 1-D labels)")
-                                 .arg(magic, 8, 16, QLatin1Char('0')).arg(kLabelsMagic, 8, 16, QLatin1Char('0')));
-    if (labels.size() < 8)
-        throw MnistError(Kind::Truncated, labelsPath,
-                         QStringLiteral("truncated: %1 bytes, shorter than the 8-byte IDX label header").arg(labels.size()));
-    const qint64 labelCount = bigEndian(labels, 4);
-    if (labelCount != count)
-        throw MnistError(Kind::CountMismatch, labelsPath,
-                         QStringLiteral("%1 labels, but %2 has %3 images").arg(labelCount).arg(QFileInfo(imagesPath).fileName()).arg(count));
-    checkLength(labelsPath, labels, 8, 8 + labelCount, QStringLiteral("%1 labels").arg(labelCount));
-
-    MnistSet set;
-    set.count = int(count);
-    set.rows = int(rows);
-    set.cols = int(cols);
-    set.images.assign(images.constData() + 16, images.constData() + images.size());
-    set.labels.assign(labels.constData() + 8, labels.constData() + labels.size());
-    for (int i = 0; i < set.count; ++i)
-        if (set.labels[i] > 9)
-            throw MnistError(Kind::BadLabel, labelsPath, QStringLiteral("label %1 at index %2, expected 0 to 9").arg(set.labels[i]).arg(i));
-    set.imagesPath = imagesPath;
-    set.labelsPath = labelsPath;
-    // The MD5 of the uncompressed files: comparable with the published MNIST sums.
-    set.checksum = md5(images) + QLatin1Char(':') + md5(labels);
-    return set;
+MnistSet fromBytes(const QByteArray &imagesFile, const QByteArray &labelsFile, const QString &imagesName, const QString &labelsName)
+{
+    auto source = [](const QByteArray &b) {
+        Source s;
+        s.data = reinterpret_cast<const unsigned char *>(b.constData());
+        s.size = b.size();
+        return s;
+    };
+    IdxStream imagesIn(source(imagesFile), imagesName);
+    Idx images = readIdx(imagesIn, imagesName, true);
+    IdxStream labelsIn(source(labelsFile), labelsName);
+    Idx labels = readIdx(labelsIn, labelsName, false);
+    return combine(std::move(images), std::move(labels), imagesName, labelsName);
 }
 
 MnistSet load(const QString &dir, Split split)

@@ -1,4 +1,5 @@
 #pragma once
+#include <QByteArray>
 #include <QString>
 #include <QStringList>
 #include <cstdint>
@@ -37,6 +38,9 @@ QString labelsFileName(Split split);
 /// Throws MnistError naming the file, what was expected and what was found.
 MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath);
 
+/// The same checks on files already in memory (raw or gzip); the names are used in messages.
+MnistSet fromBytes(const QByteArray &imagesFile, const QByteArray &labelsFile, const QString &imagesName,
+                   const QString &labelsName);
 /// Loads a split from a data directory, accepting NAME or NAME.gz. Throws MnistError.
 MnistSet load(const QString &dir, Split split);
 

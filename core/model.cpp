@@ -1,5 +1,6 @@
 // The seed model, its evaluation, and the checkpoint format (docs/checkpoint-format.md).
 #include "model_p.h"
+#include "checkpointreader.h"
 #include "error.h"
 #include "mnist.h"
 
@@ -8,7 +9,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
-#include <set>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace core::detail {
 
@@ -46,27 +51,6 @@ namespace {
 
 using Kind = CheckpointError::Kind;
 
-QString shapeText(c10::IntArrayRef sizes)
-{
-    QStringList parts;
-    for (auto s : sizes)
-        parts << QString::number(s);
-    return QLatin1Char('[') + parts.join(QLatin1String(", ")) + QLatin1Char(']');
-}
-
-/// The reference names and shapes, from a freshly built model.
-const std::vector<std::pair<std::string, std::vector<int64_t>>> &expectedShapes()
-{
-    static const auto shapes = [] {
-        std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-        SeedNet net;
-        for (const auto &p : net->named_parameters())
-            out.emplace_back(p.key(), p.value().sizes().vec());
-        return out;
-    }();
-    return shapes;
-}
-
 QJsonObject infoToJson(const CheckpointInfo &info)
 {
     QJsonArray history;
@@ -84,188 +68,43 @@ QJsonObject infoToJson(const CheckpointInfo &info)
     };
 }
 
-void infoFromJson(const QJsonObject &json, CheckpointInfo &info)
+/// A validated torch-free tensor as a LibTorch float32 tensor of the same shape (owning its data).
+torch::Tensor toTorch(const TensorData &t)
 {
-    info.epochsDone = json.value(QStringLiteral("epochs_done")).toInt();
-    info.partialBatches = std::max(0, json.value(QStringLiteral("partial_batches")).toInt()); // absent: 0
-    info.config = TrainConfig::fromJson(json.value(QStringLiteral("config")).toObject());
-    info.history.clear();
-    for (const auto &v : json.value(QStringLiteral("history")).toArray())
-        info.history.push_back(EpochStats::fromJson(v.toObject()));
-    info.mnistTrainChecksum = json.value(QStringLiteral("mnist_train_md5")).toString();
-    info.mnistTestChecksum = json.value(QStringLiteral("mnist_test_md5")).toString();
-    info.created = json.value(QStringLiteral("created")).toString();
-    info.appVersion = json.value(QStringLiteral("app_version")).toString();
+    return torch::from_blob(const_cast<float *>(t.values.data()), t.shape, torch::kFloat32).clone();
 }
 
-/// Checks one tensor against the seed model's parameter of that name; returns it as float32.
-torch::Tensor checkedParameter(const QString &file, const std::string &name, const c10::IValue &value,
-                               const std::vector<int64_t> &shape, const char *what)
+/// The strict reader's result as LibTorch tensors; everything was checked before this point.
+CheckpointData toCheckpointData(CheckpointContents contents)
 {
-    const auto qname = QString::fromStdString(name);
-    if (!value.isTensor())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("%1 '%2' is not a tensor").arg(QLatin1String(what), qname));
-    auto t = value.toTensor();
-    if (!t.is_floating_point())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("%1 '%2' is not floating point").arg(QLatin1String(what), qname));
-    if (t.sizes().vec() != shape)
-        throw CheckpointError(Kind::WrongShape, file,
-                              QStringLiteral("%1 '%2' has shape %3, the seed model expects %4")
-                                  .arg(QLatin1String(what), qname, shapeText(t.sizes()), shapeText(shape)));
-    t = t.to(torch::kFloat32).contiguous().clone();
-    if (!torch::isfinite(t).all().item<bool>())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("%1 '%2' holds NaN or infinite values").arg(QLatin1String(what), qname));
-    return t;
-}
-
-std::map<std::string, torch::Tensor> checkedWeights(const QString &file, const c10::impl::GenericDict &dict)
-{
-    std::set<std::string> keys;
-    for (const auto &entry : dict) {
-        if (!entry.key().isString())
-            throw CheckpointError(Kind::Foreign, file, QStringLiteral("state_dict has a key that is not a string"));
-        keys.insert(entry.key().toStringRef());
+    CheckpointData data;
+    data.info = std::move(contents.info);
+    for (auto &[name, tensor] : contents.weights) {
+        data.weights[name] = toTorch(tensor);
+        tensor.values = {}; // keep the peak near one copy of the weights
     }
-    std::map<std::string, torch::Tensor> out;
-    for (const auto &[name, shape] : expectedShapes()) {
-        if (!keys.count(name))
-            throw CheckpointError(Kind::WrongArchitecture, file,
-                                  QStringLiteral("parameter '%1' of the seed model is missing").arg(QString::fromStdString(name)));
-        out[name] = checkedParameter(file, name, dict.at(name), shape, "parameter");
-        keys.erase(name);
+    for (auto &[name, m] : contents.optimizer) {
+        AdamMoments am;
+        am.step = m.step;
+        am.expAvg = toTorch(m.expAvg);
+        am.expAvgSq = toTorch(m.expAvgSq);
+        data.optimizer[name] = std::move(am);
     }
-    if (!keys.empty())
-        throw CheckpointError(Kind::WrongArchitecture, file,
-                              QStringLiteral("unexpected parameter '%1': not the seed architecture")
-                                  .arg(QString::fromStdString(*keys.begin())));
-    return out;
-}
-
-bool looksLikeStateDict(const c10::impl::GenericDict &dict)
-{
-    if (dict.size() == 0)
-        return false;
-    for (const auto &entry : dict)
-        if (!entry.key().isString() || !entry.value().isTensor())
-            return false;
-    return true;
-}
-
-c10::IValue required(const QString &file, const c10::impl::GenericDict &dict, const char *key)
-{
-    if (!dict.contains(key))
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("the entry '%1' is missing").arg(QLatin1String(key)));
-    return dict.at(key);
+    return data;
 }
 
 } // namespace
 
+// LibTorch's unpickler is never used to read: it is not hardened for untrusted input (it crashed
+// on crafted files). checkpointreader.cpp reads and validates; this only converts.
 CheckpointData parseCheckpoint(const std::vector<char> &bytes, const QString &file)
 {
-    if (bytes.empty())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("the file is empty"));
-    c10::IValue root;
-    try {
-        root = torch::pickle_load(bytes);
-    } catch (const std::exception &e) {
-        const QString why = torchMessage(e);
-        // LibTorch 1.13 cannot rebuild the OrderedDict (with _metadata) that state_dict() returns.
-        if (why.contains(QLatin1String("Expected GenericDict but got None")))
-            throw CheckpointError(Kind::Foreign, file,
-                                  QStringLiteral("a PyTorch OrderedDict state_dict, which LibTorch 1.13 cannot read; "
-                                                 "save it as a plain dict: torch.save(dict(model.state_dict()), path)"));
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("not a readable checkpoint (truncated or corrupt?): %1").arg(why));
-    }
-    if (!root.isGenericDict())
-        throw CheckpointError(Kind::Foreign, file,
-                              QStringLiteral("not a DigitLab checkpoint: holds a %1, expected a dictionary")
-                                  .arg(QString::fromStdString(root.tagKind())));
-    const auto dict = root.toGenericDict();
-    CheckpointData data;
-
-    if (!dict.contains("format")) {
-        // A plain PyTorch state_dict of the seed model, e.g. torch.save(model.state_dict(), f).
-        if (!looksLikeStateDict(dict))
-            throw CheckpointError(Kind::Foreign, file,
-                                  QStringLiteral("not a DigitLab checkpoint nor a PyTorch state_dict of the seed model"));
-        data.weights = checkedWeights(file, dict);
-        data.info.formatVersion = 0;
-        data.info.architecture = QString::fromLatin1(kSeedArchitecture);
-        return data;
-    }
-
-    const auto &format = dict.at("format");
-    if (!format.isString() || format.toStringRef() != kFormatTag)
-        throw CheckpointError(Kind::Foreign, file, QStringLiteral("not a DigitLab checkpoint (unknown format tag)"));
-    const auto &version = required(file, dict, "format_version");
-    if (!version.isInt())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("format_version is not an integer"));
-    data.info.formatVersion = int(version.toInt());
-    if (data.info.formatVersion > kFormatVersion || data.info.formatVersion < 1)
-        throw CheckpointError(Kind::NewerFormat, file,
-                              QStringLiteral("format version %1; this DigitLab reads versions 1 to %2")
-                                  .arg(data.info.formatVersion).arg(kFormatVersion));
-    const auto &arch = required(file, dict, "architecture");
-    data.info.architecture = arch.isString() ? QString::fromStdString(arch.toStringRef()) : QString();
-    if (data.info.architecture != QLatin1String(kSeedArchitecture))
-        throw CheckpointError(Kind::WrongArchitecture, file,
-                              QStringLiteral("architecture '%1', expected '%2'")
-                                  .arg(data.info.architecture, QLatin1String(kSeedArchitecture)));
-
-    const auto &meta = required(file, dict, "metadata");
-    if (!meta.isString())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("metadata is not a string"));
-    QJsonParseError jsonError;
-    const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(meta.toStringRef()), &jsonError);
-    if (jsonError.error != QJsonParseError::NoError || !doc.isObject())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("metadata is not valid JSON: %1").arg(jsonError.errorString()));
-    infoFromJson(doc.object(), data.info);
-    data.info.architecture = QString::fromLatin1(kSeedArchitecture);
-    data.info.formatVersion = int(version.toInt());
-
-    const auto &model = required(file, dict, "model_state_dict");
-    if (!model.isGenericDict())
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("model_state_dict is not a dictionary"));
-    data.weights = checkedWeights(file, model.toGenericDict());
-
-    if (dict.contains("optimizer_state")) {
-        const auto &opt = dict.at("optimizer_state");
-        if (!opt.isGenericDict())
-            throw CheckpointError(Kind::Corrupt, file, QStringLiteral("optimizer_state is not a dictionary"));
-        const auto optDict = opt.toGenericDict();
-        for (const auto &[name, shape] : expectedShapes()) {
-            if (!optDict.contains(name))
-                continue; // a parameter that never took a step has no state, as in PyTorch
-            const auto &entry = optDict.at(name);
-            if (!entry.isGenericDict())
-                throw CheckpointError(Kind::Corrupt, file, QStringLiteral("optimizer state of '%1' is not a dictionary").arg(QString::fromStdString(name)));
-            const auto state = entry.toGenericDict();
-            AdamMoments m;
-            const auto &step = required(file, state, "step");
-            if (!step.isInt() || step.toInt() < 0)
-                throw CheckpointError(Kind::Corrupt, file, QStringLiteral("optimizer step of '%1' is not a count").arg(QString::fromStdString(name)));
-            m.step = step.toInt();
-            m.expAvg = checkedParameter(file, name, required(file, state, "exp_avg"), shape, "optimizer exp_avg of");
-            m.expAvgSq = checkedParameter(file, name, required(file, state, "exp_avg_sq"), shape, "optimizer exp_avg_sq of");
-            data.optimizer[name] = std::move(m);
-        }
-    }
-    if (data.info.epochsDone < 0 || data.info.epochsDone > 100000)
-        throw CheckpointError(Kind::Corrupt, file, QStringLiteral("epochs_done %1 is out of range").arg(data.info.epochsDone));
-    return data;
+    return toCheckpointData(parseCheckpointBytes(std::vector<unsigned char>(bytes.begin(), bytes.end()), file));
 }
 
 CheckpointData readCheckpoint(const QString &path)
 {
-    QFile f(path);
-    if (!f.exists())
-        throw CheckpointError(Kind::Unreadable, path, QStringLiteral("no such file"));
-    if (!f.open(QIODevice::ReadOnly))
-        throw CheckpointError(Kind::Unreadable, path, QStringLiteral("cannot open: %1").arg(f.errorString()));
-    const QByteArray bytes = f.readAll();
-    if (f.error() != QFileDevice::NoError)
-        throw CheckpointError(Kind::Unreadable, path, QStringLiteral("cannot read: %1").arg(f.errorString()));
-    return parseCheckpoint(std::vector<char>(bytes.begin(), bytes.end()), path);
+    return toCheckpointData(readCheckpointFile(path));
 }
 
 std::vector<char> serializeCheckpoint(SeedNet &net, torch::optim::Adam *optimizer, const CheckpointInfo &info)
@@ -302,16 +141,47 @@ std::vector<char> serializeCheckpoint(SeedNet &net, torch::optim::Adam *optimize
 
 void writeFileAtomically(const QString &path, const std::vector<char> &bytes)
 {
+    const QByteArray native = QFile::encodeName(path);
+    struct stat st {};
+    // QSaveFile renames over whatever is there: a device node, FIFO or folder would be replaced
+    // by a regular file (as root, /dev/full was). Only a regular file or nothing is replaced.
+    if (::stat(native.constData(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw CheckpointError(Kind::WriteFailed, path,
+                              S_ISDIR(st.st_mode) ? QStringLiteral("is a folder; choose a file name")
+                                                  : QStringLiteral("is not a regular file (a device, FIFO or socket); refusing to replace it"));
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly))
         throw CheckpointError(Kind::WriteFailed, path, QStringLiteral("cannot open for writing: %1").arg(f.errorString()));
-    if (f.write(bytes.data(), qint64(bytes.size())) != qint64(bytes.size())) {
-        const auto why = f.errorString();
+    // Written and synced through the descriptor: errno then says why (Qt's buffered write
+    // reported a full disk as "Unknown error"), and the data are on disk before the rename.
+    const int fd = f.handle();
+    const auto systemError = [&](const QString &what) {
+        const int e = errno;
         f.cancelWriting();
-        throw CheckpointError(Kind::WriteFailed, path, QStringLiteral("cannot write (disk full?): %1").arg(why));
+        throw CheckpointError(Kind::WriteFailed, path, QStringLiteral("%1: %2").arg(what, QString::fromLocal8Bit(std::strerror(e))));
+    };
+    for (std::size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            systemError(QStringLiteral("cannot write"));
+        }
+        done += std::size_t(n);
     }
+    if (::fsync(fd) != 0)
+        systemError(QStringLiteral("cannot flush to disk"));
     if (!f.commit())
         throw CheckpointError(Kind::WriteFailed, path, QStringLiteral("cannot finish writing: %1").arg(f.errorString()));
+    // The rename is durable only once the folder's entry is on disk too.
+    const QByteArray dir = QFile::encodeName(QFileInfo(path).absolutePath());
+    const int dfd = ::open(dir.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
 }
 
 void assignWeights(SeedNet &net, const std::map<std::string, torch::Tensor> &weights)

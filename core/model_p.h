@@ -1,6 +1,7 @@
 #pragma once
 // Private to digitlab_core: the only header that includes LibTorch. Included by checkpoint.cpp,
 // classifier.cpp and trainer.cpp.
+#include "checkpointreader.h"
 #include "types.h"
 #include <torch/nn.h>
 #include <torch/optim/adam.h>
@@ -31,11 +32,11 @@ struct SeedNetImpl : torch::nn::Module {
 TORCH_MODULE(SeedNet);
 
 /// Architecture name of SeedNet in checkpoints.
-inline constexpr const char *kSeedArchitecture = "seed";
+inline constexpr const char *kSeedArchitecture = checkpoint::kSeedArchitecture;
 /// Checkpoint format written by this build; readers accept this and older.
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = checkpoint::kFormatVersion;
 /// Marks a file as ours (key "format").
-inline constexpr const char *kFormatTag = "digitlab-checkpoint";
+inline constexpr const char *kFormatTag = checkpoint::kFormatTag;
 
 /// Adam moments of one parameter.
 struct AdamMoments {
@@ -51,8 +52,8 @@ struct CheckpointData {
     std::map<std::string, AdamMoments> optimizer;   ///< empty for weight-only files
 };
 
-/// Parses and validates bytes; name is the file for messages. Throws CheckpointError.
-/// Accepts our format and a plain PyTorch state_dict of the seed model (torch.save(model.state_dict())).
+/// Parses and validates bytes with the strict torch-free reader (checkpointreader.h); name is the
+/// file for messages. Throws CheckpointError. LibTorch's unpickler never sees untrusted bytes.
 CheckpointData parseCheckpoint(const std::vector<char> &bytes, const QString &name);
 /// Reads a file (or ":/" resource) and parses it. Throws CheckpointError.
 CheckpointData readCheckpoint(const QString &path);

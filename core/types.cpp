@@ -1,5 +1,6 @@
 #include "types.h"
 #include <QJsonValue>
+#include <QLocale>
 #include <thread>
 
 namespace core {
@@ -11,7 +12,9 @@ QString TrainConfig::validate() const
     if (batchSize < kMinBatchSize || batchSize > kMaxBatchSize)
         return QStringLiteral("batch size must be between %1 and %2 (got %3)").arg(kMinBatchSize).arg(kMaxBatchSize).arg(batchSize);
     if (!(learningRate >= kMinLearningRate && learningRate <= kMaxLearningRate))
-        return QStringLiteral("learning rate must be between %1 and %2 (got %3)").arg(kMinLearningRate).arg(kMaxLearningRate).arg(learningRate);
+        return QStringLiteral("learning rate must be between %1 and %2 (got %3)").arg(kMinLearningRate).arg(kMaxLearningRate)
+                   // Shortest round-trip form: 10.0000001 must not read back as "10".
+                   .arg(QString::number(learningRate, 'g', QLocale::FloatingPointShortest));
     if (threads < 0 || threads > kMaxThreads)
         return QStringLiteral("threads must be between 0 (all cores) and %1 (got %2)").arg(kMaxThreads).arg(threads);
     if (trainLimit < 0 || testLimit < 0)

@@ -3,7 +3,8 @@
 
 These files come from Python's torch.save, not from DigitLab, so the tests prove real interop:
   seed_state_dict.pt     torch.save(dict(model.state_dict())) of the seed tutorial's Net (seed 0)
-  ordered_state_dict.pt  torch.save(model.state_dict()): the OrderedDict form (LibTorch 1.13 cannot read it)
+  ordered_state_dict.pt  torch.save(model.state_dict()): the OrderedDict form (LibTorch 1.13's unpickler cannot
+                         read it; DigitLab's own reader does)
   seed_state_dict.json   that model's softmax outputs for the first 5 MNIST test images
   wrong_arch.pt          a DigitLab-format dict whose architecture is "lenet5"
   wrong_shape.pt         a seed state_dict whose fc1 has 64 hidden units instead of 50
@@ -52,8 +53,8 @@ def out(name):
 torch.manual_seed(0)
 net = Net().eval()
 # Dicts of two or more items: LibTorch 1.13's unpickler lacks the SETITEM opcode of 1-item dicts.
-# A plain dict: LibTorch 1.13's unpickler cannot rebuild the OrderedDict (with its _metadata) that
-# state_dict() returns; ordered_state_dict.pt keeps that form to test the hint DigitLab gives.
+# Both forms: LibTorch 1.13's unpickler could not rebuild the OrderedDict (with its _metadata) that
+# state_dict() returns; DigitLab's strict reader (core/torchfile.cpp) reads both.
 torch.save(dict(net.state_dict()), out("seed_state_dict.pt"))
 torch.save(net.state_dict(), out("ordered_state_dict.pt"))
 images = np.fromfile(os.path.join(mnist, "t10k-images-idx3-ubyte"), dtype=np.uint8)[16:16 + 5 * 784]

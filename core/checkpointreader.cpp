@@ -1,0 +1,333 @@
+// Interprets what the strict reader (torchfile.cpp) parsed: a DigitLab checkpoint or a PyTorch
+// state_dict of the seed model. Every field is typed strictly: a value that does not fit is an
+// error naming the file and the field, never wrapped, defaulted or clamped.
+#include "checkpointreader.h"
+#include "error.h"
+#include "torchfile.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QStringList>
+#include <climits>
+#include <cmath>
+#include <set>
+
+namespace core {
+
+namespace {
+
+using Kind = CheckpointError::Kind;
+using torchfile::Value;
+using VT = Value::Type;
+
+/// Bounds that catch corruption without limiting real use.
+constexpr int kMaxEpochsDone = 100000;          // the UI caps a run at 1000 epochs
+constexpr int kMaxPartialBatches = 300000;      // batch size 1 over the largest training set the IDX reader takes
+constexpr std::int64_t kMaxAdamStep = std::int64_t(1) << 40; // 1e12 batches: far beyond any run
+constexpr int kMaxHistory = kMaxEpochsDone;     // one entry per completed epoch
+constexpr int kMaxMetaString = 4096;            // checksums, dates and versions are short
+
+[[noreturn]] void fail(const QString &file, const QString &why, Kind kind = Kind::Corrupt)
+{
+    throw CheckpointError(kind, file, why);
+}
+
+QString shapeText(const std::vector<std::int64_t> &sizes)
+{
+    QStringList parts;
+    for (auto s : sizes)
+        parts << QString::number(s);
+    return QLatin1Char('[') + parts.join(QLatin1String(", ")) + QLatin1Char(']');
+}
+
+/// A tensor checked against the seed parameter it should be: type, dtype, shape, then values.
+TensorData checkedTensor(const torchfile::Archive &a, const Value *v, const QString &field,
+                         const std::vector<std::int64_t> &shape)
+{
+    if (v->type != VT::Tensor)
+        fail(a.name, QStringLiteral("%1 is a %2, not a tensor").arg(field, QLatin1String(v->typeName())));
+    const auto dtype = a.storages.at(std::size_t(v->tensor.storage)).dtype;
+    if (dtype == torchfile::DType::Unsupported)
+        fail(a.name, QStringLiteral("%1 has dtype %2; only float32 and float64 are read").arg(field, a.dtypeName(v->tensor)));
+    if (v->tensor.sizes != shape)
+        fail(a.name, QStringLiteral("%1 has shape %2, the seed model expects %3").arg(field, shapeText(v->tensor.sizes), shapeText(shape)),
+             Kind::WrongShape);
+    auto t = a.decode(v->tensor, field);
+    for (std::size_t i = 0; i < t.values.size(); ++i)
+        if (!std::isfinite(t.values[i]))
+            fail(a.name, QStringLiteral("%1 holds NaN or infinite values (element %2)").arg(field).arg(i));
+    return t;
+}
+
+NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, const QString &where)
+{
+    // DataParallel saves "module.conv1.weight": strip the prefix when every key has it.
+    bool prefixed = !dict.entries.empty();
+    for (const auto &[key, value] : dict.entries) {
+        if (key->type != VT::String)
+            fail(a.name, QStringLiteral("%1 has a key that is not a string").arg(where), Kind::Foreign);
+        prefixed = prefixed && key->text.rfind("module.", 0) == 0;
+    }
+    std::map<std::string, const Value *> byName;
+    for (const auto &[key, value] : dict.entries)
+        byName[prefixed ? key->text.substr(7) : key->text] = value.get();
+    NamedTensors out;
+    for (const auto &[name, shape] : seedParameterShapes()) {
+        auto it = byName.find(name);
+        if (it == byName.end())
+            fail(a.name, QStringLiteral("parameter '%1' of the seed model is missing").arg(QString::fromStdString(name)),
+                 Kind::WrongArchitecture);
+        const QString field = QStringLiteral("parameter '%1'").arg(QString::fromStdString(name));
+        auto t = checkedTensor(a, it->second, field, shape);
+        for (float x : t.values)
+            if (std::fabs(x) > checkpoint::kMaxWeight)
+                fail(a.name, QStringLiteral("%1 holds %2, beyond any trained weight (|w| <= %3)")
+                                 .arg(field).arg(double(x)).arg(double(checkpoint::kMaxWeight)));
+        out.emplace_back(name, std::move(t));
+        byName.erase(it);
+    }
+    if (!byName.empty())
+        fail(a.name, QStringLiteral("unexpected parameter '%1': not the seed architecture").arg(QString::fromStdString(byName.begin()->first)),
+             Kind::WrongArchitecture);
+    return out;
+}
+
+// ---- metadata JSON, typed strictly
+
+double number(const QString &file, const QJsonObject &o, const char *key, const QString &where, double fallback)
+{
+    const auto v = o.value(QLatin1String(key));
+    if (v.isUndefined())
+        return fallback;
+    if (!v.isDouble() || !std::isfinite(v.toDouble()))
+        fail(file, QStringLiteral("metadata field '%1%2' is not a finite number").arg(where, QLatin1String(key)));
+    return v.toDouble();
+}
+
+int integer(const QString &file, const QJsonObject &o, const char *key, const QString &where, int fallback, int lo, int hi,
+            bool required = false)
+{
+    const auto v = o.value(QLatin1String(key));
+    if (v.isUndefined()) {
+        if (required)
+            fail(file, QStringLiteral("metadata field '%1%2' is missing").arg(where, QLatin1String(key)));
+        return fallback;
+    }
+    const double d = v.toDouble(std::nan(""));
+    if (!v.isDouble() || !std::isfinite(d) || d != std::floor(d))
+        fail(file, QStringLiteral("metadata field '%1%2' is not an integer").arg(where, QLatin1String(key)));
+    if (d < lo || d > hi)
+        fail(file, QStringLiteral("metadata field '%1%2' is %3, outside %4..%5").arg(where, QLatin1String(key)).arg(d, 0, 'g', 17).arg(lo).arg(hi));
+    return int(d);
+}
+
+QString text(const QString &file, const QJsonObject &o, const char *key)
+{
+    const auto v = o.value(QLatin1String(key));
+    if (v.isUndefined())
+        return {};
+    if (!v.isString() || v.toString().size() > kMaxMetaString)
+        fail(file, QStringLiteral("metadata field '%1' is not a short string").arg(QLatin1String(key)));
+    return v.toString();
+}
+
+void readMetadata(const QString &file, const std::string &json, CheckpointInfo &info)
+{
+    QJsonParseError err{};
+    const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &err);
+    if (err.error != QJsonParseError::NoError)
+        fail(file, QStringLiteral("metadata is not valid JSON: %1 at offset %2").arg(err.errorString()).arg(err.offset));
+    if (!doc.isObject())
+        fail(file, QStringLiteral("metadata is JSON but not an object"));
+    const auto o = doc.object();
+    info.epochsDone = integer(file, o, "epochs_done", {}, 0, 0, kMaxEpochsDone, true);
+    // A run stopped mid-epoch records its batches after the last complete epoch; absent in older files.
+    info.partialBatches = integer(file, o, "partial_batches", {}, 0, 0, kMaxPartialBatches);
+
+    const auto cv = o.value(QLatin1String("config"));
+    if (!cv.isUndefined()) {
+        if (!cv.isObject())
+            fail(file, QStringLiteral("metadata field 'config' is not an object"));
+        const auto c = cv.toObject();
+        const QString w = QStringLiteral("config.");
+        TrainConfig d;
+        d.epochs = integer(file, c, "epochs", w, d.epochs, INT_MIN, INT_MAX);
+        d.batchSize = integer(file, c, "batch_size", w, d.batchSize, INT_MIN, INT_MAX);
+        d.learningRate = number(file, c, "learning_rate", w, d.learningRate);
+        d.threads = integer(file, c, "threads", w, d.threads, INT_MIN, INT_MAX);
+        d.trainLimit = integer(file, c, "train_limit", w, d.trainLimit, INT_MIN, INT_MAX);
+        d.testLimit = integer(file, c, "test_limit", w, d.testLimit, INT_MIN, INT_MAX);
+        const auto seed = c.value(QLatin1String("seed"));
+        if (!seed.isUndefined()) {
+            bool ok = false;
+            d.seed = seed.toString().toULongLong(&ok);
+            if (!seed.isString() || !ok)
+                fail(file, QStringLiteral("metadata field 'config.seed' is not a 64-bit unsigned integer in a string"));
+        }
+        if (const auto why = d.validate(); !why.isEmpty())
+            fail(file, QStringLiteral("metadata field 'config': %1").arg(why));
+        info.config = d;
+    }
+
+    const auto hv = o.value(QLatin1String("history"));
+    info.history.clear();
+    if (!hv.isUndefined()) {
+        if (!hv.isArray() || hv.toArray().size() > kMaxHistory)
+            fail(file, QStringLiteral("metadata field 'history' is not an array of at most %1 epochs").arg(kMaxHistory));
+        const auto history = hv.toArray();
+        for (int i = 0; i < history.size(); ++i) {
+            const QString w = QStringLiteral("history[%1].").arg(i);
+            if (!history[i].isObject())
+                fail(file, QStringLiteral("metadata field 'history[%1]' is not an object").arg(i));
+            const auto h = history[i].toObject();
+            EpochStats e;
+            e.epoch = integer(file, h, "epoch", w, 0, 0, kMaxEpochsDone);
+            e.epochs = integer(file, h, "epochs", w, 0, 0, kMaxEpochsDone);
+            e.trainLoss = number(file, h, "train_loss", w, 0);
+            e.trainAccuracy = number(file, h, "train_accuracy", w, 0);
+            e.testLoss = number(file, h, "test_loss", w, 0);
+            e.testAccuracy = number(file, h, "test_accuracy", w, 0);
+            e.seconds = number(file, h, "seconds", w, 0);
+            e.imagesPerSecond = number(file, h, "images_per_second", w, 0);
+            info.history.push_back(e);
+        }
+    }
+    info.mnistTrainChecksum = text(file, o, "mnist_train_md5");
+    info.mnistTestChecksum = text(file, o, "mnist_test_md5");
+    info.created = text(file, o, "created");
+    info.appVersion = text(file, o, "app_version");
+}
+
+const Value &required(const QString &file, const Value &dict, const char *key, VT type)
+{
+    const Value *v = dict.find(key);
+    if (!v)
+        fail(file, QStringLiteral("the entry '%1' is missing").arg(QLatin1String(key)));
+    if (v->type != type) {
+        Value want;
+        want.type = type;
+        fail(file, QStringLiteral("the entry '%1' is a %2, expected a %3").arg(QLatin1String(key), QLatin1String(v->typeName()), QLatin1String(want.typeName())));
+    }
+    return *v;
+}
+
+CheckpointContents interpret(const torchfile::Archive &a)
+{
+    const QString &file = a.name;
+    const Value &root = *a.root;
+    if (root.type != VT::Dict)
+        fail(file, QStringLiteral("not a DigitLab checkpoint: holds a %1, expected a dictionary").arg(QLatin1String(root.typeName())), Kind::Foreign);
+    CheckpointContents out;
+
+    const Value *format = root.find("format");
+    if (!format) {
+        // A PyTorch state_dict: bare (torch.save(model.state_dict())), or wrapped as the tutorials do.
+        const Value *dict = &root;
+        QString where = QStringLiteral("the state_dict");
+        for (const char *key : {"state_dict", "model_state_dict"}) {
+            if (const Value *inner = root.find(key); inner && inner->type == VT::Dict) {
+                dict = inner;
+                where = QStringLiteral("'%1'").arg(QLatin1String(key));
+                break;
+            }
+        }
+        bool anyTensor = false;
+        for (const auto &e : dict->entries)
+            anyTensor = anyTensor || e.second->type == VT::Tensor;
+        if (!anyTensor)
+            fail(file, QStringLiteral("not a DigitLab checkpoint nor a PyTorch state_dict of the seed model"), Kind::Foreign);
+        out.weights = checkedWeights(a, *dict, where);
+        out.info.formatVersion = 0;
+        out.info.architecture = QLatin1String(checkpoint::kSeedArchitecture);
+        return out;
+    }
+
+    if (format->type != VT::String || format->text != checkpoint::kFormatTag)
+        fail(file, QStringLiteral("not a DigitLab checkpoint (unknown format tag)"), Kind::Foreign);
+    const auto version = required(file, root, "format_version", VT::Int).integer;
+    if (version < 1 || version > checkpoint::kFormatVersion)
+        fail(file, QStringLiteral("format version %1; this DigitLab reads versions 1 to %2").arg(version).arg(checkpoint::kFormatVersion),
+             Kind::NewerFormat);
+    const auto &arch = required(file, root, "architecture", VT::String).text;
+    if (arch != checkpoint::kSeedArchitecture)
+        fail(file, QStringLiteral("architecture '%1', expected '%2'")
+                       .arg(QString::fromStdString(arch.substr(0, 100)), QLatin1String(checkpoint::kSeedArchitecture)),
+             Kind::WrongArchitecture);
+    readMetadata(file, required(file, root, "metadata", VT::String).text, out.info);
+    out.info.formatVersion = int(version);
+    out.info.architecture = QLatin1String(checkpoint::kSeedArchitecture);
+    out.weights = checkedWeights(a, required(file, root, "model_state_dict", VT::Dict), QStringLiteral("model_state_dict"));
+
+    if (const Value *opt = root.find("optimizer_state")) {
+        if (opt->type != VT::Dict)
+            fail(file, QStringLiteral("the entry 'optimizer_state' is a %1, expected a dictionary").arg(QLatin1String(opt->typeName())));
+        std::set<std::string> known;
+        for (const auto &[name, shape] : seedParameterShapes()) {
+            known.insert(name);
+            const Value *entry = opt->find(name);
+            if (!entry)
+                continue; // a parameter that never took a step has no state, as in PyTorch
+            const QString qname = QString::fromStdString(name);
+            if (entry->type != VT::Dict)
+                fail(file, QStringLiteral("optimizer state of '%1' is not a dictionary").arg(qname));
+            OptimizerMoments m;
+            const Value *step = entry->find("step");
+            if (!step || step->type != VT::Int || step->integer < 0 || step->integer > kMaxAdamStep)
+                fail(file, QStringLiteral("optimizer step of '%1' is not a count of at most %2").arg(qname).arg(kMaxAdamStep));
+            m.step = step->integer;
+            const Value *avg = entry->find("exp_avg");
+            const Value *avgSq = entry->find("exp_avg_sq");
+            if (!avg || !avgSq)
+                fail(file, QStringLiteral("optimizer state of '%1' lacks exp_avg or exp_avg_sq").arg(qname));
+            m.expAvg = checkedTensor(a, avg, QStringLiteral("optimizer exp_avg of '%1'").arg(qname), shape);
+            const QString sqField = QStringLiteral("optimizer exp_avg_sq of '%1'").arg(qname);
+            m.expAvgSq = checkedTensor(a, avgSq, sqField, shape);
+            for (std::size_t i = 0; i < m.expAvgSq.values.size(); ++i)
+                if (m.expAvgSq.values[i] < 0)
+                    fail(file, QStringLiteral("%1 holds a negative second moment (element %2)").arg(sqField).arg(i));
+            out.optimizer.emplace_back(name, std::move(m));
+        }
+        for (const auto &[key, value] : opt->entries)
+            if (key->type != VT::String || !known.count(key->text))
+                fail(file, QStringLiteral("optimizer state for an unknown parameter"), Kind::WrongArchitecture);
+    }
+    return out;
+}
+
+} // namespace
+
+CheckpointContents interpretArchive(const torchfile::Archive &archive) { return interpret(archive); }
+
+const std::vector<std::pair<std::string, std::vector<std::int64_t>>> &seedParameterShapes()
+{
+    // The seed tutorial's Net; a core test checks this table against the LibTorch model.
+    static const std::vector<std::pair<std::string, std::vector<std::int64_t>>> shapes{
+        {"conv1.weight", {10, 1, 5, 5}}, {"conv1.bias", {10}}, {"conv2.weight", {20, 10, 5, 5}}, {"conv2.bias", {20}},
+        {"fc1.weight", {50, 320}},       {"fc1.bias", {50}},   {"fc2.weight", {10, 50}},         {"fc2.bias", {10}},
+    };
+    return shapes;
+}
+
+CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name, const torchfile::Limits &limits)
+{
+    try {
+        const auto archive = torchfile::parse(std::move(bytes), name, limits);
+        return interpret(*archive);
+    } catch (const std::bad_alloc &) {
+        fail(name, QStringLiteral("out of memory while reading"));
+    }
+}
+
+CheckpointContents readCheckpointFile(const QString &path)
+{
+    try {
+        const auto archive = torchfile::open(path);
+        return interpret(*archive); // the file's bytes are freed on return: peak ~2x the file
+    } catch (const std::bad_alloc &) {
+        fail(path, QStringLiteral("out of memory while reading"));
+    }
+}
+
+} // namespace core
