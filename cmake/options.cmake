@@ -6,8 +6,9 @@ target_compile_features(digitlab_options INTERFACE cxx_std_20)
 target_compile_options(digitlab_options INTERFACE -Wall -Wextra -Wno-unused-parameter)
 target_compile_definitions(digitlab_options INTERFACE
   QT_NO_KEYWORDS              # LibTorch uses the identifier 'slots'; write Q_SIGNALS/Q_SLOTS/Q_EMIT
-  QT_NO_CONTEXTLESS_CONNECT   # every connect() names a context object, so lambdas die with it
   QT_USE_QSTRINGBUILDER)
+# Not QT_NO_CONTEXTLESS_CONNECT: Qt 6.7 introduced it, Debian 12's Qt 6.4 ignores it silently.
+# Every connect() still names a context object (so a lambda dies with it), by review.
 # No version or source path here: a definition on every target would recompile the LibTorch
 # translation units at each version bump and bake the build machine's paths into the binaries.
 # The version is a generated header that core/version.cpp alone includes; the source tree is
