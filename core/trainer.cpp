@@ -3,9 +3,14 @@
 #include "mnist.h"
 #include "model_p.h"
 
+#include "workteam.h"
+
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
 #include <QDateTime>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <thread>
 
 namespace core {
@@ -29,6 +34,100 @@ std::uint64_t epochSeed(std::uint64_t seed, int epoch)
 }
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+/// Chunks per team member and batch. More than one: a member slowed down by another process
+/// leaves its later chunks to the others, so a busy machine delays a batch by at most one chunk.
+constexpr int kChunksPerThread = 2;
+/// Smallest chunk: each chunk costs ~0.2 ms of LibTorch per-operator overhead (measured,
+/// docs/benchmarks.md), which must stay small against ~60 us of work per image.
+constexpr int kMinChunk = 8;
+
+/// Images per chunk, the unit of work a team member takes (docs/architecture.md, "Parallel
+/// training"). One thread takes the whole batch as one chunk (no overhead to pay). The chunking
+/// depends only on the batch size and the thread count, so the same seed and thread count give
+/// the same numbers; a different thread count sums the gradients in a different grouping.
+int chunkSize(int batchSize, int threads)
+{
+    if (threads <= 1)
+        return batchSize;
+    const int wanted = threads * kChunksPerThread;
+    return std::min(batchSize, std::max(kMinChunk, (batchSize + wanted - 1) / wanted));
+}
+
+/// Test images per evaluation task (evaluation holds no gradients: larger pieces are cheaper).
+constexpr int kEvalChunk = 500;
+/// The seed's dropout probability (Dropout2d after conv2, dropout after fc1).
+constexpr double kDropout = 0.5;
+/// Channels of conv2 and units of fc1: the shapes of the two dropout masks per sample.
+constexpr int kMaskChannels = 20;
+constexpr int kMaskUnits = 50;
+
+std::uint64_t splitmix64(std::uint64_t &state)
+{
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/// Dropout masks for one batch (values 0 or 1/(1-p), as LibTorch's dropout scales), drawn on
+/// the driving thread from a stream seeded by (epoch seed, batch): they depend neither on which
+/// thread runs a sample nor on anything before this batch, so a resumed run gets the same ones.
+void dropoutMasks(std::uint64_t epochSeedValue, int batch, int n, torch::Tensor &channel, torch::Tensor &unit)
+{
+    std::uint64_t state = epochSeedValue ^ (std::uint64_t(batch + 1) * 0xD1B54A32D192ED03ull);
+    const float keep = float(1.0 / (1.0 - kDropout));
+    auto fill = [&](torch::Tensor &t, int width) {
+        t = torch::empty({n, width});
+        float *p = t.data_ptr<float>();
+        for (std::int64_t i = 0; i < std::int64_t(n) * width; ++i)
+            p[i] = double(splitmix64(state) >> 11) * 0x1.0p-53 < kDropout ? 0.0f : keep;
+    };
+    fill(channel, kMaskChannels);
+    fill(unit, kMaskUnits);
+}
+
+/// Runs once on each team thread: one LibTorch thread per member (the team is the parallelism;
+/// an OpenMP team per operator would wait for descheduled members).
+void singleThreadedTorch(int)
+{
+    at::internal::lazy_init_num_threads(); // else the first operator resets the count from the global
+    at::set_num_threads(1);
+}
+
+/// Mean cross-entropy, accuracy and confusion over a set, in pieces of kEvalChunk taken by the
+/// team's members, summed in piece order: the same numbers for any team size.
+EvalResult evaluateChunked(detail::SeedNet &net, const MnistSet &set, WorkTeam &team)
+{
+    const auto labels = detail::labelsTensor(set);
+    const int pieces = (set.count + kEvalChunk - 1) / kEvalChunk;
+    std::vector<double> lossSums(pieces);
+    std::vector<std::vector<std::int64_t>> predicted(pieces);
+    team.run(pieces, [&](int piece, int) {
+        c10::InferenceMode inference;
+        const int first = piece * kEvalChunk;
+        const int n = std::min(kEvalChunk, set.count - first);
+        const auto out = net->forward(detail::imagesTensor(set, first, n));
+        const auto y = labels.slice(0, first, first + n);
+        lossSums[piece] = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+        const auto pred = out.argmax(1).contiguous();
+        predicted[piece].assign(pred.data_ptr<std::int64_t>(), pred.data_ptr<std::int64_t>() + n);
+    });
+    EvalResult r;
+    double lossSum = 0;
+    for (int piece = 0; piece < pieces; ++piece) {
+        lossSum += lossSums[piece];
+        for (std::size_t i = 0; i < predicted[piece].size(); ++i) {
+            const int t = set.labels[std::size_t(piece) * kEvalChunk + i];
+            const auto p = predicted[piece][i];
+            r.confusion[t][p]++;
+            r.correct += (t == p);
+        }
+    }
+    r.total = set.count;
+    r.loss = set.count ? lossSum / set.count : 0;
+    return r;
+}
 
 } // namespace
 
@@ -68,12 +167,11 @@ struct Trainer::Impl {
         return i;
     }
 
-    EvalResult evaluate(const MnistSet &set)
+    EvalResult evaluate(const MnistSet &set, WorkTeam &team)
     {
         const bool wasTraining = net->is_training();
         net->eval();
-        // Large batches: evaluation holds no gradients.
-        auto result = detail::evaluateNet(net, set, 1000);
+        auto result = evaluateChunked(net, set, team);
         if (wasTraining)
             net->train();
         return result;
@@ -107,7 +205,6 @@ void Trainer::resetWeights() { d->fresh(); }
 TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, RunControl &control, const ProgressSink &sink)
 {
     const auto &cfg = d->config;
-    at::set_num_threads(cfg.effectiveThreads()); // OpenMP: applies to this thread's parallel regions
     const MnistSet train = cfg.trainLimit > 0 && cfg.trainLimit < trainSet.count ? trainSet.head(cfg.trainLimit) : MnistSet();
     const MnistSet test = cfg.testLimit > 0 && cfg.testLimit < testSet.count ? testSet.head(cfg.testLimit) : MnistSet();
     const MnistSet &tr = train.count ? train : trainSet;
@@ -117,10 +214,31 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
     d->trainChecksum = trainSet.checksum;
     d->testChecksum = testSet.checksum;
 
-    const auto allImages = torch::from_blob(const_cast<std::uint8_t *>(tr.images.data()), {tr.count, 1, tr.rows, tr.cols}, torch::kUInt8);
-    const auto allLabels = detail::labelsTensor(tr);
     const int batchSize = cfg.batchSize;
     const int batches = (tr.count + batchSize - 1) / batchSize;
+    const int threads = cfg.effectiveThreads();
+    const int chunk = chunkSize(batchSize, threads);
+    const int chunksPerBatch = (batchSize + chunk - 1) / chunk;
+    // Data parallelism inside each batch (docs/architecture.md, "Parallel training"): the team's
+    // members take chunks of the batch, each a single-threaded forward/backward on the shared
+    // weights; the driving thread sums the chunk gradients in chunk order and takes one Adam step.
+    singleThreadedTorch(0);
+    WorkTeam team(std::min(threads, chunksPerBatch), singleThreadedTorch);
+
+    const std::uint8_t *pixels = tr.images.data();
+    const std::uint8_t *labels = tr.labels.data();
+    const int imageSize = tr.rows * tr.cols;
+    std::vector<torch::Tensor> params = d->net->parameters();
+    std::vector<std::int64_t> offsets{0};
+    for (const auto &p : params) {
+        offsets.push_back(offsets.back() + p.numel());
+        if (!p.grad().defined())
+            p.mutable_grad() = torch::zeros_like(p);
+    }
+    const std::int64_t paramCount = offsets.back();
+    std::vector<float> chunkGrads(std::size_t(chunksPerBatch) * paramCount);
+    std::vector<double> chunkLoss(chunksPerBatch);
+    std::vector<std::int64_t> chunkCorrect(chunksPerBatch);
 
     TrainingSummary summary;
     const auto runStart = Clock::now();
@@ -131,9 +249,9 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
     while (d->epochsDone < cfg.epochs) {
         const int epoch = d->epochsDone + 1;
         const auto seed = epochSeed(cfg.seed, epoch);
-        torch::manual_seed(seed); // dropout masks
         auto gen = at::detail::createCPUGenerator(seed + 1);
         const auto perm = torch::randperm(tr.count, gen, torch::TensorOptions().dtype(torch::kInt64));
+        const std::int64_t *order = perm.data_ptr<std::int64_t>();
 
         double lossSum = 0;
         std::int64_t correct = 0, seen = 0;
@@ -151,27 +269,74 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
             const auto t0 = Clock::now();
             const int first = b * batchSize;
             const int n = std::min(batchSize, tr.count - first);
-            const auto idx = perm.slice(0, first, first + n);
-            const auto x = allImages.index_select(0, idx).to(torch::kFloat32).div_(255.0f);
-            const auto y = allLabels.index_select(0, idx);
+            const int chunks = (n + chunk - 1) / chunk;
+            torch::Tensor channelMask, unitMask;
+            dropoutMasks(seed, b, n, channelMask, unitMask);
 
-            d->optimizer->zero_grad();
-            const auto out = d->net->forward(x);
-            auto loss = F::cross_entropy(out, y);
+            team.run(chunks, [&](int c, int) {
+                const int at = c * chunk;
+                const int m = std::min(chunk, n - at);
+                // Gather and convert this chunk's images (ToTensor: pixel/255) and labels.
+                auto x = torch::empty({m, 1, tr.rows, tr.cols});
+                auto y = torch::empty({m}, torch::kInt64);
+                float *xp = x.data_ptr<float>();
+                std::int64_t *yp = y.data_ptr<std::int64_t>();
+                for (int i = 0; i < m; ++i) {
+                    const std::int64_t index = order[first + at + i];
+                    const std::uint8_t *src = pixels + index * imageSize;
+                    for (int k = 0; k < imageSize; ++k)
+                        xp[std::int64_t(i) * imageSize + k] = float(src[k]) / 255.0f;
+                    yp[i] = labels[index];
+                }
+                const auto out = d->net->forward(x, channelMask.narrow(0, at, m), unitMask.narrow(0, at, m));
+                const auto loss = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+                // Sum over the chunk / images in the batch: the chunks' gradients add up to the
+                // gradient of the batch's mean loss, as in the seed.
+                const auto grads = torch::autograd::grad({loss / double(n)}, params);
+                float *slot = chunkGrads.data() + std::size_t(c) * paramCount;
+                for (std::size_t j = 0; j < grads.size(); ++j) {
+                    const auto g = grads[j].contiguous();
+                    std::memcpy(slot + offsets[j], g.data_ptr<float>(), sizeof(float) * g.numel());
+                }
+                chunkLoss[c] = loss.item<double>();
+                const auto pred = out.argmax(1);
+                const std::int64_t *pp = pred.data_ptr<std::int64_t>();
+                std::int64_t hits = 0;
+                for (int i = 0; i < m; ++i)
+                    hits += pp[i] == yp[i];
+                chunkCorrect[c] = hits;
+            });
+
+            double batchLoss = 0;
+            std::int64_t batchCorrect = 0;
+            for (int c = 0; c < chunks; ++c) {
+                batchLoss += chunkLoss[c];
+                batchCorrect += chunkCorrect[c];
+            }
+            double lossValue = batchLoss / n;
             if (d->injectNan) {
                 d->injectNan = false;
-                loss = loss * std::numeric_limits<float>::quiet_NaN();
+                lossValue = std::numeric_limits<double>::quiet_NaN();
             }
-            const double lossValue = loss.item<double>();
             if (!std::isfinite(lossValue))
                 throw TrainingError(QStringLiteral("the loss became %1 at epoch %2, batch %3 (learning rate %4 too high?); "
                                                    "training stopped, the weights are those before this batch")
                                         .arg(std::isnan(lossValue) ? QStringLiteral("NaN") : QStringLiteral("infinite"))
                                         .arg(epoch).arg(b + 1).arg(cfg.learningRate));
-            loss.backward();
+            // The reduction, in chunk order whatever member computed which chunk.
+            for (std::size_t j = 0; j < params.size(); ++j) {
+                float *g = params[j].mutable_grad().data_ptr<float>();
+                const std::int64_t len = offsets[j + 1] - offsets[j];
+                const float *src = chunkGrads.data() + offsets[j];
+                std::memcpy(g, src, sizeof(float) * len);
+                for (int c = 1; c < chunks; ++c) {
+                    src += paramCount;
+                    for (std::int64_t e = 0; e < len; ++e)
+                        g[e] += src[e];
+                }
+            }
             d->optimizer->step();
             control.batchesDone.fetch_add(1);
-            const auto batchCorrect = out.argmax(1).eq(y).sum().item<std::int64_t>();
             const auto dt = Clock::now() - t0;
             busy += dt;
             epochBusy += dt;
@@ -195,7 +360,7 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
         if (summary.stopped)
             break;
 
-        const auto result = d->evaluate(te);
+        const auto result = d->evaluate(te, team);
         EpochStats e;
         e.epoch = epoch;
         e.epochs = cfg.epochs;
@@ -216,7 +381,12 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
     return summary;
 }
 
-EvalResult Trainer::evaluate(const MnistSet &set) const { return d->evaluate(set); }
+EvalResult Trainer::evaluate(const MnistSet &set) const
+{
+    singleThreadedTorch(0);
+    WorkTeam team(d->config.effectiveThreads(), singleThreadedTorch);
+    return d->evaluate(set, team);
+}
 int Trainer::epochsDone() const { return d->epochsDone; }
 const std::vector<EpochStats> &Trainer::history() const { return d->history; }
 CheckpointInfo Trainer::info() const { return d->info(); }
