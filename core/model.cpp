@@ -34,8 +34,7 @@ torch::Tensor SeedNetImpl::forward(torch::Tensor x)
 {
     x = poolRelu(conv1->forward(x));
     x = poolRelu(conv2_drop->forward(conv2->forward(x)));
-    x = x.view({-1, 320});
-    x = torch::relu(fc1->forward(x));
+    x = torch::relu(fc1AsConv(x));
     x = F::dropout(x, F::DropoutFuncOptions().p(0.5).training(is_training()));
     return fc2->forward(x);
 }

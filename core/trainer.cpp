@@ -129,6 +129,115 @@ EvalResult evaluateChunked(detail::SeedNet &net, const MnistSet &set, WorkTeam &
     return r;
 }
 
+/// The seed's forward written out with LibTorch's own operators (max_pool2d, relu, linear) and
+/// explicit masks: the reference the fused network is tested against.
+torch::Tensor stockForward(detail::SeedNet &net, torch::Tensor x, const torch::Tensor &channelMask, const torch::Tensor &unitMask)
+{
+    x = torch::relu(F::max_pool2d(net->conv1->forward(x), F::MaxPool2dFuncOptions(2)));
+    x = net->conv2->forward(x) * channelMask.view({x.size(0), -1, 1, 1});
+    x = torch::relu(F::max_pool2d(x, F::MaxPool2dFuncOptions(2))).view({-1, 320});
+    x = torch::relu(net->fc1->forward(x)) * unitMask;
+    return net->fc2->forward(x);
+}
+
+/// One batch's gradient, shared out to a team in chunks: each chunk is a single-threaded
+/// forward/backward on the shared weights (torch::autograd::grad, so nothing accumulates into
+/// the parameters concurrently) with the loss summed over the chunk and divided by the batch
+/// size; the chunk gradients land in their own slots and are summed in chunk order, so the
+/// result does not depend on which member ran which chunk.
+class BatchStep {
+public:
+    BatchStep(detail::SeedNet &net, WorkTeam &team, int chunk, int batchSize)
+        : m_net(net), m_team(team), m_chunk(chunk), m_params(net->parameters())
+    {
+        m_offsets.push_back(0);
+        for (const auto &p : m_params)
+            m_offsets.push_back(m_offsets.back() + p.numel());
+        const int chunks = (batchSize + chunk - 1) / chunk;
+        m_grads.resize(std::size_t(chunks) * m_offsets.back());
+        m_loss.resize(chunks);
+        m_correct.resize(chunks);
+    }
+
+    std::int64_t parameterCount() const { return m_offsets.back(); }
+    const std::vector<torch::Tensor> &parameters() const { return m_params; }
+    const std::vector<std::int64_t> &offsets() const { return m_offsets; }
+
+    /// Images order[first .. first+n) of set as one batch; returns the summed loss and hits.
+    std::pair<double, std::int64_t> compute(const MnistSet &set, const std::int64_t *order, int first, int n,
+                                            const torch::Tensor &channelMask, const torch::Tensor &unitMask, bool stockOps = false)
+    {
+        const int chunks = (n + m_chunk - 1) / m_chunk;
+        const int imageSize = set.rows * set.cols;
+        m_chunks = chunks;
+        m_team.run(chunks, [&](int c, int) {
+            const int at = c * m_chunk;
+            const int m = std::min(m_chunk, n - at);
+            // Gather and convert this chunk's images (ToTensor: pixel/255) and labels.
+            auto x = torch::empty({m, 1, set.rows, set.cols});
+            auto y = torch::empty({m}, torch::kInt64);
+            float *xp = x.data_ptr<float>();
+            std::int64_t *yp = y.data_ptr<std::int64_t>();
+            for (int i = 0; i < m; ++i) {
+                const std::int64_t index = order[first + at + i];
+                const std::uint8_t *src = set.image(int(index));
+                for (int k = 0; k < imageSize; ++k)
+                    xp[std::int64_t(i) * imageSize + k] = float(src[k]) / 255.0f;
+                yp[i] = set.labels[std::size_t(index)];
+            }
+            const auto cm = channelMask.narrow(0, at, m), um = unitMask.narrow(0, at, m);
+            const auto out = stockOps ? stockForward(m_net, x, cm, um) : m_net->forward(x, cm, um);
+            const auto loss = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+            // Chunk sum / batch size: the chunks' gradients add up to the gradient of the
+            // batch's mean loss, as in the seed.
+            const auto grads = torch::autograd::grad({loss / double(n)}, m_params);
+            float *slot = m_grads.data() + std::size_t(c) * parameterCount();
+            for (std::size_t j = 0; j < grads.size(); ++j) {
+                const auto g = grads[j].contiguous();
+                std::memcpy(slot + m_offsets[j], g.data_ptr<float>(), sizeof(float) * g.numel());
+            }
+            m_loss[c] = loss.item<double>();
+            const auto pred = out.argmax(1);
+            const std::int64_t *pp = pred.data_ptr<std::int64_t>();
+            std::int64_t hits = 0;
+            for (int i = 0; i < m; ++i)
+                hits += pp[i] == yp[i];
+            m_correct[c] = hits;
+        });
+        double loss = 0;
+        std::int64_t correct = 0;
+        for (int c = 0; c < chunks; ++c) {
+            loss += m_loss[c];
+            correct += m_correct[c];
+        }
+        return {loss, correct};
+    }
+
+    /// The batch gradient of parameter j: its chunk slots summed in chunk order into dest.
+    void sum(std::size_t j, float *dest) const
+    {
+        const std::int64_t len = m_offsets[j + 1] - m_offsets[j];
+        const float *src = m_grads.data() + m_offsets[j];
+        std::memcpy(dest, src, sizeof(float) * len);
+        for (int c = 1; c < m_chunks; ++c) {
+            src += parameterCount();
+            for (std::int64_t e = 0; e < len; ++e)
+                dest[e] += src[e];
+        }
+    }
+
+private:
+    detail::SeedNet &m_net;
+    WorkTeam &m_team;
+    int m_chunk;
+    int m_chunks = 0;
+    std::vector<torch::Tensor> m_params;
+    std::vector<std::int64_t> m_offsets;
+    std::vector<float> m_grads;          ///< one parameter-sized slot per chunk
+    std::vector<double> m_loss;
+    std::vector<std::int64_t> m_correct;
+};
+
 } // namespace
 
 struct Trainer::Impl {
@@ -225,20 +334,11 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
     singleThreadedTorch(0);
     WorkTeam team(std::min(threads, chunksPerBatch), singleThreadedTorch);
 
-    const std::uint8_t *pixels = tr.images.data();
-    const std::uint8_t *labels = tr.labels.data();
-    const int imageSize = tr.rows * tr.cols;
-    std::vector<torch::Tensor> params = d->net->parameters();
-    std::vector<std::int64_t> offsets{0};
-    for (const auto &p : params) {
-        offsets.push_back(offsets.back() + p.numel());
+    BatchStep step(d->net, team, chunk, batchSize);
+    const auto &params = step.parameters();
+    for (const auto &p : params)
         if (!p.grad().defined())
             p.mutable_grad() = torch::zeros_like(p);
-    }
-    const std::int64_t paramCount = offsets.back();
-    std::vector<float> chunkGrads(std::size_t(chunksPerBatch) * paramCount);
-    std::vector<double> chunkLoss(chunksPerBatch);
-    std::vector<std::int64_t> chunkCorrect(chunksPerBatch);
 
     TrainingSummary summary;
     const auto runStart = Clock::now();
@@ -269,50 +369,9 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
             const auto t0 = Clock::now();
             const int first = b * batchSize;
             const int n = std::min(batchSize, tr.count - first);
-            const int chunks = (n + chunk - 1) / chunk;
             torch::Tensor channelMask, unitMask;
             dropoutMasks(seed, b, n, channelMask, unitMask);
-
-            team.run(chunks, [&](int c, int) {
-                const int at = c * chunk;
-                const int m = std::min(chunk, n - at);
-                // Gather and convert this chunk's images (ToTensor: pixel/255) and labels.
-                auto x = torch::empty({m, 1, tr.rows, tr.cols});
-                auto y = torch::empty({m}, torch::kInt64);
-                float *xp = x.data_ptr<float>();
-                std::int64_t *yp = y.data_ptr<std::int64_t>();
-                for (int i = 0; i < m; ++i) {
-                    const std::int64_t index = order[first + at + i];
-                    const std::uint8_t *src = pixels + index * imageSize;
-                    for (int k = 0; k < imageSize; ++k)
-                        xp[std::int64_t(i) * imageSize + k] = float(src[k]) / 255.0f;
-                    yp[i] = labels[index];
-                }
-                const auto out = d->net->forward(x, channelMask.narrow(0, at, m), unitMask.narrow(0, at, m));
-                const auto loss = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
-                // Sum over the chunk / images in the batch: the chunks' gradients add up to the
-                // gradient of the batch's mean loss, as in the seed.
-                const auto grads = torch::autograd::grad({loss / double(n)}, params);
-                float *slot = chunkGrads.data() + std::size_t(c) * paramCount;
-                for (std::size_t j = 0; j < grads.size(); ++j) {
-                    const auto g = grads[j].contiguous();
-                    std::memcpy(slot + offsets[j], g.data_ptr<float>(), sizeof(float) * g.numel());
-                }
-                chunkLoss[c] = loss.item<double>();
-                const auto pred = out.argmax(1);
-                const std::int64_t *pp = pred.data_ptr<std::int64_t>();
-                std::int64_t hits = 0;
-                for (int i = 0; i < m; ++i)
-                    hits += pp[i] == yp[i];
-                chunkCorrect[c] = hits;
-            });
-
-            double batchLoss = 0;
-            std::int64_t batchCorrect = 0;
-            for (int c = 0; c < chunks; ++c) {
-                batchLoss += chunkLoss[c];
-                batchCorrect += chunkCorrect[c];
-            }
+            const auto [batchLoss, batchCorrect] = step.compute(tr, order, first, n, channelMask, unitMask);
             double lossValue = batchLoss / n;
             if (d->injectNan) {
                 d->injectNan = false;
@@ -323,18 +382,8 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
                                                    "training stopped, the weights are those before this batch")
                                         .arg(std::isnan(lossValue) ? QStringLiteral("NaN") : QStringLiteral("infinite"))
                                         .arg(epoch).arg(b + 1).arg(cfg.learningRate));
-            // The reduction, in chunk order whatever member computed which chunk.
-            for (std::size_t j = 0; j < params.size(); ++j) {
-                float *g = params[j].mutable_grad().data_ptr<float>();
-                const std::int64_t len = offsets[j + 1] - offsets[j];
-                const float *src = chunkGrads.data() + offsets[j];
-                std::memcpy(g, src, sizeof(float) * len);
-                for (int c = 1; c < chunks; ++c) {
-                    src += paramCount;
-                    for (std::int64_t e = 0; e < len; ++e)
-                        g[e] += src[e];
-                }
-            }
+            for (std::size_t j = 0; j < params.size(); ++j)
+                step.sum(j, params[j].mutable_grad().data_ptr<float>());
             d->optimizer->step();
             control.batchesDone.fetch_add(1);
             const auto dt = Clock::now() - t0;
@@ -469,5 +518,24 @@ std::int64_t Trainer::parameterCount() const
 }
 
 void Trainer::injectNanForTesting() { d->injectNan = true; }
+
+std::vector<float> Trainer::batchGradientForTesting(const MnistSet &set, int n, int threads, bool stockOps) const
+{
+    n = std::min(n, set.count);
+    singleThreadedTorch(0);
+    const int chunk = stockOps ? n : chunkSize(n, threads);
+    WorkTeam team(std::min(threads, (n + chunk - 1) / chunk), singleThreadedTorch);
+    BatchStep step(d->net, team, chunk, n);
+    std::vector<std::int64_t> order(n);
+    for (int i = 0; i < n; ++i)
+        order[i] = i;
+    torch::Tensor channelMask, unitMask;
+    dropoutMasks(epochSeed(d->config.seed, 1), 0, n, channelMask, unitMask);
+    step.compute(set, order.data(), 0, n, channelMask, unitMask, stockOps);
+    std::vector<float> out(step.parameterCount());
+    for (std::size_t j = 0; j < step.parameters().size(); ++j)
+        step.sum(j, out.data() + step.offsets()[j]);
+    return out;
+}
 
 } // namespace core
