@@ -52,7 +52,8 @@ torch::Tensor SeedNetImpl::forward(torch::Tensor x, const torch::Tensor &channel
 {
     x = poolRelu(conv1->forward(x));
     // Dropout2d before the pool: relu(maxpool(x * m)) == relu(maxpool(x)) * m for m >= 0, fused.
-    x = poolRelu(conv2->forward(x), channelMask);
+    // Channels-last input: oneDNN's backward kernels for conv2 are ~2.5x faster on it.
+    x = poolRelu(conv2->forward(x.contiguous(at::MemoryFormat::ChannelsLast)), channelMask);
     x = torch::relu(fc1AsConv(x)) * unitMask;
     return fc2->forward(x);
 }
