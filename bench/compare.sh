@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # DigitLab's training speed against the Python seed, side by side in one run (issue 12).
 #   bench/compare.sh [REPEATS=3] [EPOCHS=1]
+#   BASELINE_CLI=/path/to/older/digitlab-cli bench/compare.sh ...   adds a before/after column
 # Interleaves `digitlab-cli train` and bench/seed_reference.py (same IDX files, same recipe) so
 # both see the same machine load, then trains under one busy-loop process (robustness), then
 # runs `digitlab-cli bench` (evaluation and single-image latency). Prints medians over REPEATS
@@ -40,6 +41,7 @@ for r in $(seq "$repeats"); do
     echo "-- repeat $r, $threads thread(s)" >&2
     measure "$tmp/cpp$threads" "$cli" train --epochs "$epochs" --threads "$threads" --out "$tmp/c.pt"
     measure "$tmp/py$threads" $seed --epochs "$epochs" --threads "$threads"
+    if [ -n "${BASELINE_CLI:-}" ]; then measure "$tmp/old$threads" "$BASELINE_CLI" train --epochs "$epochs" --threads "$threads" --out "$tmp/c.pt"; fi
   done
 done
 echo "-- under one busy-loop process" >&2
@@ -48,6 +50,7 @@ busy=$!
 for r in $(seq "$repeats"); do
   measure "$tmp/load1" "$cli" train --epochs 1 --threads 1 --out "$tmp/c.pt"
   measure "$tmp/load0" "$cli" train --epochs 1 --out "$tmp/c.pt"   # the default thread count
+  if [ -n "${BASELINE_CLI:-}" ]; then measure "$tmp/oldload2" "$BASELINE_CLI" train --epochs 1 --threads 2 --out "$tmp/c.pt"; fi
 done
 kill "$busy"; busy=
 "$cli" bench --calls 2000 --batches 100 >"$tmp/bench" 2>/dev/null
@@ -63,6 +66,16 @@ for threads in 1 2; do
   cw=$(col 2 "$tmp/cpp$threads"); pw=$(col 2 "$tmp/py$threads")
   printf '| %s | %.2f s | %.2f s | %s | %.2f s | %.2f s | %s |\n' "$threads" "$c" "$p" "$(ratio "$c" "$p")" "$cw" "$pw" "$(ratio "$cw" "$pw")"
 done
+if [ -n "${BASELINE_CLI:-}" ]; then
+  echo
+  echo "Before ($BASELINE_CLI) and after, training s/epoch:"
+  for threads in 1 2; do
+    o=$(col 1 "$tmp/old$threads"); c=$(col 1 "$tmp/cpp$threads")
+    printf '| %s thread(s) | before %.2f s | after %.2f s | %sx faster |\n' "$threads" "$o" "$c" "$(ratio "$o" "$c")"
+  done
+  printf '| busy loop, 2 threads before / default after | before %.2f s | after %.2f s | %sx faster |\n' \
+    "$(col 1 "$tmp/oldload2")" "$(col 1 "$tmp/load0")" "$(ratio "$(col 1 "$tmp/oldload2")" "$(col 1 "$tmp/load0")")"
+fi
 c1=$(col 1 "$tmp/cpp1"); c2=$(col 1 "$tmp/cpp2")
 l1=$(col 1 "$tmp/load1"); l0=$(col 1 "$tmp/load0")
 echo
