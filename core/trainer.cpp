@@ -35,9 +35,10 @@ std::uint64_t epochSeed(std::uint64_t seed, int epoch)
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-/// Chunks per team member and batch. More than one: a member slowed down by another process
-/// leaves its later chunks to the others, so a busy machine delays a batch by at most one chunk.
-constexpr int kChunksPerThread = 2;
+/// Chunks per team member and batch. Chunks are taken, not assigned: a member that is slow to
+/// wake or slowed by another process leaves its chunk to the others. One per member measured
+/// best on 2 cores, loaded or not (two per member: +8% CPU per image, slower; docs/benchmarks.md).
+constexpr int kChunksPerThread = 1;
 /// Smallest chunk: each chunk costs ~0.2 ms of LibTorch per-operator overhead (measured,
 /// docs/benchmarks.md), which must stay small against ~60 us of work per image.
 constexpr int kMinChunk = 8;

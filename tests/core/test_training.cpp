@@ -150,7 +150,7 @@ TEST_CASE("a resumed two-thread run equals the uninterrupted one", "[training][d
 TEST_CASE("one and two threads train to nearly the same model", "[training][data][slow]")
 {
     // Same data order and dropout masks; only the grouping of the gradient sums differs
-    // (one chunk of 100 against four of 25), so the runs drift apart by float rounding only.
+    // (one chunk of 100 against two of 50), so the runs drift apart by float rounding only.
     const auto &train = testsupport::trainSet();
     const auto &test = testsupport::testSet();
     core::RunControl control;
