@@ -69,6 +69,9 @@ done
 if [ -n "${BASELINE_CLI:-}" ]; then
   echo
   echo "Before ($BASELINE_CLI) and after, training s/epoch:"
+  echo
+  echo "| | before | after | before / after |"
+  echo "| --- | --- | --- | --- |"
   for threads in 1 2; do
     o=$(col 1 "$tmp/old$threads"); c=$(col 1 "$tmp/cpp$threads")
     printf '| %s thread(s) | before %.2f s | after %.2f s | %sx faster |\n' "$threads" "$o" "$c" "$(ratio "$o" "$c")"
