@@ -74,9 +74,9 @@ if [ -n "${BASELINE_CLI:-}" ]; then
   echo "| --- | --- | --- | --- |"
   for threads in 1 2; do
     o=$(col 1 "$tmp/old$threads"); c=$(col 1 "$tmp/cpp$threads")
-    printf '| %s thread(s) | before %.2f s | after %.2f s | %sx faster |\n' "$threads" "$o" "$c" "$(ratio "$o" "$c")"
+    printf '| %s thread(s) | %.2f s | %.2f s | %sx |\n' "$threads" "$o" "$c" "$(ratio "$o" "$c")"
   done
-  printf '| busy loop, 2 threads before / default after | before %.2f s | after %.2f s | %sx faster |\n' \
+  printf '| busy loop, 2 threads before / default after | %.2f s | %.2f s | %sx |\n' \
     "$(col 1 "$tmp/oldload2")" "$(col 1 "$tmp/load0")" "$(ratio "$(col 1 "$tmp/oldload2")" "$(col 1 "$tmp/load0")")"
 fi
 c1=$(col 1 "$tmp/cpp1"); c2=$(col 1 "$tmp/cpp2")
