@@ -403,6 +403,14 @@ int bench(const QStringList &args)
     trainer.run(trainSet, testSet, control, sink);
     out(QStringLiteral("training: %1 images/s (%2 batches of %3, %4 threads)")
             .arg(epoch.imagesPerSecond, 0, 'f', 0).arg(batches).arg(config.batchSize).arg(config.effectiveThreads()));
+    std::vector<double> evalSeconds;
+    for (int i = 0; i < 5; ++i) {
+        QElapsedTimer t;
+        t.start();
+        (void)trainer.evaluate(testSet);
+        evalSeconds.push_back(t.nsecsElapsed() / 1e9);
+    }
+    out(QStringLiteral("evaluate %1 test images: median %2 s over 5 runs").arg(testSet.count).arg(percentile(evalSeconds, 0.5), 0, 'f', 3));
 
     // Inference as the Draw tab does it: a large drawing, normalised, then one forward pass.
     const auto model = core::Classifier::bundled();

@@ -14,6 +14,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <torch/autograd.h>
+#include <cmath>
+#include <set>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace core::detail {
 
@@ -31,12 +37,189 @@ SeedNetImpl::SeedNetImpl()
 
 torch::Tensor SeedNetImpl::forward(torch::Tensor x)
 {
-    x = torch::relu(F::max_pool2d(conv1->forward(x), F::MaxPool2dFuncOptions(2)));
-    x = torch::relu(F::max_pool2d(conv2_drop->forward(conv2->forward(x)), F::MaxPool2dFuncOptions(2)));
-    x = x.view({-1, 320});
-    x = torch::relu(fc1->forward(x));
+    x = poolRelu(conv1->forward(x));
+    x = poolRelu(conv2_drop->forward(conv2->forward(x)));
+    x = torch::relu(fc1AsConv(x));
     x = F::dropout(x, F::DropoutFuncOptions().p(0.5).training(is_training()));
     return fc2->forward(x);
+}
+
+torch::Tensor SeedNetImpl::fc1AsConv(const torch::Tensor &x)
+{
+    // fc1 on the [N,20,4,4] map as a 4x4 convolution with the same weights viewed [50,20,4,4]:
+    // the same products and sums as x.view(-1, 320) @ fc1.weight^T, run by oneDNN's kernels
+    // instead of Debian's reference BLAS (docs/benchmarks.md).
+    const auto w = fc1->weight.view({fc1->weight.size(0), x.size(1), x.size(2), x.size(3)});
+    return F::conv2d(x, w, F::Conv2dFuncOptions().bias(fc1->bias)).view({x.size(0), -1});
+}
+
+torch::Tensor SeedNetImpl::forward(torch::Tensor x, const torch::Tensor &channelMask, const torch::Tensor &unitMask)
+{
+    x = poolRelu(conv1->forward(x));
+    // Dropout2d before the pool: relu(maxpool(x * m)) == relu(maxpool(x)) * m for m >= 0, fused.
+    // Channels-last input: oneDNN's backward kernels for conv2 are ~2.5x faster on it.
+    x = poolRelu(conv2->forward(x.contiguous(at::MemoryFormat::ChannelsLast)), channelMask);
+    x = torch::relu(fc1AsConv(x)) * unitMask;
+    return fc2->forward(x);
+}
+
+namespace {
+
+/// Marks an output whose gradient is zero (ReLU cut it off, or its channel was dropped).
+constexpr std::uint8_t kNoGradient = 4;
+
+/// One window of the pool, scalar. ATen's comparison: a later value wins if greater or NaN, so
+/// ties go to the first in row-major order. Returns the output; *at = winner or kNoGradient.
+inline float poolWindow(float a, float b, float c, float d, float f, std::uint8_t *at)
+{
+    float m = a;
+    std::uint8_t k = 0;
+    if (b > m || std::isnan(b)) { m = b; k = 1; }
+    if (c > m || std::isnan(c)) { m = c; k = 2; }
+    if (d > m || std::isnan(d)) { m = d; k = 3; }
+    const bool live = (m > 0.0f || std::isnan(m)) && f != 0.0f;
+    *at = live ? k : kNoGradient;
+    return live ? m * f : 0.0f;
+}
+
+#if defined(__SSE2__)
+/// Lanes of t from x, the others from y (SSE2 has no blend).
+inline __m128 pick(__m128 t, __m128 x, __m128 y) { return _mm_or_ps(_mm_and_ps(t, x), _mm_andnot_ps(t, y)); }
+inline __m128 winsOver(__m128 v, __m128 m) { return _mm_or_ps(_mm_cmpgt_ps(v, m), _mm_cmpunord_ps(v, v)); }
+#endif
+
+/// One plane of the pool, four windows at a time with SSE2 (part of every x86-64 CPU): the
+/// scalar loop costs more than the convolutions around it.
+void poolPlane(const float *in, float *out, std::uint8_t *which, std::int64_t oh, std::int64_t ow, std::int64_t w, float f)
+{
+    for (std::int64_t i = 0; i < oh; ++i) {
+        const float *r0 = in + 2 * i * w, *r1 = r0 + w;
+        float *o = out + i * ow;
+        std::uint8_t *k = which + i * ow;
+        std::int64_t j = 0;
+#if defined(__SSE2__)
+        const __m128 scale = _mm_set1_ps(f), zero = _mm_setzero_ps();
+        const __m128 scaleLive = f != 0.0f ? _mm_castsi128_ps(_mm_set1_epi32(-1)) : zero;
+        for (; j + 4 <= ow; j += 4) {
+            const __m128 x0 = _mm_loadu_ps(r0 + 2 * j), x1 = _mm_loadu_ps(r0 + 2 * j + 4);
+            const __m128 y0 = _mm_loadu_ps(r1 + 2 * j), y1 = _mm_loadu_ps(r1 + 2 * j + 4);
+            const __m128 a = _mm_shuffle_ps(x0, x1, _MM_SHUFFLE(2, 0, 2, 0));
+            const __m128 b = _mm_shuffle_ps(x0, x1, _MM_SHUFFLE(3, 1, 3, 1));
+            const __m128 c = _mm_shuffle_ps(y0, y1, _MM_SHUFFLE(2, 0, 2, 0));
+            const __m128 d = _mm_shuffle_ps(y0, y1, _MM_SHUFFLE(3, 1, 3, 1));
+            __m128 m = a, at = zero;
+            __m128 t = winsOver(b, m);
+            m = pick(t, b, m);
+            at = pick(t, _mm_castsi128_ps(_mm_set1_epi32(1)), at);
+            t = winsOver(c, m);
+            m = pick(t, c, m);
+            at = pick(t, _mm_castsi128_ps(_mm_set1_epi32(2)), at);
+            t = winsOver(d, m);
+            m = pick(t, d, m);
+            at = pick(t, _mm_castsi128_ps(_mm_set1_epi32(3)), at);
+            const __m128 live = _mm_and_ps(winsOver(m, zero), scaleLive);
+            _mm_storeu_ps(o + j, _mm_and_ps(live, _mm_mul_ps(m, scale)));
+            const __m128i code = _mm_castps_si128(pick(live, at, _mm_castsi128_ps(_mm_set1_epi32(kNoGradient))));
+            const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(code, code), _mm_setzero_si128());
+            const int packed = _mm_cvtsi128_si32(bytes);
+            std::memcpy(k + j, &packed, 4);
+        }
+#endif
+        for (; j < ow; ++j)
+            o[j] = poolWindow(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1], f, k + j);
+    }
+}
+
+/// The pool's backward for one plane: each window gets its output's gradient (times the scale)
+/// at the winning position and zeros elsewhere; every input element is written once.
+void unpoolPlane(const float *grad, const std::uint8_t *which, float *gin, std::int64_t oh, std::int64_t ow, std::int64_t w, float f)
+{
+    for (std::int64_t i = 0; i < oh; ++i) {
+        float *r0 = gin + 2 * i * w, *r1 = r0 + w;
+        const float *g = grad + i * ow;
+        const std::uint8_t *k = which + i * ow;
+        std::int64_t j = 0;
+#if defined(__SSE2__)
+        const __m128 scale = _mm_set1_ps(f);
+        for (; j + 4 <= ow; j += 4) {
+            const __m128 v = _mm_mul_ps(_mm_loadu_ps(g + j), scale);
+            int packed;
+            std::memcpy(&packed, k + j, 4);
+            const __m128i z = _mm_setzero_si128();
+            const __m128i code = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(packed), z), z);
+            const __m128 e0 = _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(code, _mm_set1_epi32(0))), v);
+            const __m128 e1 = _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(code, _mm_set1_epi32(1))), v);
+            const __m128 e2 = _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(code, _mm_set1_epi32(2))), v);
+            const __m128 e3 = _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(code, _mm_set1_epi32(3))), v);
+            _mm_storeu_ps(r0 + 2 * j, _mm_unpacklo_ps(e0, e1));
+            _mm_storeu_ps(r0 + 2 * j + 4, _mm_unpackhi_ps(e0, e1));
+            _mm_storeu_ps(r1 + 2 * j, _mm_unpacklo_ps(e2, e3));
+            _mm_storeu_ps(r1 + 2 * j + 4, _mm_unpackhi_ps(e2, e3));
+        }
+#endif
+        for (; j < ow; ++j) {
+            const float v = k[j] == kNoGradient ? 0.0f : g[j] * f;
+            r0[2 * j] = k[j] == 0 ? v : 0.0f;
+            r0[2 * j + 1] = k[j] == 1 ? v : 0.0f;
+            r1[2 * j] = k[j] == 2 ? v : 0.0f;
+            r1[2 * j + 1] = k[j] == 3 ? v : 0.0f;
+        }
+    }
+}
+
+/// relu(max_pool2d(x, 2)) [* scale per (n, c)] as one autograd node. LibTorch 1.13's CPU
+/// max_pool2d_with_indices costs ~3x a whole convolution on these shapes (docs/benchmarks.md);
+/// this is a plain loop with the same results: the first maximum of each window in row-major
+/// order wins (NaN wins, as in ATen), ReLU keeps NaN, and the gradient goes to that one input.
+struct PoolReluFunction : torch::autograd::Function<PoolReluFunction> {
+    static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &input, const torch::Tensor &scale)
+    {
+        TORCH_CHECK(input.dim() == 4 && input.scalar_type() == torch::kFloat32 && input.size(2) % 2 == 0 && input.size(3) % 2 == 0,
+                    "poolRelu expects float [N,C,H,W] with even H and W");
+        const auto x = input.contiguous();
+        const std::int64_t planes = x.size(0) * x.size(1), h = x.size(2), w = x.size(3), oh = h / 2, ow = w / 2;
+        const bool scaled = scale.numel() > 0;
+        TORCH_CHECK(!scaled || scale.numel() == planes, "poolRelu: one scale per (sample, channel)");
+        const auto s = scaled ? scale.contiguous() : scale;
+        auto out = torch::empty({x.size(0), x.size(1), oh, ow}, x.options());
+        auto which = torch::empty({x.size(0), x.size(1), oh, ow}, x.options().dtype(torch::kUInt8));
+        const float *in = x.data_ptr<float>();
+        const float *sp = scaled ? s.data_ptr<float>() : nullptr;
+        float *o = out.data_ptr<float>();
+        std::uint8_t *k = which.data_ptr<std::uint8_t>();
+        for (std::int64_t p = 0; p < planes; ++p)
+            poolPlane(in + p * h * w, o + p * oh * ow, k + p * oh * ow, oh, ow, w, scaled ? sp[p] : 1.0f);
+        ctx->save_for_backward({which, s});
+        ctx->saved_data["h"] = h;
+        ctx->saved_data["w"] = w;
+        return out;
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
+    {
+        const auto saved = ctx->get_saved_variables();
+        const auto &which = saved[0];
+        const auto &s = saved[1];
+        const std::int64_t h = ctx->saved_data["h"].toInt(), w = ctx->saved_data["w"].toInt(), oh = h / 2, ow = w / 2;
+        const auto g = grads[0].contiguous();
+        auto gin = torch::empty({which.size(0), which.size(1), h, w}, g.options());
+        const std::int64_t planes = which.size(0) * which.size(1);
+        const bool scaled = s.numel() > 0;
+        const float *gp = g.data_ptr<float>();
+        const float *sp = scaled ? s.data_ptr<float>() : nullptr;
+        const std::uint8_t *k = which.data_ptr<std::uint8_t>();
+        float *gi = gin.data_ptr<float>();
+        for (std::int64_t p = 0; p < planes; ++p)
+            unpoolPlane(gp + p * oh * ow, k + p * oh * ow, gi + p * h * w, oh, ow, w, scaled ? sp[p] : 1.0f);
+        return {gin, torch::Tensor()};
+    }
+};
+
+} // namespace
+
+torch::Tensor poolRelu(const torch::Tensor &x, const torch::Tensor &scale)
+{
+    return PoolReluFunction::apply(x, scale.defined() ? scale : torch::Tensor(torch::empty({0}, x.options())));
 }
 
 QString torchMessage(const std::exception &e)

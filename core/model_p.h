@@ -20,8 +20,15 @@ namespace detail {
 /// The seed tutorial's CNN, layer for layer; member names are PyTorch's state_dict prefixes.
 struct SeedNetImpl : torch::nn::Module {
     SeedNetImpl();
-    /// Logits [N,10] for inputs [N,1,28,28] in 0..1.
+    /// Logits [N,10] for inputs [N,1,28,28] in 0..1. In training mode the dropout masks come
+    /// from LibTorch's global generator.
     torch::Tensor forward(torch::Tensor x);
+    /// Training forward with explicit dropout masks, whatever the mode: channelMask [N,20] for
+    /// conv2_drop (Dropout2d) and unitMask [N,50] for the dropout after fc1, each 0 or 1/(1-p).
+    /// Masks made per sample outside make results independent of which thread runs which sample.
+    torch::Tensor forward(torch::Tensor x, const torch::Tensor &channelMask, const torch::Tensor &unitMask);
+    /// fc1 (without ReLU) applied to the [N,20,4,4] output of the second pool.
+    torch::Tensor fc1AsConv(const torch::Tensor &x);
 
     torch::nn::Conv2d conv1{nullptr};
     torch::nn::Conv2d conv2{nullptr};
@@ -30,6 +37,10 @@ struct SeedNetImpl : torch::nn::Module {
     torch::nn::Linear fc2{nullptr};
 };
 TORCH_MODULE(SeedNet);
+
+/// relu(max_pool2d(x, 2)), optionally times a per-(sample, channel) scale [N,C] (a Dropout2d
+/// mask), as one autograd node; same values and gradients as the unfused LibTorch ops.
+torch::Tensor poolRelu(const torch::Tensor &x, const torch::Tensor &scale = {});
 
 /// Architecture name of SeedNet in checkpoints.
 inline constexpr const char *kSeedArchitecture = checkpoint::kSeedArchitecture;

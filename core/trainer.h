@@ -83,6 +83,11 @@ public:
 
     /// Test hook: make the next batch's loss NaN (to exercise divergence handling).
     void injectNanForTesting();
+    /// Test hook: the gradient of the mean loss over the first n images of set taken as one
+    /// batch (dropout masks of epoch 1, batch 1), flattened in parameter order. stockOps false:
+    /// the training loop's chunked path on `threads` threads; true: one pass through LibTorch's
+    /// own max_pool2d, relu and linear, the seed's forward written out.
+    std::vector<float> batchGradientForTesting(const MnistSet &set, int n, int threads, bool stockOps) const;
 
     struct Impl;
 

@@ -161,11 +161,10 @@ void TrainTab::buildUi()
     m_threads = new QSpinBox;
     const int cores = std::max(1, QThread::idealThreadCount());
     m_threads->setRange(1, cores);
-    // Leave the GUI thread a core of its own (when there is more than one).
-    m_threads->setValue(std::max(1, cores - 1));
-    m_threads->setToolTip(tr("Threads for training: 1 to %1 (the cores of this machine; more would only "
-                             "compete for them). One fewer than the cores keeps the window smooth.")
-                              .arg(cores));
+    // All cores: the trainer shares each batch out to whichever thread is free, so a thread that
+    // waits for a core (the GUI's, another program's) costs little (docs/benchmarks.md, issue 12).
+    m_threads->setValue(cores);
+    m_threads->setToolTip(tr("Threads for training (%1 cores here).").arg(cores));
 
     auto *form = new QFormLayout;
     form->addRow(tr("&Model:"), m_model);

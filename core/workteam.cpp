@@ -1,0 +1,100 @@
+#include "workteam.h"
+
+#include <utility>
+
+namespace core {
+
+WorkTeam::WorkTeam(int size, std::function<void(int member)> threadInit)
+{
+    for (int member = 1; member < size; ++member)
+        m_threads.emplace_back([this, member, threadInit] { worker(member, threadInit); });
+    // Wait for every threadInit: it may touch library-global state (LibTorch's thread count)
+    // that must not change under the first tasks.
+    std::unique_lock lock(m_mutex);
+    m_done.wait(lock, [&] { return m_ready == int(m_threads.size()); });
+}
+
+WorkTeam::~WorkTeam()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_quit = true;
+    }
+    m_wake.notify_all();
+    for (auto &t : m_threads)
+        t.join();
+}
+
+void WorkTeam::run(int tasks, const std::function<void(int, int)> &task)
+{
+    if (tasks <= 0)
+        return;
+    std::uint32_t gen;
+    {
+        std::lock_guard lock(m_mutex);
+        gen = ++m_generation;
+        m_tasks = tasks;
+        m_task = &task;
+        m_error = nullptr;
+        m_finished.store(0);
+        m_next.store(std::uint64_t(gen) << 32);
+    }
+    m_wake.notify_all();
+    work(gen, 0);
+    std::unique_lock lock(m_mutex);
+    // Sleep, not spin: on a busy machine the member still holding a task may need this core.
+    m_done.wait(lock, [&] { return m_finished.load() == tasks; });
+    m_task = nullptr;
+    if (m_error)
+        std::rethrow_exception(std::exchange(m_error, nullptr));
+}
+
+void WorkTeam::work(std::uint32_t gen, int member)
+{
+    for (;;) {
+        auto v = m_next.load();
+        std::uint32_t t;
+        do {
+            t = std::uint32_t(v);
+            if (std::uint32_t(v >> 32) != gen || t >= std::uint32_t(m_tasks.load()))
+                return;
+        } while (!m_next.compare_exchange_weak(v, v + 1));
+        // Task t of generation gen is ours: run() cannot return (nor change m_task) before it is done.
+        try {
+            (*m_task)(int(t), member);
+        } catch (...) {
+            std::lock_guard lock(m_mutex);
+            if (!m_error)
+                m_error = std::current_exception();
+        }
+        if (m_finished.fetch_add(1) + 1 == m_tasks.load()) {
+            std::lock_guard lock(m_mutex);
+            m_done.notify_one();
+        }
+    }
+}
+
+void WorkTeam::worker(int member, const std::function<void(int)> &threadInit)
+{
+    if (threadInit)
+        threadInit(member);
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_ready;
+    }
+    m_done.notify_all();
+    std::uint32_t seen = 0;
+    for (;;) {
+        std::uint32_t gen;
+        {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [&] { return m_quit || m_generation != seen; });
+            if (m_quit)
+                return;
+            gen = seen = m_generation;
+        }
+        work(gen, member);
+    }
+}
+
+} // namespace core

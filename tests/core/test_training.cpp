@@ -1,0 +1,163 @@
+// The parallel training step (issue 12): chunked gradients, the work team, reproducibility
+// across thread counts and resumes.
+#include "core/classifier.h"
+#include "core/trainer.h"
+#include "core/workteam.h"
+#include "testsupport.h"
+
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+namespace {
+
+core::TrainConfig config(int threads, int epochs = 1, int trainLimit = 2000)
+{
+    core::TrainConfig c;
+    c.epochs = epochs;
+    c.seed = 11;
+    c.threads = threads;
+    c.trainLimit = trainLimit;
+    c.testLimit = 1000;
+    return c;
+}
+
+/// Largest |a - b| relative to the largest |b| of the same vector.
+double relativeDifference(const std::vector<float> &a, const std::vector<float> &b)
+{
+    REQUIRE(a.size() == b.size());
+    double diff = 0, scale = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        diff = std::max(diff, double(std::abs(a[i] - b[i])));
+        scale = std::max(scale, double(std::abs(b[i])));
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+std::vector<float> probabilitiesOf(const core::Classifier &model, int n)
+{
+    std::vector<float> pixels(std::size_t(n) * core::kPixels);
+    const auto &set = testsupport::testSet();
+    for (std::size_t i = 0; i < pixels.size(); ++i)
+        pixels[i] = set.images[i] / 255.0f;
+    std::vector<float> out;
+    for (const auto &p : model.predictBatch(pixels.data(), n))
+        out.insert(out.end(), p.probabilities.begin(), p.probabilities.end());
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("work team: every task runs exactly once and errors reach the caller", "[training]")
+{
+    for (int size : {1, 2, 5}) {
+        std::atomic<int> initialised{0};
+        core::WorkTeam team(size, [&](int) { initialised.fetch_add(1); });
+        CHECK(team.size() == size);
+        CHECK(initialised.load() == size - 1); // the constructor waits for every thread's init
+        for (int round = 0; round < 200; ++round) {
+            const int tasks = 1 + round % 13;
+            std::vector<std::atomic<int>> runs(tasks);
+            team.run(tasks, [&](int t, int member) {
+                CHECK(member >= 0);
+                CHECK(member < size);
+                runs[t].fetch_add(1);
+            });
+            for (auto &r : runs)
+                REQUIRE(r.load() == 1);
+        }
+        team.run(0, [](int, int) { FAIL("no task to run"); });
+        std::atomic<int> ran{0};
+        CHECK_THROWS_WITH(team.run(9, [&](int t, int) {
+            ran.fetch_add(1);
+            if (t == 4)
+                throw std::runtime_error("task 4 failed");
+        }), "task 4 failed");
+        CHECK(ran.load() == 9);
+        // Still usable after an error.
+        std::atomic<int> after{0};
+        team.run(3, [&](int, int) { after.fetch_add(1); });
+        CHECK(after.load() == 3);
+    }
+}
+
+TEST_CASE("chunked parallel gradients equal the full-batch gradient of LibTorch's own operators", "[training][data]")
+{
+    const auto &train = testsupport::trainSet();
+    core::Trainer trainer(config(1));
+    // The seed's forward spelled with max_pool2d, relu, linear and the same dropout masks, one
+    // pass over the whole batch: what the fused, chunked path must reproduce.
+    const auto reference = trainer.batchGradientForTesting(train, 100, 1, true);
+    REQUIRE(reference.size() == std::size_t(trainer.parameterCount()));
+    double norm = 0;
+    for (float g : reference)
+        norm += double(g) * g;
+    CHECK(norm > 0);
+    for (int threads : {1, 2, 3, 7}) {
+        INFO("threads " << threads);
+        const auto chunked = trainer.batchGradientForTesting(train, 100, threads, false);
+        CHECK(relativeDifference(chunked, reference) < 1e-5);
+        // Same thread count, same chunks, chunk-ordered sum: bit for bit, whoever ran what.
+        CHECK(trainer.batchGradientForTesting(train, 100, threads, false) == chunked);
+    }
+    // An uneven last chunk (97 images) is weighted by the batch size like the others.
+    CHECK(relativeDifference(trainer.batchGradientForTesting(train, 97, 2, false),
+                             trainer.batchGradientForTesting(train, 97, 1, true)) < 1e-5);
+}
+
+TEST_CASE("same seed and threads give identical weights with a thread team", "[training][data][slow]")
+{
+    const auto &train = testsupport::trainSet();
+    const auto &test = testsupport::testSet();
+    core::RunControl control;
+    core::Trainer a(config(2)), b(config(2));
+    a.run(train, test, control);
+    b.run(train, test, control);
+    REQUIRE(a.history().size() == 1);
+    CHECK(a.history()[0].trainLoss == b.history()[0].trainLoss);
+    CHECK(a.history()[0].testLoss == b.history()[0].testLoss);
+    CHECK(probabilitiesOf(*a.snapshot(), 20) == probabilitiesOf(*b.snapshot(), 20));
+    CHECK(control.batchesDone.load() == 40);
+}
+
+TEST_CASE("a resumed two-thread run equals the uninterrupted one", "[training][data][checkpoint]")
+{
+    const auto &train = testsupport::trainSet();
+    const auto &test = testsupport::testSet();
+    core::RunControl control;
+    core::Trainer straight(config(2, 2));
+    straight.run(train, test, control);
+
+    QTemporaryDir dir;
+    const auto path = dir.filePath(QStringLiteral("one.pt"));
+    {
+        core::Trainer first(config(2, 1));
+        first.run(train, test, control);
+        first.save(path);
+    }
+    core::Trainer resumed(config(2, 2));
+    resumed.load(path);
+    resumed.setConfig(config(2, 2));
+    resumed.run(train, test, control);
+    REQUIRE(resumed.history().size() == 2);
+    CHECK(resumed.history()[1].trainLoss == straight.history()[1].trainLoss);
+    CHECK(resumed.history()[1].testLoss == straight.history()[1].testLoss);
+    CHECK(probabilitiesOf(*resumed.snapshot(), 20) == probabilitiesOf(*straight.snapshot(), 20));
+}
+
+TEST_CASE("one and two threads train to nearly the same model", "[training][data][slow]")
+{
+    // Same data order and dropout masks; only the grouping of the gradient sums differs
+    // (one chunk of 100 against two of 50), so the runs drift apart by float rounding only.
+    const auto &train = testsupport::trainSet();
+    const auto &test = testsupport::testSet();
+    core::RunControl control;
+    core::Trainer one(config(1)), two(config(2));
+    one.run(train, test, control);
+    two.run(train, test, control);
+    CHECK(two.history()[0].trainLoss == Approx(one.history()[0].trainLoss).epsilon(1e-3));
+    CHECK(two.history()[0].testLoss == Approx(one.history()[0].testLoss).epsilon(1e-2));
+    CHECK(std::abs(two.history()[0].testAccuracy - one.history()[0].testAccuracy) <= 0.01);
+}
