@@ -44,6 +44,13 @@ void WorkTeam::run(int tasks, const std::function<void(int, int)> &task)
     std::unique_lock lock(m_mutex);
     // Sleep, not spin: on a busy machine the member still holding a task may need this core.
     m_done.wait(lock, [&] { return m_finished.load() == tasks; });
+    // Close this generation before the next run() publishes its task count: a member that read
+    // m_next as (gen, t) just before the last task ended would otherwise see the NEXT run's larger
+    // m_tasks, pass the bound check, win its CAS on the still-current (gen, t), and run a phantom
+    // task t with the next run's function (counted too, so that run's m_finished overshoots and
+    // its caller waits for ever; found as a hang in the work-team test). With the index at its
+    // maximum, no claim of this generation can pass the bound, whatever m_tasks says later.
+    m_next.store((std::uint64_t(gen) << 32) | 0xFFFFFFFFu);
     m_task = nullptr;
     if (m_error)
         std::rethrow_exception(std::exchange(m_error, nullptr));

@@ -46,7 +46,8 @@ private:
     bool m_quit = false;
     int m_ready = 0;                  ///< threads past threadInit; guarded by m_mutex
     // High 32 bits: generation; low 32 bits: next task. One word, so a member that wakes late
-    // can never take a task of a newer run with an older run's function.
+    // can never take a task of a newer run with an older run's function; run() sets the index of a
+    // finished generation to its maximum so no late claim of it can pass a newer m_tasks.
     std::atomic<std::uint64_t> m_next{0};
     std::atomic<int> m_finished{0};
     std::atomic<int> m_tasks{0};
