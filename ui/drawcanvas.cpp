@@ -181,6 +181,12 @@ bool DrawCanvas::isTooSmall() const
     return std::max(box.width(), box.height()) < kMinDigitSize;
 }
 
+core::NormalisedDigit DrawCanvas::networkDigit() const
+{
+    const QImage ink = networkImage();
+    return ink.isNull() ? core::NormalisedDigit{} : core::preprocess::normalise(ink, core::Polarity::DarkInk);
+}
+
 QImage DrawCanvas::networkImage() const
 {
     if (isBlank())

@@ -1,4 +1,5 @@
 #pragma once
+#include "core/preprocess.h"
 #include <QImage>
 #include <QList>
 #include <QPointF>
@@ -61,6 +62,10 @@ public:
     /// a loaded image (with any strokes on it) is the inkImage(). Dark ink on white. Null when
     /// blank or when the drawing is smaller than kMinDigitSize (isTooSmall()).
     QImage networkImage() const;
+    /// networkImage() normalised as MNIST was (known polarity: ink is ink); blank when there is
+    /// nothing to classify. The one path from strokes to the network's input (Draw and Inside).
+    /// Throws what core::preprocess::normalise throws.
+    core::NormalisedDigit networkDigit() const;
     /// The bounding box of every stroke point (finished and in progress), in canvas units;
     /// null when there are no strokes.
     QRectF strokeBounds() const;

@@ -225,10 +225,8 @@ void DrawTab::predictNow()
     core::NormalisedDigit digit;
     try {
         // The strokes re-rendered with a pen proportional to the digit's size (a loaded image as
-        // shown). On the canvas ink is ink: the polarity is known, nothing is guessed.
-        const QImage ink = m_canvas->networkImage();
-        if (!ink.isNull())
-            digit = core::preprocess::normalise(ink, core::Polarity::DarkInk);
+        // shown), normalised with the known polarity: the same input in the Draw and Inside tabs.
+        digit = m_canvas->networkDigit();
     } catch (const std::exception &e) {
         showMessage(QString::fromUtf8(e.what()), true);
     }

@@ -233,10 +233,9 @@ void InsideTab::takeCanvasInput()
     m_sinceCanvas.start();
     core::NormalisedDigit digit;
     try {
-        // As the Draw tab: the strokes re-rendered with a pen that adapts to the digit.
-        const QImage ink = m_canvas->networkImage();
-        if (!ink.isNull())
-            digit = core::preprocess::normalise(ink, core::Polarity::DarkInk);
+        // The strokes re-rendered with a pen proportional to the digit's size (a loaded image as
+        // shown), normalised with the known polarity: the same input in the Draw and Inside tabs.
+        digit = m_canvas->networkDigit();
     } catch (const std::exception &e) {
         m_message->setText(QString::fromUtf8(e.what()));
         m_message->show();
