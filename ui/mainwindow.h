@@ -71,9 +71,10 @@ public Q_SLOTS:
     /// Opens a checkpoint (after the unsaved-changes prompt). False when refused or cancelled;
     /// the result arrives as the worker's loaded/loadFailed.
     bool openFile(const QString &path);
-    /// Loads the weights of a PyTorch state_dict of the seed model (torch.save(dict(
-    /// model.state_dict()), f)) into a new, unsaved model: Save then asks for a DigitLab file
-    /// instead of overwriting the PyTorch one.
+    /// Loads the weights of a PyTorch state_dict of the seed model (the tutorial's own
+    /// torch.save(model.state_dict(), f), a dict, or one wrapped as {"state_dict": ...}; read by
+    /// the strict reader, docs/checkpoint-format.md) into a new, unsaved model: Save then asks
+    /// for a DigitLab file instead of overwriting the PyTorch one.
     bool importWeights(const QString &path);
     /// Queues a save to path. False when refused (e.g. training).
     bool saveTo(const QString &path);
