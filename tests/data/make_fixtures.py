@@ -19,31 +19,13 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 mnist = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "data", "mnist")
 
 
-class Net(nn.Module):
-    """The seed tutorial's CNN (DESIGN.md)."""
-
-    def __init__(self, hidden=50):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
-        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
-        self.conv2_drop = nn.Dropout2d()
-        self.fc1 = nn.Linear(320, hidden)
-        self.fc2 = nn.Linear(hidden, 10)
-
-    def forward(self, x):
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
-        x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
-        x = x.view(-1, 320)
-        x = F.relu(self.fc1(x))
-        x = F.dropout(x, training=self.training)
-        return self.fc2(x)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from seednet import Net  # noqa: E402  the tutorial's model, one definition (bench/seednet.py)
 
 
 def out(name):

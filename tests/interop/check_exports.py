@@ -24,8 +24,6 @@ try:
     import numpy as np
     import onnx
     import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
 except ImportError as e:  # fail loudly: the whole point is to run the other side
     sys.exit(f"check_exports: FAILED: {e}; install the packages of packaging/setup-debian.sh "
              "(python3-numpy python3-onnx python3-opencv python3-torch)")
@@ -33,24 +31,8 @@ except ImportError as e:  # fail loudly: the whole point is to run the other sid
 TOLERANCE = 1e-4  # max |logit difference| allowed (float32 kernels differ in summation order)
 
 
-class Net(nn.Module):
-    """The PyTorch MNIST tutorial's model, verbatim (pytorch/examples' seed recipe)."""
-
-    def __init__(self):
-        super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
-        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
-        self.conv2_drop = nn.Dropout2d()
-        self.fc1 = nn.Linear(320, 50)
-        self.fc2 = nn.Linear(50, 10)
-
-    def forward(self, x):
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
-        x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
-        x = x.view(-1, 320)
-        x = F.relu(self.fc1(x))
-        x = F.dropout(x, training=self.training)
-        return self.fc2(x)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from seednet import Net  # noqa: E402  the tutorial's model, one definition (bench/seednet.py)
 
 
 def fail(message):
