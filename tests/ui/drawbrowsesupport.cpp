@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/mnist.h"
 #include "core/trainer.h"
+#include "ui/drawcanvas.h"
 #include <QImage>
 #include <QTest>
 #include <QWidget>
@@ -170,6 +171,25 @@ QList<QList<QPointF>> skeletonStrokes(const std::uint8_t *pixels)
                 follow(x, y, start);
             }
     return strokes;
+}
+
+void traceDigit(ui::DrawCanvas *canvas, const core::MnistSet &set, int index, double size, QPointF shift)
+{
+    const auto strokes = skeletonStrokes(set.image(index));
+    QRectF box;
+    for (const auto &s : strokes)
+        for (const QPointF &p : s)
+            box = box.isNull() ? QRectF(p, QSizeF(0.01, 0.01)) : box.united(QRectF(p, QSizeF(0.01, 0.01)));
+    const double side = std::min(canvas->width(), canvas->height());
+    const double scale = size * side / box.height();
+    const QPointF offset = QPointF(canvas->width() / 2.0, canvas->height() / 2.0) - box.center() * scale + shift * side;
+    for (const auto &s : strokes) {
+        QList<QPointF> pts;
+        for (qsizetype i = 0; i < s.size(); i += 2)
+            pts.append(offset + s[i] * scale);
+        pts.append(offset + s.last() * scale);
+        drawStroke(canvas, pts);
+    }
 }
 
 } // namespace drawbrowse

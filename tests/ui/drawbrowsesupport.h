@@ -6,6 +6,10 @@
 
 class QWidget;
 
+namespace ui {
+class DrawCanvas;
+}
+
 namespace core {
 class Classifier;
 struct MnistSet;
@@ -29,5 +33,9 @@ void drawStroke(QWidget *widget, const QList<QPointF> &points);
 /// one-pixel skeleton, which is followed into polylines. Coordinates are in the 28x28 image's
 /// pixel units (0..28).
 QList<QList<QPointF>> skeletonStrokes(const std::uint8_t *pixels);
+
+/// Traces test image `index` of set onto the canvas with QTest strokes along its skeleton: its
+/// height `size` of the canvas's shorter side, centred, then moved by shift (in canvas sides).
+void traceDigit(ui::DrawCanvas *canvas, const core::MnistSet &set, int index, double size, QPointF shift = {});
 
 } // namespace drawbrowse

@@ -38,26 +38,6 @@ using Row = ui::LayerView::Row;
 
 namespace {
 
-/// Traces test image `index` onto the canvas, its height `size` of the canvas side, centred.
-void traceDigit(ui::DrawCanvas *canvas, const core::MnistSet &set, int index, double size)
-{
-    const auto strokes = drawbrowse::skeletonStrokes(set.image(index));
-    QRectF box;
-    for (const auto &s : strokes)
-        for (const QPointF &p : s)
-            box = box.isNull() ? QRectF(p, QSizeF(0.01, 0.01)) : box.united(QRectF(p, QSizeF(0.01, 0.01)));
-    const double side = std::min(canvas->width(), canvas->height());
-    const double scale = size * side / box.height();
-    const QPointF offset = QPointF(canvas->width() / 2.0, canvas->height() / 2.0) - box.center() * scale;
-    for (const auto &s : strokes) {
-        QList<QPointF> pts;
-        for (qsizetype i = 0; i < s.size(); i += 2)
-            pts.append(offset + s[i] * scale);
-        pts.append(offset + s.last() * scale);
-        drawbrowse::drawStroke(canvas, pts);
-    }
-}
-
 struct InsideFixture {
     ui::ModelState state;
     ui::InsideTab tab{&state};
@@ -95,7 +75,7 @@ TEST_CASE("Inside: drawing on its canvas shows every layer and explains the pred
     CHECK_FALSE(f.tab.layerView()->hasActivations());
     CHECK(f.tab.explainedClass() == -1);
     const auto set = drawbrowse::testSet();
-    traceDigit(f.tab.canvas(), *set, 0, 0.6); // a 7
+    drawbrowse::traceDigit(f.tab.canvas(), *set, 0, 0.6); // a 7
     REQUIRE(uitest::waitUntil([&] { return f.tab.layerView()->hasActivations() && f.tab.saliencyCount() > 0; }, 30000));
     CHECK(f.state.currentInput().size() == std::size_t(core::kPixels));
     CHECK(f.tab.predictedClass() == 7);
@@ -287,7 +267,7 @@ TEST_CASE("Inside: in the window it shows what was drawn or selected last and ke
 
     // Draw a 7 on the Draw tab: it becomes the current input.
     window.tabs()->setCurrentWidget(draw);
-    traceDigit(draw->canvas(), *state->testSet(), 0, 0.6);
+    drawbrowse::traceDigit(draw->canvas(), *state->testSet(), 0, 0.6);
     REQUIRE(uitest::waitUntil([&] { return state->currentInput().size() == std::size_t(core::kPixels); }, 30000));
     CHECK(state->currentInputOrigin() == QStringLiteral("your drawing"));
 
@@ -350,7 +330,7 @@ TEST_CASE("Screenshots of the Inside tab", "[.screenshots][inside]")
     {
         // A drawn digit, a conv2 unit hovered.
         InsideFixture f;
-        traceDigit(f.tab.canvas(), *set, 3, 0.6); // a 0
+        drawbrowse::traceDigit(f.tab.canvas(), *set, 3, 0.6); // a 0
         REQUIRE(uitest::waitUntil([&] { return f.tab.saliencyCount() > 0 && f.tab.layerView()->hasActivations(); }, 30000));
         const QRect cell = f.tab.layerView()->cellRect(Row::Conv2, 4);
         QTest::mouseMove(f.tab.layerView(), cell.topLeft() + QPoint(cell.width() / 2, cell.height() / 3));

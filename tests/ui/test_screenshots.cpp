@@ -36,26 +36,6 @@ QString shotsDir()
     return dir;
 }
 
-/// Traces test image `index` onto the canvas, its height `size` of the canvas side, centred.
-void traceDigit(ui::DrawCanvas *canvas, const core::MnistSet &set, int index, double size, QPointF shift = {})
-{
-    const auto strokes = drawbrowse::skeletonStrokes(set.image(index));
-    QRectF box;
-    for (const auto &s : strokes)
-        for (const QPointF &p : s)
-            box = box.isNull() ? QRectF(p, QSizeF(0.01, 0.01)) : box.united(QRectF(p, QSizeF(0.01, 0.01)));
-    const double side = std::min(canvas->width(), canvas->height());
-    const double scale = size * side / box.height();
-    const QPointF offset = QPointF(canvas->width() / 2.0, canvas->height() / 2.0) - box.center() * scale + shift * side;
-    for (const auto &s : strokes) {
-        QList<QPointF> pts;
-        for (qsizetype i = 0; i < s.size(); i += 2)
-            pts.append(offset + s[i] * scale);
-        pts.append(offset + s.last() * scale);
-        drawbrowse::drawStroke(canvas, pts);
-    }
-}
-
 } // namespace
 
 TEST_CASE("Screenshot of the Draw tab", "[.screenshots]")
@@ -67,7 +47,7 @@ TEST_CASE("Screenshot of the Draw tab", "[.screenshots]")
     tab.resize(980, 620);
     tab.show();
     REQUIRE(QTest::qWaitForWindowExposed(&tab));
-    traceDigit(tab.canvas(), *set, 1, 0.62); // a 2
+    drawbrowse::traceDigit(tab.canvas(), *set, 1, 0.62); // a 2
     QTest::qWait(50);
     REQUIRE(tab.prediction().digit >= 0);
     REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-draw.png")));
@@ -114,7 +94,7 @@ TEST_CASE("Drawn network inputs next to MNIST digits (pen width check)", "[.scre
         p.drawImage(QRect(c * kCell + 2, 2, kCell - 4, kCell - 4), mnist);
         for (int r = 0; r < 3; ++r) {
             tab.canvas()->clear();
-            traceDigit(tab.canvas(), *set, indices[c], sizes[r]);
+            drawbrowse::traceDigit(tab.canvas(), *set, indices[c], sizes[r]);
             p.drawImage(QRect(c * kCell + 2, (r + 1) * kCell + 2, kCell - 4, kCell - 4), tab.networkInput());
         }
     }
@@ -163,7 +143,7 @@ TEST_CASE("Screenshot of a small digit read correctly", "[.screenshots]")
     tab.resize(980, 620);
     tab.show();
     REQUIRE(QTest::qWaitForWindowExposed(&tab));
-    traceDigit(tab.canvas(), *set, 0, 0.15, QPointF(-0.3, 0.3)); // a 7, 15% of the canvas, bottom left
+    drawbrowse::traceDigit(tab.canvas(), *set, 0, 0.15, QPointF(-0.3, 0.3)); // a 7, 15% of the canvas, bottom left
     QTest::qWait(50);
     REQUIRE(tab.prediction().digit == 7);
     REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-small-digit.png")));
