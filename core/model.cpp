@@ -3,6 +3,7 @@
 #include "checkpointreader.h"
 #include "error.h"
 #include "mnist.h"
+#include "metrics.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -411,12 +412,8 @@ EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize)
         const auto y = labels.slice(0, first, first + n);
         lossSum += F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
         const auto pred = out.argmax(1).contiguous();
-        const auto *p = pred.data_ptr<int64_t>();
-        const auto *t = y.data_ptr<int64_t>();
-        for (int i = 0; i < n; ++i) {
-            r.confusion[t[i]][p[i]]++;
-            r.correct += (t[i] == p[i]);
-        }
+        r.correct += tallyConfusion(r.confusion, {y.data_ptr<int64_t>(), std::size_t(n)},
+                                    {pred.data_ptr<int64_t>(), std::size_t(n)});
     }
     r.total = set.count;
     r.loss = set.count ? lossSum / set.count : 0;

@@ -8,6 +8,7 @@
 #include "trainingcontroller.h"
 #include "userguide.h"
 #include "core/classifier.h"
+#include "core/metrics.h"
 #include "core/mnist.h"
 #include "core/trainingworker.h"
 #include "core/version.h"
@@ -42,16 +43,9 @@ const QString kLastModelKey = QStringLiteral("window/lastModel");
 const QString kDataDirKey = QStringLiteral("data/dir");
 const QString kCheckpointFilter = QStringLiteral("DigitLab checkpoints (*.pt);;All files (*)");
 
-// No translation catalogue ships yet, so tr()'s %n plural would print "epoch(s)": spell it out.
-QString countText(int n, const char *one, const char *many)
-{
-    return n == 1 ? QObject::tr(one) : QObject::tr(many).arg(n);
-}
-
-QString percent(double fraction)
-{
-    return QString::number(100.0 * fraction, 'f', 2) + QLatin1Char('%');
-}
+// Shared with the Train tab and the CLI: one definition each in core/metrics.h.
+using core::countText;
+constexpr auto &percent = core::percentText;
 
 } // namespace
 

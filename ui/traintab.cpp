@@ -3,6 +3,7 @@
 #include "modelstate.h"
 #include "trainingcharts.h"
 #include "trainingcontroller.h"
+#include "core/metrics.h"
 #include "core/mnist.h"
 #include "core/trainingworker.h"
 #include <QComboBox>
@@ -62,16 +63,9 @@ QString formatDuration(double seconds)
     return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
 }
 
-// No translation catalogue ships yet, so tr()'s %n plural would print "epoch(s)": spell it out.
-QString epochsText(int n)
-{
-    return n == 1 ? TrainTab::tr("1 epoch") : TrainTab::tr("%1 epochs").arg(n);
-}
-
-QString percent(double fraction)
-{
-    return QString::number(100.0 * fraction, 'f', 2) + QLatin1Char('%');
-}
+// Shared with the main window and the CLI: one definition each in core/metrics.h.
+using core::epochsText;
+constexpr auto &percent = core::percentText;
 
 } // namespace
 
