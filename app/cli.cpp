@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/export.h"
 #include "core/inspect.h"
+#include "core/metrics.h"
 #include "core/mnist.h"
 #include "core/mnistdownloader.h"
 #include "core/preprocess.h"
@@ -169,18 +170,93 @@ int clampThreads(int requested)
     return requested;
 }
 
-QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 2) + QLatin1Char('%'); }
-
 QString epochLine(const core::EpochStats &e)
 {
     return QStringLiteral("epoch %1/%2  train loss %3  train acc %4  test loss %5  test accuracy %6  %7 s  %8 images/s")
         .arg(e.epoch).arg(e.epochs)
-        .arg(e.trainLoss, 0, 'f', 4).arg(percent(e.trainAccuracy))
-        .arg(e.testLoss, 0, 'f', 4).arg(percent(e.testAccuracy))
+        .arg(e.trainLoss, 0, 'f', 4).arg(core::percentText(e.trainAccuracy))
+        .arg(e.testLoss, 0, 'f', 4).arg(core::percentText(e.testAccuracy))
         .arg(e.seconds, 0, 'f', 1).arg(e.imagesPerSecond, 0, 'f', 0);
 }
 
 // ---------------------------------------------------------------------------------------------
+/// train's options as a checked TrainConfig (a usage error names the option).
+core::TrainConfig trainConfig(const QCommandLineParser &p)
+{
+    core::TrainConfig config;
+    config.batchSize = int(intValue(p, QStringLiteral("batch-size"), core::kMinBatchSize, core::kMaxBatchSize));
+    config.learningRate = doubleValue(p, QStringLiteral("lr"));
+    config.seed = std::uint64_t(intValue(p, QStringLiteral("seed"), 0, std::numeric_limits<long long>::max()));
+    config.threads = clampThreads(int(intValue(p, QStringLiteral("threads"), 0, core::kMaxThreads)));
+    config.trainLimit = int(intValue(p, QStringLiteral("train-limit"), 0, 60000));
+    config.testLimit = int(intValue(p, QStringLiteral("test-limit"), 0, 10000));
+    if (p.isSet(QStringLiteral("epochs")))
+        config.epochs = int(intValue(p, QStringLiteral("epochs"), core::kMinEpochs, core::kMaxEpochs));
+    if (auto why = config.validate(); !why.isEmpty())
+        throw UsageError{why};
+    return config;
+}
+
+/// Loads --resume into the trainer; options given on this command line win over the
+/// checkpoint's. False when the checkpoint already has its epochs (nothing to do).
+bool resume(const QCommandLineParser &p, core::Trainer &trainer, const core::TrainConfig &config)
+{
+    trainer.load(p.value(QStringLiteral("resume")));
+    auto resumed = trainer.config();
+    for (const auto &[name, apply] : std::initializer_list<std::pair<const char *, std::function<void()>>>{
+             {"epochs", [&] { resumed.epochs = config.epochs; }},
+             {"batch-size", [&] { resumed.batchSize = config.batchSize; }},
+             {"lr", [&] { resumed.learningRate = config.learningRate; }},
+             {"seed", [&] { resumed.seed = config.seed; }},
+             {"train-limit", [&] { resumed.trainLimit = config.trainLimit; }},
+             {"test-limit", [&] { resumed.testLimit = config.testLimit; }}})
+        if (p.isSet(QString::fromLatin1(name)))
+            apply();
+    resumed.threads = config.threads;
+    trainer.setConfig(resumed);
+    out(QStringLiteral("resumed %1 at epoch %2 of %3").arg(p.value(QStringLiteral("resume"))).arg(trainer.epochsDone()).arg(resumed.epochs));
+    if (trainer.epochsDone() >= resumed.epochs) {
+        out(QStringLiteral("nothing to do: already trained %1 epochs (raise --epochs)").arg(trainer.epochsDone()));
+        return false;
+    }
+    return true;
+}
+
+/// A batch's progress on stderr: a carriage-return bar on a terminal (at most 10 a second), a
+/// plain line every ten seconds in logs and CI.
+void printBatch(const core::BatchStats &b, bool tty, QElapsedTimer &sinceLine)
+{
+    if (tty) {
+        if (sinceLine.elapsed() < 100 && b.batch != b.batchesPerEpoch)
+            return;
+        sinceLine.restart();
+        constexpr int kBarWidth = 30;
+        const int filled = kBarWidth * b.batch / b.batchesPerEpoch;
+        std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d  loss %.4f  %.0f images/s ", b.epoch, b.epochs,
+                     std::string(filled, '#').c_str(), std::string(kBarWidth - filled, '.').c_str(), b.batch,
+                     b.batchesPerEpoch, b.loss, b.imagesPerSecond);
+        std::fflush(stderr);
+    } else if (sinceLine.elapsed() >= 10000) {
+        sinceLine.restart();
+        std::fprintf(stderr, "epoch %d/%d batch %d/%d loss %.4f %.0f images/s\n", b.epoch, b.epochs, b.batch,
+                     b.batchesPerEpoch, b.loss, b.imagesPerSecond);
+    }
+}
+
+/// Ctrl+C during training: what was kept. The weights now are mid-epoch: saving them labelled
+/// "N complete epochs" would make the resume inexact, so the last complete epoch's file stays.
+int reportInterrupted(const core::TrainingSummary &summary, bool savedThisRun, const QString &outPath)
+{
+    if (savedThisRun)
+        err(QStringLiteral("interrupted during epoch %1; %2 holds the %3 complete epochs (resume with --resume %2); "
+                           "the partial epoch was not saved")
+                .arg(summary.epochsDone + 1).arg(outPath).arg(summary.epochsDone));
+    else
+        err(QStringLiteral("interrupted during epoch %1 before any epoch of this run completed; nothing was saved")
+                .arg(summary.epochsDone + 1));
+    return kInterrupted;
+}
+
 int train(const QStringList &args)
 {
     QCommandLineParser p;
@@ -196,44 +272,13 @@ int train(const QStringList &args)
     p.addOption(option("test-limit", "Evaluate on the first N test images only (0 = all 10,000).", "N", "0"));
     parse(p, args, QStringLiteral("train"), QStringLiteral("Train the seed CNN on MNIST (Adam, cross-entropy, shuffled batches), "
                                                            "evaluating on the test set after every epoch."));
-
-    core::TrainConfig config;
-    config.batchSize = int(intValue(p, QStringLiteral("batch-size"), core::kMinBatchSize, core::kMaxBatchSize));
-    config.learningRate = doubleValue(p, QStringLiteral("lr"));
-    config.seed = std::uint64_t(intValue(p, QStringLiteral("seed"), 0, std::numeric_limits<long long>::max()));
-    config.threads = clampThreads(int(intValue(p, QStringLiteral("threads"), 0, core::kMaxThreads)));
-    config.trainLimit = int(intValue(p, QStringLiteral("train-limit"), 0, 60000));
-    config.testLimit = int(intValue(p, QStringLiteral("test-limit"), 0, 10000));
-    if (p.isSet(QStringLiteral("epochs")))
-        config.epochs = int(intValue(p, QStringLiteral("epochs"), core::kMinEpochs, core::kMaxEpochs));
-    if (auto why = config.validate(); !why.isEmpty())
-        throw UsageError{why};
-
+    const core::TrainConfig config = trainConfig(p);
     const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
     const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
 
     core::Trainer trainer(config);
-    if (p.isSet(QStringLiteral("resume"))) {
-        trainer.load(p.value(QStringLiteral("resume")));
-        auto resumed = trainer.config();
-        // Options given on this command line win over the checkpoint's.
-        for (const auto &[name, apply] : std::initializer_list<std::pair<const char *, std::function<void()>>>{
-                 {"epochs", [&] { resumed.epochs = config.epochs; }},
-                 {"batch-size", [&] { resumed.batchSize = config.batchSize; }},
-                 {"lr", [&] { resumed.learningRate = config.learningRate; }},
-                 {"seed", [&] { resumed.seed = config.seed; }},
-                 {"train-limit", [&] { resumed.trainLimit = config.trainLimit; }},
-                 {"test-limit", [&] { resumed.testLimit = config.testLimit; }}})
-            if (p.isSet(QString::fromLatin1(name)))
-                apply();
-        resumed.threads = config.threads;
-        trainer.setConfig(resumed);
-        out(QStringLiteral("resumed %1 at epoch %2 of %3").arg(p.value(QStringLiteral("resume"))).arg(trainer.epochsDone()).arg(resumed.epochs));
-        if (trainer.epochsDone() >= resumed.epochs) {
-            out(QStringLiteral("nothing to do: already trained %1 epochs (raise --epochs)").arg(trainer.epochsDone()));
-            return kOk;
-        }
-    }
+    if (p.isSet(QStringLiteral("resume")) && !resume(p, trainer, config))
+        return kOk;
     const QString outPath = p.value(QStringLiteral("out"));
     // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
     if (struct stat st {}; ::stat(QFile::encodeName(outPath).constData(), &st) == 0 && !S_ISREG(st.st_mode))
@@ -250,24 +295,7 @@ int train(const QStringList &args)
     sinceLine.start();
     bool savedThisRun = false;
     core::ProgressSink sink;
-    sink.batch = [&](const core::BatchStats &b) {
-        if (tty) {
-            if (sinceLine.elapsed() < 100 && b.batch != b.batchesPerEpoch)
-                return;
-            sinceLine.restart();
-            constexpr int kBarWidth = 30;
-            const int filled = kBarWidth * b.batch / b.batchesPerEpoch;
-            std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d  loss %.4f  %.0f images/s ", b.epoch, b.epochs,
-                         std::string(filled, '#').c_str(), std::string(kBarWidth - filled, '.').c_str(), b.batch,
-                         b.batchesPerEpoch, b.loss, b.imagesPerSecond);
-            std::fflush(stderr);
-        } else if (sinceLine.elapsed() >= 10000) {
-            // Logs and CI: a plain line every ten seconds instead of a carriage-return bar.
-            sinceLine.restart();
-            std::fprintf(stderr, "epoch %d/%d batch %d/%d loss %.4f %.0f images/s\n", b.epoch, b.epochs, b.batch,
-                         b.batchesPerEpoch, b.loss, b.imagesPerSecond);
-        }
-    };
+    sink.batch = [&](const core::BatchStats &b) { printBatch(b, tty, sinceLine); };
     sink.epoch = [&](const core::EpochStats &e) {
         if (tty)
             std::fputs("\r\033[K", stderr);
@@ -279,20 +307,10 @@ int train(const QStringList &args)
     g_control = nullptr;
     if (tty)
         std::fputs("\r\033[K", stderr);
-    if (summary.stopped) {
-        // The weights now are mid-epoch: saving them labelled "N complete epochs" would make the
-        // resume inexact. The file saved at the end of the last complete epoch stays as it is.
-        if (savedThisRun)
-            err(QStringLiteral("interrupted during epoch %1; %2 holds the %3 complete epochs (resume with --resume %2); "
-                               "the partial epoch was not saved")
-                    .arg(summary.epochsDone + 1).arg(outPath).arg(summary.epochsDone));
-        else
-            err(QStringLiteral("interrupted during epoch %1 before any epoch of this run completed; nothing was saved")
-                    .arg(summary.epochsDone + 1));
-        return kInterrupted;
-    }
+    if (summary.stopped)
+        return reportInterrupted(summary, savedThisRun, outPath);
     out(QStringLiteral("saved %1 (%2 epochs, test accuracy %3, %4 s)")
-            .arg(outPath).arg(summary.epochsDone).arg(percent(summary.lastTestAccuracy)).arg(summary.seconds, 0, 'f', 1));
+            .arg(outPath).arg(summary.epochsDone).arg(core::percentText(summary.lastTestAccuracy)).arg(summary.seconds, 0, 'f', 1));
     return kOk;
 }
 
@@ -310,7 +328,7 @@ int eval(const QStringList &args)
                                QStringLiteral("the test set holds no images: nothing to evaluate"));
     const auto r = model->evaluate(test);
     out(QStringLiteral("model: %1 (%2, %3 epochs)").arg(model->source(), model->info().architecture).arg(model->info().epochsDone));
-    out(QStringLiteral("test accuracy: %1 (%2/%3)").arg(percent(r.accuracy())).arg(r.correct).arg(r.total));
+    out(QStringLiteral("test accuracy: %1 (%2/%3)").arg(core::percentText(r.accuracy())).arg(r.correct).arg(r.total));
     out(QStringLiteral("test loss: %1").arg(r.loss, 0, 'f', 4));
     out(QStringLiteral("confusion matrix (rows: true digit, columns: predicted):"));
     QString header = QStringLiteral("     ");
@@ -374,22 +392,9 @@ double percentile(std::vector<double> v, double q)
     return v.empty() ? 0.0 : v[std::min(v.size() - 1, std::size_t(q * (v.size() - 1) + 0.5))];
 }
 
-int bench(const QStringList &args)
+/// Training throughput of the seed recipe on `batches` batches, then the test set's evaluation time.
+void benchTraining(int threads, int batches, const core::MnistSet &trainSet, const core::MnistSet &testSet)
 {
-    QCommandLineParser p;
-    p.addOption(option("threads", "Intra-op threads for training (0 = all cores).", "N", "0"));
-    p.addOption(option("batches", "Training batches of 100 to time.", "N", "200"));
-    p.addOption(option("calls", "Single-image predictions to time.", "N", "2000"));
-    p.addOption(option("data", "MNIST folder.", "DIR"));
-    parse(p, args, QStringLiteral("bench"),
-          QStringLiteral("Training images/s (seed recipe, batch 100) and single-image latency (normalise a 280x280 "
-                         "drawing + predict; median and p90), on the real MNIST data."));
-    const int threads = clampThreads(int(intValue(p, QStringLiteral("threads"), 0, core::kMaxThreads)));
-    const int batches = int(intValue(p, QStringLiteral("batches"), 1, 600));
-    const int calls = int(intValue(p, QStringLiteral("calls"), 10, 1000000));
-    const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
-    const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
-
     core::TrainConfig config;
     config.epochs = 1;
     config.threads = threads;
@@ -411,8 +416,11 @@ int bench(const QStringList &args)
         evalSeconds.push_back(t.nsecsElapsed() / 1e9);
     }
     out(QStringLiteral("evaluate %1 test images: median %2 s over 5 runs").arg(testSet.count).arg(percentile(evalSeconds, 0.5), 0, 'f', 3));
+}
 
-    // Inference as the Draw tab does it: a large drawing, normalised, then one forward pass.
+/// Inference as the Draw tab does it: a large drawing, normalised, then one forward pass.
+void benchInference(int calls, const core::MnistSet &testSet)
+{
     const auto model = core::Classifier::bundled();
     std::vector<double> predictMs, fullMs;
     predictMs.reserve(calls);
@@ -435,6 +443,25 @@ int bench(const QStringList &args)
             .arg(percentile(predictMs, 0.5), 0, 'f', 3).arg(percentile(predictMs, 0.9), 0, 'f', 3).arg(calls));
     out(QStringLiteral("normalise 280x280 + predict: median %1 ms, p90 %2 ms")
             .arg(percentile(fullMs, 0.5), 0, 'f', 3).arg(percentile(fullMs, 0.9), 0, 'f', 3));
+}
+
+int bench(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("threads", "Intra-op threads for training (0 = all cores).", "N", "0"));
+    p.addOption(option("batches", "Training batches of 100 to time.", "N", "200"));
+    p.addOption(option("calls", "Single-image predictions to time.", "N", "2000"));
+    p.addOption(option("data", "MNIST folder.", "DIR"));
+    parse(p, args, QStringLiteral("bench"),
+          QStringLiteral("Training images/s (seed recipe, batch 100) and single-image latency (normalise a 280x280 "
+                         "drawing + predict; median and p90), on the real MNIST data."));
+    const int threads = clampThreads(int(intValue(p, QStringLiteral("threads"), 0, core::kMaxThreads)));
+    const int batches = int(intValue(p, QStringLiteral("batches"), 1, 600));
+    const int calls = int(intValue(p, QStringLiteral("calls"), 10, 1000000));
+    const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
+    const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+    benchTraining(threads, batches, trainSet, testSet);
+    benchInference(calls, testSet);
     return kOk;
 }
 
@@ -496,6 +523,51 @@ int exportModel(const QStringList &args)
 
 std::atomic<bool> g_cancelFetch{false};
 
+/// Runs the download in an event loop, its messages and (on a terminal) a progress line on stderr;
+/// Ctrl+C cancels it cleanly (the partial file is removed) instead of dying mid-write. Returns kOk
+/// or kRuntimeError with the reason in `failure`.
+int runDownload(core::MnistDownloader &downloader, const QString &dir, QString &failure)
+{
+    // The lambdas below capture this function's locals: their connections end with `context`.
+    QObject context;
+    const bool tty = isatty(fileno(stderr));
+    bool barShown = false;
+    QObject::connect(&downloader, &core::MnistDownloader::message, &context, [&](const QString &text) {
+        if (barShown)
+            std::fputs("\r\033[K", stderr);
+        barShown = false;
+        err(text);
+    });
+    QObject::connect(&downloader, &core::MnistDownloader::progress, &context, [&](const core::DownloadProgress &pr) {
+        if (!tty || pr.bytesReceived <= 0)
+            return;
+        const QString total = pr.bytesTotal > 0 ? QString::number(pr.bytesTotal / 1048576.0, 'f', 1) : QStringLiteral("?");
+        std::fprintf(stderr, "\r%s  %.1f / %s MB  (%d of %d files done) ", qPrintable(pr.item), pr.bytesReceived / 1048576.0,
+                     qPrintable(total), pr.filesDone, pr.filesTotal);
+        std::fflush(stderr);
+        barShown = true;
+    });
+    QEventLoop loop;
+    QObject::connect(&downloader, &core::MnistDownloader::finished, &loop, [&](bool ok, const QString &error) {
+        if (barShown)
+            std::fputs("\r\033[K", stderr);
+        failure = ok ? QString() : error;
+        loop.exit(ok ? kOk : kRuntimeError);
+    });
+    g_cancelFetch = false;
+    auto previous = std::signal(SIGINT, [](int) { g_cancelFetch = true; });
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &downloader, [&] {
+        if (g_cancelFetch.exchange(false))
+            downloader.cancel();
+    });
+    poll.start(100);
+    downloader.start(dir);
+    const int code = loop.exec();
+    std::signal(SIGINT, previous);
+    return code;
+}
+
 int fetchData(const QStringList &args)
 {
     QCommandLineParser p;
@@ -522,45 +594,9 @@ int fetchData(const QStringList &args)
     downloader.setStallTimeout(timeout * 1000);
     downloader.setAllowUnverifiedTls(p.isSet(QStringLiteral("allow-unverified-tls")));
 
-    const bool tty = isatty(fileno(stderr));
-    bool barShown = false;
-    QObject::connect(&downloader, &core::MnistDownloader::message, &downloader, [&](const QString &text) {
-        if (barShown)
-            std::fputs("\r\033[K", stderr);
-        barShown = false;
-        err(text);
-    });
-    QObject::connect(&downloader, &core::MnistDownloader::progress, &downloader, [&](const core::DownloadProgress &pr) {
-        if (!tty || pr.bytesReceived <= 0)
-            return;
-        const QString total = pr.bytesTotal > 0 ? QString::number(pr.bytesTotal / 1048576.0, 'f', 1) : QStringLiteral("?");
-        std::fprintf(stderr, "\r%s  %.1f / %s MB  (%d of %d files done) ", qPrintable(pr.item), pr.bytesReceived / 1048576.0,
-                     qPrintable(total), pr.filesDone, pr.filesTotal);
-        std::fflush(stderr);
-        barShown = true;
-    });
-    QEventLoop loop;
-    QString failure;
-    QObject::connect(&downloader, &core::MnistDownloader::finished, &loop, [&](bool ok, const QString &error) {
-        if (barShown)
-            std::fputs("\r\033[K", stderr);
-        failure = ok ? QString() : error;
-        loop.exit(ok ? kOk : kRuntimeError);
-    });
-    // Ctrl+C: cancel cleanly (the partial file is removed) instead of dying mid-write.
-    g_cancelFetch = false;
-    auto previous = std::signal(SIGINT, [](int) { g_cancelFetch = true; });
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &downloader, [&] {
-        if (g_cancelFetch.exchange(false))
-            downloader.cancel();
-    });
-    poll.start(100);
     err(QStringLiteral("fetching MNIST into %1").arg(QDir::toNativeSeparators(dir)));
-    downloader.start(dir);
-    const int code = loop.exec();
-    std::signal(SIGINT, previous);
-    if (code != kOk) {
+    QString failure;
+    if (runDownload(downloader, dir, failure) != kOk) {
         err(failure);
         return failure == QLatin1String("cancelled") ? kInterrupted : kRuntimeError;
     }

@@ -133,6 +133,64 @@ QString text(const QString &file, const QJsonObject &o, const char *key)
     return v.toString();
 }
 
+// The run's settings ("config"), checked as TrainConfig::validate() checks user input.
+TrainConfig readConfig(const QString &file, const QJsonObject &o, const TrainConfig &fallback)
+{
+    const auto cv = o.value(QLatin1String("config"));
+    if (cv.isUndefined())
+        return fallback;
+    if (!cv.isObject())
+        fail(file, QStringLiteral("metadata field 'config' is not an object"));
+    const auto c = cv.toObject();
+    const QString w = QStringLiteral("config.");
+    TrainConfig d;
+    d.epochs = integer(file, c, "epochs", w, d.epochs, INT_MIN, INT_MAX);
+    d.batchSize = integer(file, c, "batch_size", w, d.batchSize, INT_MIN, INT_MAX);
+    d.learningRate = number(file, c, "learning_rate", w, d.learningRate);
+    d.threads = integer(file, c, "threads", w, d.threads, INT_MIN, INT_MAX);
+    d.trainLimit = integer(file, c, "train_limit", w, d.trainLimit, INT_MIN, INT_MAX);
+    d.testLimit = integer(file, c, "test_limit", w, d.testLimit, INT_MIN, INT_MAX);
+    const auto seed = c.value(QLatin1String("seed"));
+    if (!seed.isUndefined()) {
+        bool ok = false;
+        d.seed = seed.toString().toULongLong(&ok);
+        if (!seed.isString() || !ok)
+            fail(file, QStringLiteral("metadata field 'config.seed' is not a 64-bit unsigned integer in a string"));
+    }
+    if (const auto why = d.validate(); !why.isEmpty())
+        fail(file, QStringLiteral("metadata field 'config': %1").arg(why));
+    return d;
+}
+
+// One EpochStats per completed epoch ("history"), at most kMaxHistory.
+std::vector<EpochStats> readHistory(const QString &file, const QJsonObject &o)
+{
+    std::vector<EpochStats> out;
+    const auto hv = o.value(QLatin1String("history"));
+    if (hv.isUndefined())
+        return out;
+    if (!hv.isArray() || hv.toArray().size() > kMaxHistory)
+        fail(file, QStringLiteral("metadata field 'history' is not an array of at most %1 epochs").arg(kMaxHistory));
+    const auto history = hv.toArray();
+    for (int i = 0; i < history.size(); ++i) {
+        const QString w = QStringLiteral("history[%1].").arg(i);
+        if (!history[i].isObject())
+            fail(file, QStringLiteral("metadata field 'history[%1]' is not an object").arg(i));
+        const auto h = history[i].toObject();
+        EpochStats e;
+        e.epoch = integer(file, h, "epoch", w, 0, 0, kMaxEpochsDone);
+        e.epochs = integer(file, h, "epochs", w, 0, 0, kMaxEpochsDone);
+        e.trainLoss = number(file, h, "train_loss", w, 0);
+        e.trainAccuracy = number(file, h, "train_accuracy", w, 0);
+        e.testLoss = number(file, h, "test_loss", w, 0);
+        e.testAccuracy = number(file, h, "test_accuracy", w, 0);
+        e.seconds = number(file, h, "seconds", w, 0);
+        e.imagesPerSecond = number(file, h, "images_per_second", w, 0);
+        out.push_back(e);
+    }
+    return out;
+}
+
 void readMetadata(const QString &file, const std::string &json, CheckpointInfo &info)
 {
     QJsonParseError err{};
@@ -146,54 +204,8 @@ void readMetadata(const QString &file, const std::string &json, CheckpointInfo &
     // A run stopped mid-epoch records its batches after the last complete epoch; absent in older files.
     info.partialBatches = integer(file, o, "partial_batches", {}, 0, 0, kMaxPartialBatches);
 
-    const auto cv = o.value(QLatin1String("config"));
-    if (!cv.isUndefined()) {
-        if (!cv.isObject())
-            fail(file, QStringLiteral("metadata field 'config' is not an object"));
-        const auto c = cv.toObject();
-        const QString w = QStringLiteral("config.");
-        TrainConfig d;
-        d.epochs = integer(file, c, "epochs", w, d.epochs, INT_MIN, INT_MAX);
-        d.batchSize = integer(file, c, "batch_size", w, d.batchSize, INT_MIN, INT_MAX);
-        d.learningRate = number(file, c, "learning_rate", w, d.learningRate);
-        d.threads = integer(file, c, "threads", w, d.threads, INT_MIN, INT_MAX);
-        d.trainLimit = integer(file, c, "train_limit", w, d.trainLimit, INT_MIN, INT_MAX);
-        d.testLimit = integer(file, c, "test_limit", w, d.testLimit, INT_MIN, INT_MAX);
-        const auto seed = c.value(QLatin1String("seed"));
-        if (!seed.isUndefined()) {
-            bool ok = false;
-            d.seed = seed.toString().toULongLong(&ok);
-            if (!seed.isString() || !ok)
-                fail(file, QStringLiteral("metadata field 'config.seed' is not a 64-bit unsigned integer in a string"));
-        }
-        if (const auto why = d.validate(); !why.isEmpty())
-            fail(file, QStringLiteral("metadata field 'config': %1").arg(why));
-        info.config = d;
-    }
-
-    const auto hv = o.value(QLatin1String("history"));
-    info.history.clear();
-    if (!hv.isUndefined()) {
-        if (!hv.isArray() || hv.toArray().size() > kMaxHistory)
-            fail(file, QStringLiteral("metadata field 'history' is not an array of at most %1 epochs").arg(kMaxHistory));
-        const auto history = hv.toArray();
-        for (int i = 0; i < history.size(); ++i) {
-            const QString w = QStringLiteral("history[%1].").arg(i);
-            if (!history[i].isObject())
-                fail(file, QStringLiteral("metadata field 'history[%1]' is not an object").arg(i));
-            const auto h = history[i].toObject();
-            EpochStats e;
-            e.epoch = integer(file, h, "epoch", w, 0, 0, kMaxEpochsDone);
-            e.epochs = integer(file, h, "epochs", w, 0, 0, kMaxEpochsDone);
-            e.trainLoss = number(file, h, "train_loss", w, 0);
-            e.trainAccuracy = number(file, h, "train_accuracy", w, 0);
-            e.testLoss = number(file, h, "test_loss", w, 0);
-            e.testAccuracy = number(file, h, "test_accuracy", w, 0);
-            e.seconds = number(file, h, "seconds", w, 0);
-            e.imagesPerSecond = number(file, h, "images_per_second", w, 0);
-            info.history.push_back(e);
-        }
-    }
+    info.config = readConfig(file, o, info.config);
+    info.history = readHistory(file, o);
     info.mnistTrainChecksum = text(file, o, "mnist_train_md5");
     info.mnistTestChecksum = text(file, o, "mnist_test_md5");
     info.created = text(file, o, "created");
@@ -213,6 +225,78 @@ const Value &required(const QString &file, const Value &dict, const char *key, V
     return *v;
 }
 
+OptimizerMoments readMoments(const torchfile::Archive &a, const Value &entry, const QString &qname,
+                             const std::vector<std::int64_t> &shape)
+{
+    const QString &file = a.name;
+    if (entry.type != VT::Dict)
+        fail(file, QStringLiteral("optimizer state of '%1' is not a dictionary").arg(qname));
+    OptimizerMoments m;
+    const Value *step = entry.find("step");
+    if (!step || step->type != VT::Int || step->integer < 0 || step->integer > kMaxAdamStep)
+        fail(file, QStringLiteral("optimizer step of '%1' is not a count of at most %2").arg(qname).arg(kMaxAdamStep));
+    m.step = step->integer;
+    const Value *avg = entry.find("exp_avg");
+    const Value *avgSq = entry.find("exp_avg_sq");
+    if (!avg || !avgSq)
+        fail(file, QStringLiteral("optimizer state of '%1' lacks exp_avg or exp_avg_sq").arg(qname));
+    m.expAvg = checkedTensor(a, avg, QStringLiteral("optimizer exp_avg of '%1'").arg(qname), shape);
+    const QString sqField = QStringLiteral("optimizer exp_avg_sq of '%1'").arg(qname);
+    m.expAvgSq = checkedTensor(a, avgSq, sqField, shape);
+    for (std::size_t i = 0; i < m.expAvgSq.values.size(); ++i)
+        if (m.expAvgSq.values[i] < 0)
+            fail(file, QStringLiteral("%1 holds a negative second moment (element %2)").arg(sqField).arg(i));
+    return m;
+}
+
+// A PyTorch state_dict: bare (torch.save(model.state_dict())), or wrapped as the tutorials do.
+CheckpointContents interpretStateDict(const torchfile::Archive &a)
+{
+    const QString &file = a.name;
+    const Value &root = *a.root;
+    const Value *dict = &root;
+    QString where = QStringLiteral("the state_dict");
+    for (const char *key : {"state_dict", "model_state_dict"}) {
+        if (const Value *inner = root.find(key); inner && inner->type == VT::Dict) {
+            dict = inner;
+            where = QStringLiteral("'%1'").arg(QLatin1String(key));
+            break;
+        }
+    }
+    bool anyTensor = false;
+    for (const auto &e : dict->entries)
+        anyTensor = anyTensor || e.second->type == VT::Tensor;
+    if (!anyTensor)
+        fail(file, QStringLiteral("not a DigitLab checkpoint nor a PyTorch state_dict of the seed model"), Kind::Foreign);
+    CheckpointContents out;
+    out.weights = checkedWeights(a, *dict, where);
+    out.info.formatVersion = 0;
+    out.info.architecture = QLatin1String(checkpoint::kSeedArchitecture);
+    return out;
+}
+
+// Adam's moments per parameter ("optimizer_state"): shapes of the seed model, no negative second
+// moment, no unknown parameter.
+std::vector<std::pair<std::string, OptimizerMoments>> readOptimizerState(const torchfile::Archive &a, const Value &opt)
+{
+    const QString &file = a.name;
+    if (opt.type != VT::Dict)
+        fail(file, QStringLiteral("the entry 'optimizer_state' is a %1, expected a dictionary").arg(QLatin1String(opt.typeName())));
+    std::vector<std::pair<std::string, OptimizerMoments>> out;
+    std::set<std::string> known;
+    for (const auto &[name, shape] : seedParameterShapes()) {
+        known.insert(name);
+        const Value *entry = opt.find(name);
+        if (!entry)
+            continue; // a parameter that never took a step has no state, as in PyTorch
+        out.emplace_back(name, readMoments(a, *entry, QString::fromStdString(name), shape));
+    }
+    for (const auto &[key, value] : opt.entries)
+        if (key->type != VT::String || !known.count(key->text))
+            fail(file, QStringLiteral("optimizer state for an unknown parameter"), Kind::WrongArchitecture);
+    return out;
+}
+
 CheckpointContents interpret(const torchfile::Archive &a)
 {
     const QString &file = a.name;
@@ -222,28 +306,8 @@ CheckpointContents interpret(const torchfile::Archive &a)
     CheckpointContents out;
 
     const Value *format = root.find("format");
-    if (!format) {
-        // A PyTorch state_dict: bare (torch.save(model.state_dict())), or wrapped as the tutorials do.
-        const Value *dict = &root;
-        QString where = QStringLiteral("the state_dict");
-        for (const char *key : {"state_dict", "model_state_dict"}) {
-            if (const Value *inner = root.find(key); inner && inner->type == VT::Dict) {
-                dict = inner;
-                where = QStringLiteral("'%1'").arg(QLatin1String(key));
-                break;
-            }
-        }
-        bool anyTensor = false;
-        for (const auto &e : dict->entries)
-            anyTensor = anyTensor || e.second->type == VT::Tensor;
-        if (!anyTensor)
-            fail(file, QStringLiteral("not a DigitLab checkpoint nor a PyTorch state_dict of the seed model"), Kind::Foreign);
-        out.weights = checkedWeights(a, *dict, where);
-        out.info.formatVersion = 0;
-        out.info.architecture = QLatin1String(checkpoint::kSeedArchitecture);
-        return out;
-    }
-
+    if (!format)
+        return interpretStateDict(a);
     if (format->type != VT::String || format->text != checkpoint::kFormatTag)
         fail(file, QStringLiteral("not a DigitLab checkpoint (unknown format tag)"), Kind::Foreign);
     const auto version = required(file, root, "format_version", VT::Int).integer;
@@ -260,39 +324,8 @@ CheckpointContents interpret(const torchfile::Archive &a)
     out.info.architecture = QLatin1String(checkpoint::kSeedArchitecture);
     out.weights = checkedWeights(a, required(file, root, "model_state_dict", VT::Dict), QStringLiteral("model_state_dict"));
 
-    if (const Value *opt = root.find("optimizer_state")) {
-        if (opt->type != VT::Dict)
-            fail(file, QStringLiteral("the entry 'optimizer_state' is a %1, expected a dictionary").arg(QLatin1String(opt->typeName())));
-        std::set<std::string> known;
-        for (const auto &[name, shape] : seedParameterShapes()) {
-            known.insert(name);
-            const Value *entry = opt->find(name);
-            if (!entry)
-                continue; // a parameter that never took a step has no state, as in PyTorch
-            const QString qname = QString::fromStdString(name);
-            if (entry->type != VT::Dict)
-                fail(file, QStringLiteral("optimizer state of '%1' is not a dictionary").arg(qname));
-            OptimizerMoments m;
-            const Value *step = entry->find("step");
-            if (!step || step->type != VT::Int || step->integer < 0 || step->integer > kMaxAdamStep)
-                fail(file, QStringLiteral("optimizer step of '%1' is not a count of at most %2").arg(qname).arg(kMaxAdamStep));
-            m.step = step->integer;
-            const Value *avg = entry->find("exp_avg");
-            const Value *avgSq = entry->find("exp_avg_sq");
-            if (!avg || !avgSq)
-                fail(file, QStringLiteral("optimizer state of '%1' lacks exp_avg or exp_avg_sq").arg(qname));
-            m.expAvg = checkedTensor(a, avg, QStringLiteral("optimizer exp_avg of '%1'").arg(qname), shape);
-            const QString sqField = QStringLiteral("optimizer exp_avg_sq of '%1'").arg(qname);
-            m.expAvgSq = checkedTensor(a, avgSq, sqField, shape);
-            for (std::size_t i = 0; i < m.expAvgSq.values.size(); ++i)
-                if (m.expAvgSq.values[i] < 0)
-                    fail(file, QStringLiteral("%1 holds a negative second moment (element %2)").arg(sqField).arg(i));
-            out.optimizer.emplace_back(name, std::move(m));
-        }
-        for (const auto &[key, value] : opt->entries)
-            if (key->type != VT::String || !known.count(key->text))
-                fail(file, QStringLiteral("optimizer state for an unknown parameter"), Kind::WrongArchitecture);
-    }
+    if (const Value *opt = root.find("optimizer_state"))
+        out.optimizer = readOptimizerState(a, *opt);
     return out;
 }
 

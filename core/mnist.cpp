@@ -179,10 +179,11 @@ struct Idx {
     QString md5;
 };
 
-Idx readIdx(IdxStream &in, const QString &path, bool images)
+/// The header: magic number, count and (images) dimensions, checked before anything is allocated.
+/// `what` describes the promised contents for the messages that follow.
+Idx readIdxHeader(IdxStream &in, const QString &path, bool images, unsigned char (&header)[16], QString &what)
 {
     const qint64 headerSize = images ? 16 : 8;
-    unsigned char header[16] = {};
     const qint64 got = in.read(header, headerSize);
     const quint32 expectedMagic = images ? kImagesMagic : kLabelsMagic;
     // The magic number first: a label file given as images should say so, not "too short".
@@ -198,7 +199,7 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
                              .arg(got).arg(headerSize).arg(images ? QStringLiteral("image") : QStringLiteral("label")));
     Idx idx;
     idx.count = bigEndian(header + 4);
-    QString what = QStringLiteral("%1 labels").arg(idx.count);
+    what = QStringLiteral("%1 labels").arg(idx.count);
     if (images) {
         idx.rows = bigEndian(header + 8);
         idx.cols = bigEndian(header + 12);
@@ -209,8 +210,14 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
     }
     if (idx.count > kMaxImages)
         throw MnistError(Kind::BadDimensions, path, QStringLiteral("the header promises %1; at most %2 are read").arg(what).arg(kMaxImages));
+    return idx;
+}
+
+/// Exactly the body the header promises, grown as the data arrive, so a 16-byte header that lies
+/// costs nothing before the data end.
+void readIdxBody(IdxStream &in, const QString &path, Idx &idx, qint64 headerSize, const QString &what)
+{
     const qint64 bodySize = idx.count * idx.rows * idx.cols;
-    // Grown as the data arrive, so a 16-byte header that lies costs nothing before the data end.
     constexpr qint64 kChunk = qint64(1) << 22;
     qint64 read = 0;
     while (read < bodySize) {
@@ -225,6 +232,11 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
         throw MnistError(Kind::Truncated, path,
                          QStringLiteral("truncated: %1 need %2 bytes after the %3-byte header, found %4")
                              .arg(what).arg(bodySize).arg(headerSize).arg(read));
+}
+
+/// Nothing may follow the data (up to kMaxTrailing bytes are counted for the message).
+void rejectTrailing(IdxStream &in, const QString &path, const QString &what)
+{
     qint64 extra = 0;
     unsigned char trailing[4096];
     while (extra < kMaxTrailing) {
@@ -237,6 +249,16 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
         throw MnistError(Kind::BadDimensions, path,
                          QStringLiteral("%1%2 bytes after the end of the data the header describes (%3)")
                              .arg(extra >= kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(extra).arg(what));
+}
+
+Idx readIdx(IdxStream &in, const QString &path, bool images)
+{
+    const qint64 headerSize = images ? 16 : 8;
+    unsigned char header[16] = {};
+    QString what;
+    Idx idx = readIdxHeader(in, path, images, header, what);
+    readIdxBody(in, path, idx, headerSize, what);
+    rejectTrailing(in, path, what);
     QCryptographicHash hash(QCryptographicHash::Md5);
     hash.addData(QByteArrayView(reinterpret_cast<const char *>(header), headerSize));
     hash.addData(QByteArrayView(reinterpret_cast<const char *>(idx.body.data()), qsizetype(idx.body.size())));

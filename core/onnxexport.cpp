@@ -1,6 +1,7 @@
 // The ONNX export, built with ONNX's generated protobuf classes. Torch-free: the weights arrive as
 // plain NamedTensors.
 #include "export.h"
+#include "checkpointreader.h"
 #include "inspect.h"
 #include "types.h"
 
@@ -71,40 +72,31 @@ void setFloatType(onnx::ValueInfoProto *value, const char *name, std::initialize
 
 } // namespace
 
-std::string onnxModelBytes(const NamedTensors &weights)
+namespace {
+
+/// The seed model's tensors by name, sorted (the initializers' order in the file), each checked
+/// against its shape.
+std::map<std::string, const TensorData *> checkedSeedWeights(const NamedTensors &weights)
 {
-    const std::map<std::string, std::vector<std::int64_t>> expected{
-        {"conv1.weight", {10, 1, 5, 5}}, {"conv1.bias", {10}}, {"conv2.weight", {20, 10, 5, 5}}, {"conv2.bias", {20}},
-        {"fc1.weight", {50, 320}},       {"fc1.bias", {50}},   {"fc2.weight", {10, 50}},        {"fc2.bias", {10}}};
     std::map<std::string, const TensorData *> byName;
     for (const auto &[name, t] : weights)
         byName[name] = &t;
-    for (const auto &[name, shape] : expected) {
+    std::map<std::string, const TensorData *> out;
+    for (const auto &[name, shape] : seedParameterShapes()) {
         const auto it = byName.find(name);
         if (it == byName.end())
             throw ExportError(QString(), QStringLiteral("the model has no tensor %1").arg(QString::fromStdString(name)));
         if (it->second->shape != shape || std::int64_t(it->second->values.size()) != it->second->numel())
             throw ExportError(QString(), QStringLiteral("tensor %1 has the wrong shape").arg(QString::fromStdString(name)));
+        out[name] = it->second;
     }
+    return out;
+}
 
-    onnx::ModelProto model;
-    model.set_ir_version(onnx::IR_VERSION_2020_5_8); // IR 7, the version that goes with opset 13
-    model.set_producer_name(kProducer);
-    model.set_producer_version("1");
-    model.set_doc_string("MNIST CNN (the PyTorch examples' Net): pixels [N,1,28,28] in 0..1, white ink on black -> logits [N,10]");
-    auto *opset = model.add_opset_import();
-    opset->set_domain("");
-    opset->set_version(kOnnxOpset);
-
-    auto &graph = *model.mutable_graph();
-    graph.set_name("digitlab_seed");
-    setFloatType(graph.add_input(), kOnnxInputName, {1, kSide, kSide});
-    setFloatType(graph.add_output(), kOnnxOutputName, {10});
-    for (const auto &[name, shape] : expected)
-        addInitializer(graph, name, *byName.at(name));
-
-    // conv1 -> max_pool 2 -> relu -> conv2 -> (dropout: identity at inference) -> max_pool 2 -> relu
-    // -> flatten -> fc1 -> relu -> (dropout) -> fc2, as SeedNet::forward in eval mode.
+// conv1 -> max_pool 2 -> relu -> conv2 -> (dropout: identity at inference) -> max_pool 2 -> relu
+// -> flatten -> fc1 -> relu -> (dropout) -> fc2, as SeedNet::forward in eval mode.
+void addSeedNodes(onnx::GraphProto &graph)
+{
     const auto conv = [&](const char *layer, const std::string &in, const std::string &out) {
         auto *n = addNode(graph, "Conv", {in, std::string(layer) + ".weight", std::string(layer) + ".bias"}, out);
         addInts(n, "kernel_shape", {5, 5});
@@ -128,6 +120,29 @@ std::string onnxModelBytes(const NamedTensors &weights)
     gemm("fc1", "features", "fc1_out");
     addNode(graph, "Relu", {"fc1_out"}, "hidden");
     gemm("fc2", "hidden", kOnnxOutputName);
+}
+
+} // namespace
+
+std::string onnxModelBytes(const NamedTensors &weights)
+{
+    const auto byName = checkedSeedWeights(weights);
+    onnx::ModelProto model;
+    model.set_ir_version(onnx::IR_VERSION_2020_5_8); // IR 7, the version that goes with opset 13
+    model.set_producer_name(kProducer);
+    model.set_producer_version("1");
+    model.set_doc_string("MNIST CNN (the PyTorch examples' Net): pixels [N,1,28,28] in 0..1, white ink on black -> logits [N,10]");
+    auto *opset = model.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(kOnnxOpset);
+
+    auto &graph = *model.mutable_graph();
+    graph.set_name("digitlab_seed");
+    setFloatType(graph.add_input(), kOnnxInputName, {1, kSide, kSide});
+    setFloatType(graph.add_output(), kOnnxOutputName, {10});
+    for (const auto &[name, tensor] : byName)
+        addInitializer(graph, name, *tensor);
+    addSeedNodes(graph);
 
     try {
         onnx::checker::check_model(model);

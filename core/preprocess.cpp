@@ -80,6 +80,80 @@ std::vector<int> inkOf(const QImage &gray, bool darkInk, int &maxInk)
     return ink;
 }
 
+/// The bounding box of the pixels with at least kInkThreshold of the strongest ink; null if none.
+QRect inkBox(const std::vector<int> &ink, int w, int h, int maxInk)
+{
+    const int threshold = std::max(1, int(std::ceil(maxInk * kInkThreshold)));
+    int left = w, right = -1, top = h, bottom = -1;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            if (ink[std::size_t(y) * w + x] >= threshold) {
+                left = std::min(left, x);
+                right = std::max(right, x);
+                top = std::min(top, y);
+                bottom = std::max(bottom, y);
+            }
+    if (right < 0)
+        return {};
+    return QRect(QPoint(left, top), QPoint(right, bottom));
+}
+
+/// The ink inside `box`, contrast-stretched so the strongest ink is 255 (as MNIST's), its longer
+/// side scaled to 20 px with the aspect ratio kept (SmoothTransformation area-averages when shrinking).
+QImage scaledToBox(const std::vector<int> &ink, int w, const QRect &box, int maxInk)
+{
+    const int bw = box.width(), bh = box.height();
+    QImage crop(bw, bh, QImage::Format_Grayscale8);
+    for (int y = 0; y < bh; ++y) {
+        uchar *line = crop.scanLine(y);
+        for (int x = 0; x < bw; ++x) {
+            const int v = ink[std::size_t(box.top() + y) * w + box.left() + x];
+            line[x] = uchar(std::min(255, v * 255 / maxInk));
+        }
+    }
+    const double scale = double(kBox) / std::max(bw, bh);
+    const int sw = std::clamp(int(std::lround(bw * scale)), 1, kBox);
+    const int sh = std::clamp(int(std::lround(bh * scale)), 1, kBox);
+    return crop.scaled(sw, sh, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+}
+
+/// Places the patch in the 28x28 field with its centre of mass at MNIST's, sub-pixel (bilinear):
+/// a whole-pixel shift would move the digit by up to half a pixel depending on where it was
+/// drawn. False when the patch has no mass.
+bool placeByMass(const QImage &scaled, std::array<float, kPixels> &pixels)
+{
+    const int sw = scaled.width(), sh = scaled.height();
+    double mass = 0, mx = 0, my = 0;
+    for (int y = 0; y < sh; ++y) {
+        const uchar *line = scaled.constScanLine(y);
+        for (int x = 0; x < sw; ++x) {
+            mass += line[x];
+            mx += double(x) * line[x];
+            my += double(y) * line[x];
+        }
+    }
+    if (mass <= 0)
+        return false;
+    const double offX = kMassCentre - mx / mass;
+    const double offY = kMassCentre - my / mass;
+    auto at = [&](int x, int y) -> double {
+        if (x < 0 || y < 0 || x >= sw || y >= sh)
+            return 0.0;
+        return scaled.constScanLine(y)[x];
+    };
+    for (int y = 0; y < kSide; ++y) {
+        for (int x = 0; x < kSide; ++x) {
+            const double u = x - offX, v = y - offY;
+            const int x0 = int(std::floor(u)), y0 = int(std::floor(v));
+            const double fx = u - x0, fy = v - y0;
+            const double value = (1 - fx) * (1 - fy) * at(x0, y0) + fx * (1 - fy) * at(x0 + 1, y0)
+                               + (1 - fx) * fy * at(x0, y0 + 1) + fx * fy * at(x0 + 1, y0 + 1);
+            pixels[std::size_t(y * kSide + x)] = float(value / 255.0);
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 QImage NormalisedDigit::toImage() const
@@ -130,70 +204,12 @@ NormalisedDigit normalise(const QImage &image, Polarity polarity)
     if (maxInk < kMinContrast)
         return out; // blank
 
-    const int w = gray.width(), h = gray.height();
-    const int threshold = std::max(1, int(std::ceil(maxInk * kInkThreshold)));
-    int left = w, right = -1, top = h, bottom = -1;
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            if (ink[std::size_t(y) * w + x] >= threshold) {
-                left = std::min(left, x);
-                right = std::max(right, x);
-                top = std::min(top, y);
-                bottom = std::max(bottom, y);
-            }
-    if (right < 0)
+    const QRect box = inkBox(ink, gray.width(), gray.height(), maxInk);
+    if (box.isNull())
         return out;
-    out.inkBox = QRect(QPoint(left, top), QPoint(right, bottom));
-
-    // The cropped ink, contrast-stretched so the strongest ink is 255 (as MNIST's).
-    const int bw = out.inkBox.width(), bh = out.inkBox.height();
-    QImage crop(bw, bh, QImage::Format_Grayscale8);
-    for (int y = 0; y < bh; ++y) {
-        uchar *line = crop.scanLine(y);
-        for (int x = 0; x < bw; ++x) {
-            const int v = ink[std::size_t(top + y) * w + left + x];
-            line[x] = uchar(std::min(255, v * 255 / maxInk));
-        }
-    }
-
-    // Longer side to 20 px, aspect ratio kept; SmoothTransformation area-averages when shrinking.
-    const double scale = double(kBox) / std::max(bw, bh);
-    const int sw = std::clamp(int(std::lround(bw * scale)), 1, kBox);
-    const int sh = std::clamp(int(std::lround(bh * scale)), 1, kBox);
-    const QImage scaled = crop.scaled(sw, sh, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
-
-    // Centre of mass of the scaled patch.
-    double mass = 0, mx = 0, my = 0;
-    for (int y = 0; y < sh; ++y) {
-        const uchar *line = scaled.constScanLine(y);
-        for (int x = 0; x < sw; ++x) {
-            mass += line[x];
-            mx += double(x) * line[x];
-            my += double(y) * line[x];
-        }
-    }
-    if (mass <= 0)
+    out.inkBox = box;
+    if (!placeByMass(scaledToBox(ink, gray.width(), box, maxInk), out.pixels))
         return out;
-    const double offX = kMassCentre - mx / mass;
-    const double offY = kMassCentre - my / mass;
-
-    // Place the patch with its mass at the centre, sub-pixel (bilinear): a whole-pixel shift would
-    // move the digit by up to half a pixel depending on where it was drawn.
-    auto at = [&](int x, int y) -> double {
-        if (x < 0 || y < 0 || x >= sw || y >= sh)
-            return 0.0;
-        return scaled.constScanLine(y)[x];
-    };
-    for (int y = 0; y < kSide; ++y) {
-        for (int x = 0; x < kSide; ++x) {
-            const double u = x - offX, v = y - offY;
-            const int x0 = int(std::floor(u)), y0 = int(std::floor(v));
-            const double fx = u - x0, fy = v - y0;
-            const double value = (1 - fx) * (1 - fy) * at(x0, y0) + fx * (1 - fy) * at(x0 + 1, y0)
-                               + (1 - fx) * fy * at(x0, y0 + 1) + fx * fy * at(x0 + 1, y0 + 1);
-            out.pixels[y * kSide + x] = float(value / 255.0);
-        }
-    }
     out.blank = false;
     return out;
 }

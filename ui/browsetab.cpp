@@ -6,6 +6,7 @@
 #include <QDir>
 #include "confusionmatrixview.h"
 #include "core/classifier.h"
+#include "core/metrics.h"
 #include "core/mnist.h"
 #include "digitdelegate.h"
 #include "digitview.h"
@@ -76,8 +77,18 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_count->setObjectName(QStringLiteral("shownCount"));
     m_progress->setObjectName(QStringLiteral("predictionProgress"));
 
-    // The grid: icon mode, fixed-size cells painted by the delegate on demand. Uniform sizes and
-    // batched layout keep 10,000 items cheap to lay out and to scroll.
+    setUpGrid();
+    buildPages();
+    buildLayout();
+    connectControls();
+    connectModels();
+    onTestSetChanged();
+}
+
+// The grid: icon mode, fixed-size cells painted by the delegate on demand. Uniform sizes and
+// batched layout keep 10,000 items cheap to lay out and to scroll.
+void BrowseTab::setUpGrid()
+{
     m_view->setModel(m_filter);
     m_view->setItemDelegate(new DigitDelegate(m_view));
     m_view->setViewMode(QListView::IconMode);
@@ -92,8 +103,10 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_view->setAccessibleName(tr("MNIST test images"));
+}
 
-    // Filter bar.
+QHBoxLayout *BrowseTab::buildFilterBar()
+{
     fillDigitCombo(m_trueCombo);
     fillDigitCombo(m_predictedCombo);
     m_trueCombo->setToolTip(tr("Show only images of this true digit"));
@@ -127,8 +140,12 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     bar->addStretch();
     bar->addWidget(m_count);
     bar->addWidget(m_progress);
+    return bar;
+}
 
-    // Detail of the selected image.
+// Detail of the selected image.
+QGroupBox *BrowseTab::buildDetailBox()
+{
     m_detailImage->setFixedSize(140, 140);
     m_detailImage->setPlaceholderText(tr("select an image"));
     m_detailText->setWordWrap(true);
@@ -142,7 +159,12 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     detailLeft->addWidget(m_detailText, 1);
     detailLayout->addLayout(detailLeft);
     detailLayout->addWidget(m_bars, 1);
+    return detailBox;
+}
 
+// The detail box, the confusion matrix and the status line.
+QWidget *BrowseTab::buildSidePanel()
+{
     auto *matrixBox = new QGroupBox(tr("Confusion matrix (click a cell to filter)"), this);
     auto *matrixLayout = new QVBoxLayout(matrixBox);
     m_accuracy->setWordWrap(true);
@@ -152,10 +174,15 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     auto *right = new QWidget(this);
     auto *rightLayout = new QVBoxLayout(right);
     rightLayout->setContentsMargins(6, 0, 0, 0);
-    rightLayout->addWidget(detailBox);
+    rightLayout->addWidget(buildDetailBox());
     rightLayout->addWidget(matrixBox, 1);
     rightLayout->addWidget(m_status);
+    return right;
+}
 
+// The stack's two pages: the grid, and a message (with "Download MNIST" when the set is missing).
+void BrowseTab::buildPages()
+{
     auto *gridPage = new QWidget(this);
     auto *gridLayout = new QVBoxLayout(gridPage);
     gridLayout->setContentsMargins(0, 0, 0, 0);
@@ -175,10 +202,14 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     messageLayout->addStretch(1);
     m_downloadPanel->hide();
     m_stack->addWidget(messagePage);
+}
 
+void BrowseTab::buildLayout()
+{
     // The details and matrix scroll rather than force the window taller than small screens
     // (issue 9: 655 px at the minimum window size).
     auto *rightScroll = new QScrollArea(this);
+    auto *right = buildSidePanel();
     rightScroll->setWidget(right);
     rightScroll->setWidgetResizable(true);
     rightScroll->setFrameShape(QFrame::NoFrame);
@@ -193,9 +224,12 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
     splitter->setSizes({760, 520}); // the matrix reads well at about 500 px; the grid takes the rest
 
     auto *layout = new QVBoxLayout(this);
-    layout->addLayout(bar);
+    layout->addLayout(buildFilterBar());
     layout->addWidget(splitter, 1);
+}
 
+void BrowseTab::connectControls()
+{
     auto applyFilter = [this] { applyControls(); };
     connect(m_trueCombo, &QComboBox::currentIndexChanged, this, applyFilter);
     connect(m_predictedCombo, &QComboBox::currentIndexChanged, this, applyFilter);
@@ -219,13 +253,14 @@ BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
         connect(m_filter, signal, this, &BrowseTab::updateCount);
     connect(m_filter, &QAbstractItemModel::modelReset, this, &BrowseTab::updateCount);
     connect(m_filter, &QAbstractItemModel::layoutChanged, this, &BrowseTab::updateCount);
+}
 
+void BrowseTab::connectModels()
+{
     connect(m_watcher, &QFutureWatcher<JobResult>::progressValueChanged, m_progress, &QProgressBar::setValue);
     connect(m_watcher, &QFutureWatcher<JobResult>::finished, this, &BrowseTab::onJobFinished);
     connect(m_state, &ModelState::testSetChanged, this, &BrowseTab::onTestSetChanged);
     connect(m_state, &ModelState::classifierChanged, this, &BrowseTab::startPredictions);
-
-    onTestSetChanged();
 }
 
 BrowseTab::~BrowseTab()
@@ -307,15 +342,7 @@ void BrowseTab::startPredictions()
     const std::shared_ptr<const core::MnistSet> set = m_state->testSet();
     const std::shared_ptr<const core::Classifier> classifier = m_state->classifier();
     if (!set || !classifier) {
-        m_watcher->setFuture(QFuture<JobResult>());
-        m_progress->hide();
-        m_model->clearPredictions();
-        m_syncing = true;
-        m_filter->refresh();
-        m_syncing = false;
-        restoreSelection();
-        updateStatistics();
-        m_status->setText(set ? tr("No model loaded: load a checkpoint or train one to see predictions.") : QString());
+        showNoPredictions(set != nullptr);
         return;
     }
 
@@ -323,26 +350,44 @@ void BrowseTab::startPredictions()
     m_progress->setValue(0);
     m_progress->show();
     m_status->setText(tr("Predicting the test set with %1…").arg(modelName(*classifier)));
-    QFuture<JobResult> future = QtConcurrent::run([classifier, set, job](QPromise<JobResult> &promise) {
-        QElapsedTimer timer;
-        timer.start();
-        promise.setProgressRange(0, set->count);
-        JobResult result;
-        result.job = job;
-        try {
-            result.predictions = classifier->predictSet(
-                *set, kBatch, [&promise](int done, int) { promise.setProgressValue(done); },
-                [&promise] { return promise.isCanceled(); });
-        } catch (const std::exception &e) {
-            // Exceptions never cross the thread boundary: an empty result with the reason.
-            result.predictions.clear();
-            result.error = QString::fromUtf8(e.what());
-        }
-        result.seconds = double(timer.nsecsElapsed()) / 1e9;
-        if (!promise.isCanceled())
-            promise.addResult(std::move(result));
-    });
-    m_watcher->setFuture(future);
+    m_watcher->setFuture(QtConcurrent::run(&BrowseTab::predictionJob, classifier, set, job));
+}
+
+// Runs on QtConcurrent's pool: touches nothing of the widget, only its own shared_ptrs.
+void BrowseTab::predictionJob(QPromise<JobResult> &promise, std::shared_ptr<const core::Classifier> classifier,
+                              std::shared_ptr<const core::MnistSet> set, quint64 job)
+{
+    QElapsedTimer timer;
+    timer.start();
+    promise.setProgressRange(0, set->count);
+    JobResult result;
+    result.job = job;
+    try {
+        result.predictions = classifier->predictSet(
+            *set, kBatch, [&promise](int done, int) { promise.setProgressValue(done); },
+            [&promise] { return promise.isCanceled(); });
+    } catch (const std::exception &e) {
+        // Exceptions never cross the thread boundary: an empty result with the reason.
+        result.predictions.clear();
+        result.error = QString::fromUtf8(e.what());
+    }
+    result.seconds = double(timer.nsecsElapsed()) / 1e9;
+    if (!promise.isCanceled())
+        promise.addResult(std::move(result));
+}
+
+// Nothing to predict with (no model) or on (no set): the grid shows labels only.
+void BrowseTab::showNoPredictions(bool haveSet)
+{
+    m_watcher->setFuture(QFuture<JobResult>());
+    m_progress->hide();
+    m_model->clearPredictions();
+    m_syncing = true;
+    m_filter->refresh();
+    m_syncing = false;
+    restoreSelection();
+    updateStatistics();
+    m_status->setText(haveSet ? tr("No model loaded: load a checkpoint or train one to see predictions.") : QString());
 }
 
 void BrowseTab::onJobFinished()
@@ -462,21 +507,19 @@ void BrowseTab::updateStatistics()
                                                                         : tr("Accuracy: no model"));
         return;
     }
-    ConfusionMatrixView::Matrix matrix{};
-    int correct = 0;
+    std::vector<int> truths(std::size_t(n), -1);
+    std::vector<int> predicted(std::size_t(n), -1);
     for (int row = 0; row < n; ++row) {
-        const int truth = m_model->label(row);
-        const int predicted = m_model->prediction(row)->digit;
-        if (predicted < 0 || predicted >= core::kClasses)
-            continue;
-        ++matrix[std::size_t(truth)][std::size_t(predicted)];
-        correct += truth == predicted;
+        truths[std::size_t(row)] = m_model->label(row);
+        predicted[std::size_t(row)] = m_model->prediction(row)->digit;
     }
-    m_correct = correct;
-    m_matrix->setMatrix(matrix);
-    m_accuracy->setText(tr("<b>Accuracy %1%</b> — %2 of %3 correct, %4 misclassified")
-                            .arg(100.0 * correct / n, 0, 'f', 2)
-                            .arg(QLocale().toString(correct), QLocale().toString(n), QLocale().toString(n - correct)));
+    const core::Confusion confusion = core::confusionOf(truths, predicted);
+    m_correct = confusion.correct;
+    m_matrix->setMatrix(confusion.counts);
+    m_accuracy->setText(tr("<b>Accuracy %1</b> — %2 of %3 correct, %4 misclassified")
+                            .arg(core::percentText(double(confusion.correct) / n),
+                                 QLocale().toString(confusion.correct), QLocale().toString(n),
+                                 QLocale().toString(n - confusion.correct)));
 }
 
 void BrowseTab::showDetails(int testIndex)

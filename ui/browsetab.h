@@ -4,17 +4,25 @@
 #include <QFuture>
 #include <QList>
 #include <QWidget>
+#include <memory>
 #include <vector>
 
 class QCheckBox;
 class QComboBox;
 class QGroupBox;
+class QHBoxLayout;
 class QLabel;
 class QListView;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
 template <typename T> class QFutureWatcher;
+template <typename T> class QPromise;
+
+namespace core {
+class Classifier;
+struct MnistSet;
+} // namespace core
 
 namespace ui {
 
@@ -77,8 +85,21 @@ private:
         QString error; ///< why predictSet failed, if it did
     };
 
+    // The constructor's steps.
+    void setUpGrid();
+    QHBoxLayout *buildFilterBar();
+    QGroupBox *buildDetailBox();
+    QWidget *buildSidePanel();
+    void buildPages();
+    void buildLayout();
+    void connectControls();
+    void connectModels();
+
     void onTestSetChanged();
     void startPredictions();
+    static void predictionJob(QPromise<JobResult> &promise, std::shared_ptr<const core::Classifier> classifier,
+                              std::shared_ptr<const core::MnistSet> set, quint64 job);
+    void showNoPredictions(bool haveSet);
     void onJobFinished();
     void applyControls();
     void updateCount();

@@ -52,9 +52,11 @@ bool finiteYRange(const QList<QPointF> &points, double &lo, double &hi, qsizetyp
     return any;
 }
 
-LinearTicks linear(double lo, double hi, int maxTicks, double fallbackLo, double fallbackHi)
+namespace {
+// Finite, ordered, and at least a few representable doubles wide: a zero-width range is widened
+// around its value (from 0 when it is positive, as a loss axis wants).
+void sanitiseRange(double &lo, double &hi, double fallbackLo, double fallbackHi)
 {
-    maxTicks = std::max(2, maxTicks);
     if (!std::isfinite(lo))
         lo = fallbackLo;
     if (!std::isfinite(hi))
@@ -64,55 +66,63 @@ LinearTicks linear(double lo, double hi, int maxTicks, double fallbackLo, double
     if (hi < lo)
         std::swap(lo, hi);
     const double magnitude = std::max(std::abs(lo), std::abs(hi));
-    double span = hi - lo;
     const double minSpan = magnitude > 0 ? magnitude * kMinRelativeSpan : 1e-12;
-    if (span < minSpan) {
-        // One value: a range around it (from 0 when it is positive, as a loss axis wants).
-        const double pad = std::max(magnitude * 0.5, minSpan);
-        if (lo >= 0 && lo - pad < 0) {
-            lo = 0;
-            hi = std::max(hi, minSpan) + pad;
-        } else {
-            lo -= pad;
-            hi += pad;
-        }
-        span = hi - lo;
+    if (hi - lo >= minSpan)
+        return;
+    const double pad = std::max(magnitude * 0.5, minSpan);
+    if (lo >= 0 && lo - pad < 0) {
+        lo = 0;
+        hi = std::max(hi, minSpan) + pad;
+    } else {
+        lo -= pad;
+        hi += pad;
     }
-    const double raw = span / (maxTicks - 1);
+}
+
+// The first 1-2-2.5-5 step (times a power of ten) at least `raw` wide.
+double niceStep(double raw)
+{
     const double decade = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = 10 * decade;
-    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
-        if (m * decade >= raw * (1 - 1e-12)) {
-            step = m * decade;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+        if (m * decade >= raw * (1 - 1e-12))
+            return m * decade;
+    return 10 * decade;
+}
+
+// Fixed decimals for everyday numbers, %g (1e+30, 2e-08) for the extremes.
+QString labelFormatFor(const LinearTicks &t)
+{
+    const double bigger = std::max(std::abs(t.min), std::abs(t.max));
+    if (t.step < 1e-4 || bigger >= 1e7)
+        return QStringLiteral("%.3g");
+    // As many decimals as the step needs to be exact (0.25 needs two, 2.5 one, 20 none).
+    int decimals = 0;
+    while (decimals < 6) {
+        const double scaled = t.step * std::pow(10.0, decimals);
+        if (std::abs(scaled - std::round(scaled)) < 1e-6 * scaled)
             break;
-        }
+        ++decimals;
     }
+    return QStringLiteral("%.%1f").arg(std::clamp(decimals, 0, 6));
+}
+} // namespace
+
+LinearTicks linear(double lo, double hi, int maxTicks, double fallbackLo, double fallbackHi)
+{
+    maxTicks = std::max(2, maxTicks);
+    sanitiseRange(lo, hi, fallbackLo, fallbackHi);
     LinearTicks t;
-    t.step = step;
-    t.min = std::floor(lo / step + 1e-9) * step + 0.0;
-    t.max = std::ceil(hi / step - 1e-9) * step + 0.0;
+    t.step = niceStep((hi - lo) / (maxTicks - 1));
+    t.min = std::floor(lo / t.step + 1e-9) * t.step + 0.0;
+    t.max = std::ceil(hi / t.step - 1e-9) * t.step + 0.0;
     // Rounding may leave an end a hair inside the range (5 * 2e29 < 1e30): one more step.
     if (t.min > lo)
-        t.min -= step;
+        t.min -= t.step;
     if (t.max < hi)
-        t.max += step;
+        t.max += t.step;
     if (t.max <= t.min)
-        t.max = t.min + step;
-    // Fixed decimals for everyday numbers, %g (1e+30, 2e-08) for the extremes.
-    const double bigger = std::max(std::abs(t.min), std::abs(t.max));
-    if (step >= 1e-4 && bigger < 1e7) {
-        // As many decimals as the step needs to be exact (0.25 needs two, 2.5 one, 20 none).
-        int decimals = 0;
-        while (decimals < 6) {
-            const double scaled = step * std::pow(10.0, decimals);
-            if (std::abs(scaled - std::round(scaled)) < 1e-6 * scaled)
-                break;
-            ++decimals;
-        }
-        t.labelFormat = QStringLiteral("%.%1f").arg(std::clamp(decimals, 0, 6));
-    } else {
-        t.labelFormat = QStringLiteral("%.3g");
-    }
+        t.max = t.min + t.step;
+    t.labelFormat = labelFormatFor(t);
     return t;
 }
 

@@ -119,23 +119,17 @@ void ConfusionMatrixView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
     const Geometry g = geometry();
+    paintLabels(p, g);
+    paintCells(p, g);
+    paintSelection(p);
+}
+
+void ConfusionMatrixView::paintLabels(QPainter &p, const Geometry &g) const
+{
     const QPalette pal = palette();
     const QFontMetrics fm = fontMetrics();
-    QFont small = font();
-    if (g.cell < fm.horizontalAdvance(QStringLiteral("0000")) + 4)
-        small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.8));
     QFont bold = font();
     bold.setBold(true);
-
-    int maxWrong = 0;
-    std::array<int, kN> rowTotal{};
-    for (int t = 0; t < kN; ++t)
-        for (int q = 0; q < kN; ++q) {
-            rowTotal[t] += m_matrix[t][q];
-            if (t != q)
-                maxWrong = std::max(maxWrong, m_matrix[t][q]);
-        }
-
     // Axis titles.
     p.setPen(pal.color(QPalette::WindowText));
     p.drawText(QRect(g.origin.x(), 0, g.cell * kN, fm.height() + 2), Qt::AlignCenter, tr("predicted →"));
@@ -157,19 +151,32 @@ void ConfusionMatrixView::paintEvent(QPaintEvent *)
         p.drawText(QRect(g.origin.x() + i * g.cell, g.origin.y() - g.header, g.cell, g.header), Qt::AlignCenter,
                    QString::number(i));
     }
+}
 
+QColor ConfusionMatrixView::cellColour(const core::Confusion &confusion, int t, int q) const
+{
+    const int count = m_matrix[t][q];
+    if (!m_has || count <= 0)
+        return kEmpty;
+    if (t == q) // share of the row that is right: 90% .. 100% spans the scale
+        return mix(kRightLow, kRightFull, (confusion.classAccuracy(t) - 0.9) / 0.1);
+    // Square root: a handful of mistakes must still show up against the worst pair.
+    const int maxWrong = confusion.maxMistakes();
+    return mix(kWrongLow, kWrongFull, maxWrong ? std::sqrt(double(count) / maxWrong) : 0);
+}
+
+void ConfusionMatrixView::paintCells(QPainter &p, const Geometry &g) const
+{
+    const core::Confusion confusion = core::confusionOf(m_matrix);
+    QFont small = font();
+    if (g.cell < fontMetrics().horizontalAdvance(QStringLiteral("0000")) + 4)
+        small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.8));
     p.setFont(small);
     for (int t = 0; t < kN; ++t) {
         for (int q = 0; q < kN; ++q) {
             const QRect r = cellRect(t, q);
             const int count = m_matrix[t][q];
-            QColor fill = kEmpty;
-            if (m_has && count > 0) {
-                if (t == q) // share of the row that is right: 90% .. 100% spans the scale
-                    fill = mix(kRightLow, kRightFull, rowTotal[t] ? (double(count) / rowTotal[t] - 0.9) / 0.1 : 0);
-                else // square root: a handful of mistakes must still show up against the worst pair
-                    fill = mix(kWrongLow, kWrongFull, maxWrong ? std::sqrt(double(count) / maxWrong) : 0);
-            }
+            const QColor fill = cellColour(confusion, t, q);
             p.fillRect(r, fill);
             p.setPen(QColor(0xdd, 0xdd, 0xdd));
             p.drawRect(r.adjusted(0, 0, -1, -1));
@@ -179,14 +186,17 @@ void ConfusionMatrixView::paintEvent(QPaintEvent *)
             }
         }
         if (m_has) {
-            const double acc = rowTotal[t] ? double(m_matrix[t][t]) / rowTotal[t] : 0;
-            p.setPen(pal.color(QPalette::WindowText));
+            p.setPen(palette().color(QPalette::WindowText));
             p.drawText(QRect(g.origin.x() + g.cell * kN, g.origin.y() + t * g.cell, g.accuracy, g.cell),
-                       Qt::AlignRight | Qt::AlignVCenter, QStringLiteral("%1%").arg(acc * 100, 0, 'f', 1));
+                       Qt::AlignRight | Qt::AlignVCenter,
+                       QStringLiteral("%1%").arg(confusion.classAccuracy(t) * 100, 0, 'f', 1));
         }
     }
+}
 
-    // The filter the grid shows: a cell, a row or a column.
+// The filter the grid shows: a cell, a row or a column.
+void ConfusionMatrixView::paintSelection(QPainter &p) const
+{
     p.setPen(QPen(kSelection, 2.5));
     p.setBrush(Qt::NoBrush);
     if (m_selTrue >= 0 && m_selPredicted >= 0)

@@ -1,7 +1,9 @@
 #pragma once
-#include "core/types.h"
+#include "core/metrics.h"
 #include <QWidget>
 #include <array>
+
+class QPainter;
 
 namespace ui {
 
@@ -13,7 +15,7 @@ namespace ui {
 class ConfusionMatrixView : public QWidget {
     Q_OBJECT
 public:
-    using Matrix = std::array<std::array<int, core::kClasses>, core::kClasses>; ///< [true][predicted]
+    using Matrix = core::ConfusionCounts; ///< [true][predicted]
 
     explicit ConfusionMatrixView(QWidget *parent = nullptr);
 
@@ -49,6 +51,11 @@ private:
         QPoint origin;    ///< top-left of cell (0, 0)
     };
     Geometry geometry() const;
+    // paintEvent's steps.
+    void paintLabels(QPainter &p, const Geometry &g) const;
+    QColor cellColour(const core::Confusion &confusion, int trueDigit, int predictedDigit) const;
+    void paintCells(QPainter &p, const Geometry &g) const;
+    void paintSelection(QPainter &p) const;
     /// (true, predicted) under a point; -1 for a header, -2 outside.
     std::pair<int, int> hit(QPoint pos) const;
 

@@ -39,6 +39,31 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     m_bars->setObjectName(QStringLiteral("drawBars"));
     m_digit->setObjectName(QStringLiteral("predictedDigit"));
 
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(buildDrawingSide());
+    splitter->addWidget(buildVerdictSide());
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 1);
+    splitter->setChildrenCollapsible(false);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(splitter);
+
+    m_throttle->setSingleShot(true);
+    connect(m_throttle, &QTimer::timeout, this, &DrawTab::predictNow);
+    connect(m_canvas, &DrawCanvas::inkChanged, this, &DrawTab::scheduleLivePrediction);
+    connect(m_canvas, &DrawCanvas::drawingSettled, this, [this] {
+        m_message->hide();
+        predictNow();
+    });
+    connect(m_canvas, &DrawCanvas::loadFailed, this, [this](const QString &message) { showMessage(message, true); });
+    connect(m_state, &ModelState::classifierChanged, this, &DrawTab::predictNow);
+
+    predictNow();
+}
+
+// The tab's actions (with their shortcuts) as a row of buttons.
+QHBoxLayout *DrawTab::createActions()
+{
     // Shortcuts belong to this tab (and its children) only, so they never fight the main window's.
     auto addShortcutAction = [this](QAction *a) {
         a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
@@ -75,7 +100,13 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     for (QAction *a : {loadAction, saveAction})
         buttons->addWidget(buttonFor(a, this));
     buttons->addStretch();
+    return buttons;
+}
 
+// Left: the buttons, the canvas and the note on the pen.
+QWidget *DrawTab::buildDrawingSide()
+{
+    QHBoxLayout *buttons = createActions();
     auto *canvasFrame = new QFrame(this);
     canvasFrame->setFrameShape(QFrame::StyledPanel);
     auto *canvasLayout = new QVBoxLayout(canvasFrame);
@@ -97,13 +128,11 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     leftLayout->addLayout(buttons);
     leftLayout->addWidget(canvasFrame, 1);
     leftLayout->addWidget(penNote);
+    return left;
+}
 
-    // Right: what the network sees, and what it says.
-    auto *inputTitle = new QLabel(tr("Network input (28×28)"), this);
-    m_input->setPlaceholderText(tr("draw a digit"));
-    m_input->setFixedSize(7 * core::kSide, 7 * core::kSide); // 7 screen pixels per input pixel
-    m_input->setToolTip(tr("The drawing normalised as MNIST was: 20×20 box, centred by mass"));
-
+void DrawTab::styleVerdictLabels()
+{
     QFont big = font();
     big.setPointSizeF(big.pointSizeF() * 5);
     big.setBold(true);
@@ -126,6 +155,17 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #c0392b"));
     m_message->hide();
+}
+
+// Right: what the network sees, and what it says.
+QWidget *DrawTab::buildVerdictSide()
+{
+    auto *inputTitle = new QLabel(tr("Network input (28×28)"), this);
+    m_input->setPlaceholderText(tr("draw a digit"));
+    m_input->setFixedSize(7 * core::kSide, 7 * core::kSide); // 7 screen pixels per input pixel
+    m_input->setToolTip(tr("The drawing normalised as MNIST was: 20×20 box, centred by mass"));
+
+    styleVerdictLabels();
 
     auto *right = new QWidget(this);
     auto *rightLayout = new QVBoxLayout(right);
@@ -141,27 +181,7 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
     rightLayout->addWidget(m_bars);
     rightLayout->addWidget(m_message);
     rightLayout->addStretch();
-
-    auto *splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(left);
-    splitter->addWidget(right);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 1);
-    splitter->setChildrenCollapsible(false);
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(splitter);
-
-    m_throttle->setSingleShot(true);
-    connect(m_throttle, &QTimer::timeout, this, &DrawTab::predictNow);
-    connect(m_canvas, &DrawCanvas::inkChanged, this, &DrawTab::scheduleLivePrediction);
-    connect(m_canvas, &DrawCanvas::drawingSettled, this, [this] {
-        m_message->hide();
-        predictNow();
-    });
-    connect(m_canvas, &DrawCanvas::loadFailed, this, [this](const QString &message) { showMessage(message, true); });
-    connect(m_state, &ModelState::classifierChanged, this, &DrawTab::predictNow);
-
-    predictNow();
+    return right;
 }
 
 DrawTab::~DrawTab() = default;
@@ -194,33 +214,32 @@ void DrawTab::showMessage(const QString &text, bool error)
     m_message->setVisible(!text.isEmpty());
 }
 
+// The prompt is a sentence in a normal-sized font; a digit is shown large. Fonts and palettes are
+// only touched when they change: each set is a relayout.
+void DrawTab::showVerdict(const QString &text, bool prompt, const QColor &colour)
+{
+    if (prompt != m_verdictIsPrompt || m_digit->text().isEmpty()) {
+        QFont f = font();
+        f.setPointSizeF(font().pointSizeF() * (prompt ? 1.4 : 5));
+        f.setBold(!prompt);
+        m_digit->setFont(f);
+        m_verdictIsPrompt = prompt;
+    }
+    const QColor c = colour.isValid() ? colour : palette().color(QPalette::WindowText);
+    if (m_digit->palette().color(QPalette::WindowText) != c) {
+        QPalette pal = m_digit->palette();
+        pal.setColor(QPalette::WindowText, c);
+        m_digit->setPalette(pal);
+    }
+    if (m_digit->text() != text)
+        m_digit->setText(text);
+}
+
 void DrawTab::predictNow()
 {
     m_throttle->stop();
     m_sinceLast.start();
     ++m_predictionCount;
-
-    auto showVerdict = [&](const QString &text, bool prompt, const QColor &colour = QColor()) {
-        // The prompt is a sentence in a normal-sized font; a digit is shown large. Fonts and
-        // palettes are only touched when they change: each set is a relayout.
-        if (prompt != m_verdictIsPrompt || m_digit->text().isEmpty()) {
-            QFont f = font();
-            f.setPointSizeF(font().pointSizeF() * (prompt ? 1.4 : 5));
-            f.setBold(!prompt);
-            m_digit->setFont(f);
-            m_verdictIsPrompt = prompt;
-        }
-        const QColor c = colour.isValid() ? colour : palette().color(QPalette::WindowText);
-        if (m_digit->palette().color(QPalette::WindowText) != c) {
-            QPalette pal = m_digit->palette();
-            pal.setColor(QPalette::WindowText, c);
-            m_digit->setPalette(pal);
-        }
-        if (m_digit->text() != text)
-            m_digit->setText(text);
-    };
-    const QColor muted = palette().color(QPalette::PlaceholderText);
-
     m_prediction = core::Prediction{};
     core::NormalisedDigit digit;
     try {
@@ -230,25 +249,37 @@ void DrawTab::predictNow()
     } catch (const std::exception &e) {
         showMessage(QString::fromUtf8(e.what()), true);
     }
-    if (digit.blank) {
-        m_inputImage = QImage();
-        m_input->setImage(m_inputImage);
-        if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
-            m_state->setCurrentInput({}, tr("your drawing"));
-        showVerdict(tr("draw a digit"), true, muted);
-        // A dot or a slip of the pen is not a digit: say why nothing is predicted.
-        if (m_canvas->isTooSmall())
-            m_confidence->setText(tr("That mark is too small to be a digit: draw it larger."));
-        else
-            m_confidence->clear();
-        m_doubt->clear();
-        m_bars->clear();
-        Q_EMIT predicted(m_prediction);
-        return;
-    }
+    if (digit.blank)
+        showBlank();
+    else
+        classify(digit);
+    Q_EMIT predicted(m_prediction);
+}
+
+// Nothing drawn (or too little to be a digit): no input, no prediction.
+void DrawTab::showBlank()
+{
+    m_inputImage = QImage();
+    m_input->setImage(m_inputImage);
+    if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
+        m_state->setCurrentInput({}, tr("your drawing"));
+    showVerdict(tr("draw a digit"), true, palette().color(QPalette::PlaceholderText));
+    // A dot or a slip of the pen is not a digit: say why nothing is predicted.
+    if (m_canvas->isTooSmall())
+        m_confidence->setText(tr("That mark is too small to be a digit: draw it larger."));
+    else
+        m_confidence->clear();
+    m_doubt->clear();
+    m_bars->clear();
+}
+
+// Shows the network's input and, with a model, its verdict; sets m_prediction.
+void DrawTab::classify(const core::NormalisedDigit &digit)
+{
+    const QColor muted = palette().color(QPalette::PlaceholderText);
     m_inputImage = digit.toImage();
     m_input->setImage(m_inputImage);
-    if (isVisible()) // the Inside tab (issue 11), as above
+    if (isVisible()) // the Inside tab (issue 11), as in showBlank()
         m_state->setCurrentInput({digit.pixels.begin(), digit.pixels.end()}, tr("your drawing"));
 
     const std::shared_ptr<const core::Classifier> classifier = m_state->classifier();
@@ -257,7 +288,6 @@ void DrawTab::predictNow()
         m_confidence->setText(tr("Load a checkpoint or train a model to classify drawings."));
         m_doubt->clear();
         m_bars->clear();
-        Q_EMIT predicted(m_prediction);
         return;
     }
     try {
@@ -267,7 +297,6 @@ void DrawTab::predictNow()
         m_prediction = core::Prediction{};
         m_bars->clear();
         showVerdict(QStringLiteral("–"), false, muted);
-        Q_EMIT predicted(m_prediction);
         return;
     }
     const bool unsure = m_prediction.unsure();
@@ -277,7 +306,6 @@ void DrawTab::predictNow()
     m_confidence->setText(tr("confidence %1%").arg(double(m_prediction.confidence) * 100, 0, 'f', 1));
     m_doubt->setText(doubtSentence(m_prediction));
     m_bars->setProbabilities(m_prediction.probabilities);
-    Q_EMIT predicted(m_prediction);
 }
 
 void DrawTab::loadImage()

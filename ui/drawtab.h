@@ -7,6 +7,11 @@
 class QLabel;
 class QTimer;
 class QAction;
+class QHBoxLayout;
+
+namespace core {
+struct NormalisedDigit;
+} // namespace core
 
 namespace ui {
 
@@ -55,6 +60,16 @@ Q_SIGNALS:
     void predicted(const core::Prediction &prediction);
 
 private:
+    // The constructor's steps.
+    QHBoxLayout *createActions();
+    QWidget *buildDrawingSide();
+    void styleVerdictLabels();
+    QWidget *buildVerdictSide();
+    // predictNow's steps.
+    void showVerdict(const QString &text, bool prompt, const QColor &colour = QColor());
+    void showBlank();
+    void classify(const core::NormalisedDigit &digit);
+
     void scheduleLivePrediction();
     void showMessage(const QString &text, bool error);
 

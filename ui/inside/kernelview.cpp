@@ -79,27 +79,9 @@ void KernelView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
     p.fillRect(rect(), palette().color(QPalette::Base));
-    const QColor text = palette().color(QPalette::Text);
-    const QColor frame(150, 150, 150);
-    const int lineH = fontMetrics().height();
-    const bool haveWeights = m_weight.values.size() == 20 * 10 * 25;
-    const float wScale = haveWeights ? HeatScale::maxAbs(m_weight.values.data(), m_weight.values.size()) : 0;
-
-    // All 200 kernels on the right: a row per conv2 map, a column per input channel.
-    const int gridW = 10 * (5 * kGridScale + 1);
-    const int gridLeft = width() - kMargin - gridW;
-    p.setPen(text);
-    p.drawText(QRect(gridLeft - 40, kMargin, gridW + 40, lineH), Qt::AlignRight, tr("all conv2 kernels"));
-    const int gridTop = kMargin + lineH + 4;
-    if (haveWeights) {
-        p.drawImage(gridLeft, gridTop, m_grid);
-        if (m_map >= 0) {
-            p.setPen(QPen(text, 2));
-            p.drawRect(QRect(gridLeft - 2, gridTop + m_map * (5 * kGridScale + 1) - 2, gridW + 2, 5 * kGridScale + 3));
-        }
-    }
-
+    const int gridLeft = paintKernelGrid(p);
     const int detailW = gridLeft - 3 * kGap - kMargin;
+    const int lineH = fontMetrics().height();
     const QString line = caption();
     if (line.isEmpty()) {
         p.setPen(palette().color(QPalette::PlaceholderText));
@@ -107,11 +89,41 @@ void KernelView::paintEvent(QPaintEvent *)
                    tr("Hover a conv2 map to see the ten 5×5 kernels that feed it and the input patch under the pointer."));
         return;
     }
-    p.setPen(text);
+    p.setPen(palette().color(QPalette::Text));
     p.drawText(QRect(kMargin, kMargin, detailW, 2 * lineH), Qt::AlignLeft | Qt::TextWordWrap, line);
     const int top = kMargin + 2 * lineH + 4;
+    paintUnitInputs(p, top, detailW);
+    paintReceptiveField(p, top);
+}
+
+// All 200 kernels on the right: a row per conv2 map, a column per input channel. Returns its left edge.
+int KernelView::paintKernelGrid(QPainter &p) const
+{
+    const QColor text = palette().color(QPalette::Text);
+    const int lineH = fontMetrics().height();
+    const int gridW = 10 * (5 * kGridScale + 1);
+    const int gridLeft = width() - kMargin - gridW;
+    p.setPen(text);
+    p.drawText(QRect(gridLeft - 40, kMargin, gridW + 40, lineH), Qt::AlignRight, tr("all conv2 kernels"));
+    const int gridTop = kMargin + lineH + 4;
+    if (m_weight.values.size() == 20 * 10 * 25) {
+        p.drawImage(gridLeft, gridTop, m_grid);
+        if (m_map >= 0) {
+            p.setPen(QPen(text, 2));
+            p.drawRect(QRect(gridLeft - 2, gridTop + m_map * (5 * kGridScale + 1) - 2, gridW + 2, 5 * kGridScale + 3));
+        }
+    }
+    return gridLeft;
+}
+
+// The ten windows of pool1 (what the unit reads) over their kernels (how it weighs them).
+void KernelView::paintUnitInputs(QPainter &p, int top, int detailW) const
+{
+    const QColor text = palette().color(QPalette::Text);
+    const int lineH = fontMetrics().height();
+    const bool haveWeights = m_weight.values.size() == 20 * 10 * 25;
+    const float wScale = haveWeights ? HeatScale::maxAbs(m_weight.values.data(), m_weight.values.size()) : 0;
     const int s5 = 5 * kDetailScale;
-    // The ten windows of pool1 (what the unit reads) over their kernels (how it weighs them).
     const auto &pool1 = m_activations.pool1.values;
     const float poolScale = HeatScale::maxAbs(pool1.data(), pool1.size());
     for (int c = 0; c < 10; ++c) {
@@ -124,7 +136,7 @@ void KernelView::paintEvent(QPaintEvent *)
         p.drawImage(wr, HeatScale::image(window, 5, 5, poolScale));
         if (haveWeights)
             p.drawImage(kr, HeatScale::image(m_weight.values.data() + (m_map * 10 + c) * 25, 5, 5, wScale));
-        p.setPen(frame);
+        p.setPen(QColor(150, 150, 150));
         p.drawRect(wr.adjusted(0, 0, -1, -1));
         p.drawRect(kr.adjusted(0, 0, -1, -1));
         p.setPen(text);
@@ -132,15 +144,20 @@ void KernelView::paintEvent(QPaintEvent *)
     }
     p.drawText(QRect(kMargin, top + 2 * s5 + lineH + 8, detailW, lineH), Qt::AlignLeft,
                tr("top: pooled conv1 windows read · bottom: the kernels"));
-    // The input with the receptive field of the unit.
-    const int inLeft = kMargin + 10 * (s5 + kGap) + kGap;
+}
+
+// The input with the receptive field of the unit.
+void KernelView::paintReceptiveField(QPainter &p, int top) const
+{
+    const int lineH = fontMetrics().height();
+    const int inLeft = kMargin + 10 * (5 * kDetailScale + kGap) + kGap;
     const QRect inRect(inLeft, top, core::kSide * kInputScale, core::kSide * kInputScale);
     p.drawImage(inRect, HeatScale::input(m_activations.input.values.data(), core::kSide, core::kSide));
     const auto field = core::conv2ReceptiveField(m_y, m_x);
     p.setPen(QPen(QColor(255, 200, 0), 2));
     p.drawRect(QRect(inRect.left() + field.left * kInputScale, inRect.top() + field.top * kInputScale, field.size * kInputScale,
                      field.size * kInputScale));
-    p.setPen(text);
+    p.setPen(palette().color(QPalette::Text));
     p.drawText(QRect(inLeft - 10, inRect.bottom() + 2, inRect.width() + 20, lineH), Qt::AlignHCenter, tr("input patch"));
 }
 

@@ -3,6 +3,8 @@
 #include <QImage>
 #include <QWidget>
 
+class QPainter;
+
 namespace ui {
 
 /// What feeds one conv2 unit, in the manner of CNN Explainer's kernel view: for conv2 map k at
@@ -31,6 +33,10 @@ protected:
     void paintEvent(QPaintEvent *event) override;
 
 private:
+    // paintEvent's steps.
+    int paintKernelGrid(QPainter &p) const;
+    void paintUnitInputs(QPainter &p, int top, int detailW) const;
+    void paintReceptiveField(QPainter &p, int top) const;
     QImage m_grid; ///< all 200 kernels at screen scale, rebuilt by setConv2()
     core::TensorData m_weight;
     core::TensorData m_bias;

@@ -132,69 +132,83 @@ void LayerView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
     p.fillRect(rect(), palette().color(QPalette::Base));
-    const QColor frame(150, 150, 150);
-    const QColor text = palette().color(QPalette::Text);
-    const int titleH = fontMetrics().height();
-    for (int i = 0; i < kRows; ++i) {
-        const auto r = Row(i);
-        const auto &l = m_rows[i];
-        p.setPen(text);
-        p.drawText(QRect(kMargin, l.top, kLabelWidth - 10, titleH), Qt::AlignLeft | Qt::AlignVCenter, l.title);
-        const bool has = m_scale[i] > 0;
-        if (has)
-            HeatScale::paintLegend(p, QRect(kMargin, l.top + titleH + 2, kLabelWidth - 24, titleH + 8), m_scale[i], l.signedValues);
-        for (int c = 0; c < l.count; ++c) {
-            const QRect cell = cellRect(r, c);
-            if (!has) {
-                p.fillRect(cell, QColor(235, 235, 235));
-                continue;
-            }
-            const auto &images = m_images[i];
-            if (!images.empty()) {
-                p.drawImage(cell, images[std::size_t(c)]);
-            } else {
-                const auto &values = (r == Row::Fc1 ? m_activations.fc1 : r == Row::Logits ? m_activations.logits : m_activations.softmax).values;
-                const float v = values[std::size_t(c)];
-                if (r == Row::Softmax) {
-                    // Probabilities read best as bar lengths; the colour repeats the value.
-                    p.fillRect(cell, QColor(245, 245, 245));
-                    const int h = int(std::lround(cell.height() * std::clamp(v, 0.0f, 1.0f)));
-                    p.fillRect(QRect(cell.left(), cell.bottom() - h + 1, cell.width(), h), QColor::fromRgb(HeatScale::colour(v, 1.0f)));
-                } else {
-                    p.fillRect(cell, QColor::fromRgb(HeatScale::colour(v, m_scale[i])));
-                }
-                if (r == Row::Logits || r == Row::Softmax) {
-                    // Dark cells get white text (a strong logit, a near-certain class).
-                    const bool dark = r == Row::Logits ? std::abs(v) > 0.6f * m_scale[i] : v > 0.6f;
-                    p.setPen(dark ? QColor(Qt::white) : text);
-                    const QString label = r == Row::Logits ? HeatScale::number(v) : QString::number(c);
-                    p.drawText(cell, Qt::AlignCenter, label);
-                }
-            }
-            p.setPen(frame);
-            p.drawRect(cell.adjusted(0, 0, -1, -1));
-        }
-        // The class being explained, in both class rows.
-        if ((r == Row::Logits || r == Row::Softmax) && m_selectedClass >= 0) {
-            p.setPen(QPen(text, 2));
-            p.drawRect(cellRect(r, m_selectedClass).adjusted(-2, -2, 1, 1));
-        }
-    }
-    // The hovered conv2 unit.
-    if (m_hovered[0] >= 0) {
-        const auto &l = row(Row::Conv2);
-        const QRect cell = cellRect(Row::Conv2, m_hovered[0]);
-        const int s = l.cellW / l.mapW;
-        p.setPen(QPen(QColor(0, 0, 0), 2));
-        p.drawRect(cell.adjusted(-2, -2, 1, 1));
-        p.setPen(QPen(QColor(255, 200, 0), 2));
-        p.drawRect(QRect(cell.left() + m_hovered[2] * s, cell.top() + m_hovered[1] * s, s, s));
-    }
+    for (int i = 0; i < kRows; ++i)
+        paintRow(p, Row(i));
+    paintHoveredUnit(p);
     if (!m_hasActivations) {
         p.setPen(palette().color(QPalette::PlaceholderText));
         const QRect conv1 = cellRect(Row::Conv1, 0).united(cellRect(Row::Pool1, 9));
         p.drawText(conv1, Qt::AlignCenter, tr("Draw a digit, or select a test image in Browse"));
     }
+}
+
+// A row's title and legend, then each map (or unit) in its cell.
+void LayerView::paintRow(QPainter &p, Row r) const
+{
+    const int i = int(r);
+    const auto &l = m_rows[i];
+    const QColor text = palette().color(QPalette::Text);
+    const int titleH = fontMetrics().height();
+    p.setPen(text);
+    p.drawText(QRect(kMargin, l.top, kLabelWidth - 10, titleH), Qt::AlignLeft | Qt::AlignVCenter, l.title);
+    const bool has = m_scale[i] > 0;
+    if (has)
+        HeatScale::paintLegend(p, QRect(kMargin, l.top + titleH + 2, kLabelWidth - 24, titleH + 8), m_scale[i], l.signedValues);
+    for (int c = 0; c < l.count; ++c) {
+        const QRect cell = cellRect(r, c);
+        if (!has) {
+            p.fillRect(cell, QColor(235, 235, 235));
+            continue;
+        }
+        const auto &images = m_images[i];
+        if (!images.empty())
+            p.drawImage(cell, images[std::size_t(c)]);
+        else
+            paintUnit(p, r, c, cell);
+        p.setPen(QColor(150, 150, 150));
+        p.drawRect(cell.adjusted(0, 0, -1, -1));
+    }
+    // The class being explained, in both class rows.
+    if ((r == Row::Logits || r == Row::Softmax) && m_selectedClass >= 0) {
+        p.setPen(QPen(text, 2));
+        p.drawRect(cellRect(r, m_selectedClass).adjusted(-2, -2, 1, 1));
+    }
+}
+
+// One unit of fc1, the logits or the softmax: a coloured cell (a bar for a probability).
+void LayerView::paintUnit(QPainter &p, Row r, int c, const QRect &cell) const
+{
+    const auto &values = (r == Row::Fc1 ? m_activations.fc1 : r == Row::Logits ? m_activations.logits : m_activations.softmax).values;
+    const float v = values[std::size_t(c)];
+    if (r == Row::Softmax) {
+        // Probabilities read best as bar lengths; the colour repeats the value.
+        p.fillRect(cell, QColor(245, 245, 245));
+        const int h = int(std::lround(cell.height() * std::clamp(v, 0.0f, 1.0f)));
+        p.fillRect(QRect(cell.left(), cell.bottom() - h + 1, cell.width(), h), QColor::fromRgb(HeatScale::colour(v, 1.0f)));
+    } else {
+        p.fillRect(cell, QColor::fromRgb(HeatScale::colour(v, m_scale[int(r)])));
+    }
+    if (r == Row::Logits || r == Row::Softmax) {
+        // Dark cells get white text (a strong logit, a near-certain class).
+        const bool dark = r == Row::Logits ? std::abs(v) > 0.6f * m_scale[int(r)] : v > 0.6f;
+        p.setPen(dark ? QColor(Qt::white) : palette().color(QPalette::Text));
+        const QString label = r == Row::Logits ? HeatScale::number(v) : QString::number(c);
+        p.drawText(cell, Qt::AlignCenter, label);
+    }
+}
+
+// The hovered conv2 unit: its map framed, the unit itself in yellow.
+void LayerView::paintHoveredUnit(QPainter &p) const
+{
+    if (m_hovered[0] < 0)
+        return;
+    const auto &l = row(Row::Conv2);
+    const QRect cell = cellRect(Row::Conv2, m_hovered[0]);
+    const int s = l.cellW / l.mapW;
+    p.setPen(QPen(QColor(0, 0, 0), 2));
+    p.drawRect(cell.adjusted(-2, -2, 1, 1));
+    p.setPen(QPen(QColor(255, 200, 0), 2));
+    p.drawRect(QRect(cell.left() + m_hovered[2] * s, cell.top() + m_hovered[1] * s, s, s));
 }
 
 bool LayerView::hoverAt(const QPoint &pos)

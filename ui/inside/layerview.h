@@ -5,6 +5,8 @@
 #include <array>
 #include <vector>
 
+class QPainter;
+
 namespace ui {
 
 /// Every layer of the network for one input, top to bottom as the data flows: the 28x28 input, conv1's filters
@@ -60,6 +62,10 @@ private:
         bool signedValues = true;
     };
     const RowLayout &row(Row r) const { return m_rows[int(r)]; }
+    // paintEvent's steps.
+    void paintRow(QPainter &p, Row r) const;
+    void paintUnit(QPainter &p, Row r, int unit, const QRect &cell) const;
+    void paintHoveredUnit(QPainter &p) const;
     void rebuildImages();
     void setHovered(int map, int y, int x);
     /// Hovers the conv2 unit at pos, if there is one; true when it did.
