@@ -16,34 +16,16 @@ namespace {
 
 QString fixture(const char *name) { return QStringLiteral(DIGITLAB_SOURCE_DIR "/tests/data/") + QLatin1String(name); }
 
-std::vector<float> firstImages(int n)
+/// The model's predictions for the first n test images.
+std::vector<core::Prediction> predictions(const core::Classifier &model, int n = 20)
 {
-    const auto &set = testsupport::testSet();
-    std::vector<float> pixels(std::size_t(n) * core::kPixels);
-    for (std::size_t i = 0; i < pixels.size(); ++i)
-        pixels[i] = set.images[i] / 255.0f;
-    return pixels;
-}
-
-std::vector<std::array<float, 10>> probabilities(const core::Classifier &model, int n = 20)
-{
-    std::vector<std::array<float, 10>> out;
-    const auto pixels = firstImages(n);
-    for (const auto &p : model.predictBatch(pixels.data(), n))
-        out.push_back(p.probabilities);
-    return out;
+    return testsupport::predictFirst(model, testsupport::testSet(), n);
 }
 
 /// A trainer after one short epoch, so weights, moments and history are all non-trivial.
 std::unique_ptr<core::Trainer> trained()
 {
-    core::TrainConfig c;
-    c.epochs = 1;
-    c.seed = 3;
-    c.threads = 1; // see test_model.cpp: robust on a loaded machine
-    c.trainLimit = 1000;
-    c.testLimit = 500;
-    auto t = std::make_unique<core::Trainer>(c);
+    auto t = std::make_unique<core::Trainer>(testsupport::smallConfig(1000, 500, 1, 1, 3));
     core::RunControl control;
     t->run(testsupport::trainSet(), testsupport::testSet(), control);
     return t;
@@ -76,10 +58,10 @@ TEST_CASE("checkpoint round trip restores weights, history and metadata exactly"
     CHECK(loaded.history()[0].testAccuracy == original->history()[0].testAccuracy);
     CHECK(loaded.config().seed == 3u);
     CHECK(loaded.config().trainLimit == 1000);
-    CHECK(probabilities(*loaded.snapshot()) == probabilities(*original->snapshot()));
+    CHECK(testsupport::samePredictions(predictions(*loaded.snapshot()), predictions(*original->snapshot())));
 
     const auto model = core::Classifier::fromFile(path);
-    CHECK(probabilities(*model) == probabilities(*original->snapshot()));
+    CHECK(testsupport::samePredictions(predictions(*model), predictions(*original->snapshot())));
     CHECK(model->info().epochsDone == 1);
     CHECK(model->info().mnistTrainChecksum.startsWith(QStringLiteral("6bbc9ace898e44ae57da46a324031adb")));
     CHECK_FALSE(model->info().created.isEmpty());
@@ -109,7 +91,7 @@ TEST_CASE("saving over an existing checkpoint is atomic", "[checkpoint][data]")
 TEST_CASE("bad checkpoints are rejected and leave the model unchanged", "[checkpoint][data]")
 {
     const auto t = trained();
-    const auto before = probabilities(*t->snapshot());
+    const auto before = predictions(*t->snapshot());
     QTemporaryDir dir;
     const auto good = dir.filePath(QStringLiteral("good.pt"));
     t->save(good);
@@ -141,7 +123,7 @@ TEST_CASE("bad checkpoints are rejected and leave the model unchanged", "[checkp
             CHECK(e.kind() == c.kind);
             CHECK(e.file() == c.path);
             CHECK_THAT(e.what(), Catch::Contains(c.says));
-            CHECK(probabilities(*t->snapshot()) == before);
+            CHECK(testsupport::samePredictions(predictions(*t->snapshot()), before));
             CHECK(t->epochsDone() == 1);
             CHECK_THROWS_AS(core::Classifier::fromFile(c.path), core::CheckpointError);
         }
@@ -155,12 +137,12 @@ TEST_CASE("a PyTorch state_dict of the seed model loads with identical outputs",
     REQUIRE(json.open(QIODevice::ReadOnly));
     const auto expected = QJsonDocument::fromJson(json.readAll()).array();
     REQUIRE(expected.size() == 5);
-    const auto got = probabilities(*model, 5);
+    const auto got = predictions(*model, 5);
     for (int i = 0; i < 5; ++i)
         for (int k = 0; k < 10; ++k)
-            CHECK(got[i][k] == Approx(expected[i].toArray()[k].toDouble()).margin(1e-5));
+            CHECK(got[std::size_t(i)].probabilities[std::size_t(k)] == Approx(expected[i].toArray()[k].toDouble()).margin(1e-5));
     core::Trainer trainer;
     trainer.load(fixture("seed_state_dict.pt"));
     CHECK(trainer.epochsDone() == 0);
-    CHECK(probabilities(*trainer.snapshot(), 5) == got);
+    CHECK(testsupport::samePredictions(predictions(*trainer.snapshot(), 5), got));
 }

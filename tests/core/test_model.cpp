@@ -13,33 +13,15 @@ namespace {
 /// A small but real run: 10,000 training images, 1,000 test images.
 core::TrainConfig smallConfig(int epochs = 3)
 {
-    core::TrainConfig c;
-    c.epochs = epochs;
-    c.seed = 7;
-    c.threads = 1; // one OpenMP thread: a busy machine cannot stall a team that does not exist
-    c.trainLimit = 10000;
-    c.testLimit = 1000;
-    return c;
+    return testsupport::smallConfig(10000, 1000, epochs, 1, 7);
 }
 
 std::vector<core::Prediction> predictFirst(const core::Classifier &model, int n)
 {
-    std::vector<float> pixels(std::size_t(n) * core::kPixels);
-    const auto &set = testsupport::testSet();
-    for (std::size_t i = 0; i < pixels.size(); ++i)
-        pixels[i] = set.images[i] / 255.0f;
-    return model.predictBatch(pixels.data(), n);
+    return testsupport::predictFirst(model, testsupport::testSet(), n);
 }
 
-bool samePredictions(const std::vector<core::Prediction> &a, const std::vector<core::Prediction> &b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].probabilities != b[i].probabilities)
-            return false;
-    return true;
-}
+using testsupport::samePredictions;
 
 } // namespace
 

@@ -15,13 +15,7 @@ namespace {
 
 core::TrainConfig config(int threads, int epochs = 1, int trainLimit = 2000)
 {
-    core::TrainConfig c;
-    c.epochs = epochs;
-    c.seed = 11;
-    c.threads = threads;
-    c.trainLimit = trainLimit;
-    c.testLimit = 1000;
-    return c;
+    return testsupport::smallConfig(trainLimit, 1000, epochs, threads, 11);
 }
 
 /// Largest |a - b| relative to the largest |b| of the same vector.

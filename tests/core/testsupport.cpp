@@ -1,9 +1,11 @@
 #include "testsupport.h"
+#include "core/classifier.h"
 #include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QPainter>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <zlib.h>
 
 namespace testsupport {
@@ -12,8 +14,8 @@ QString mnistDir()
 {
     const QString dir = core::mnist::resolveDataDir();
     if (!core::mnist::isPresent(dir))
-        FAIL("MNIST is missing (looked in " << core::mnist::candidateDataDirs().join(QStringLiteral(", ")).toStdString()
-                                            << "): run packaging/fetch-mnist.sh or the README's test command");
+        FAIL("MNIST is missing (looked in: " << core::mnist::candidateDataDirs().join(QStringLiteral(", ")).toStdString()
+                                             << "): run packaging/fetch-mnist.sh or 'digitlab-cli fetch-data', or set DIGITLAB_DATA");
     return dir;
 }
 
@@ -23,10 +25,47 @@ const core::MnistSet &trainSet()
     return set;
 }
 
+std::shared_ptr<const core::MnistSet> sharedTestSet()
+{
+    static const auto set = std::make_shared<const core::MnistSet>(core::mnist::load(mnistDir(), core::Split::Test));
+    return set;
+}
+
 const core::MnistSet &testSet()
 {
-    static const core::MnistSet set = core::mnist::load(mnistDir(), core::Split::Test);
-    return set;
+    return *sharedTestSet();
+}
+
+core::TrainConfig smallConfig(int trainLimit, int testLimit, int epochs, int threads, std::uint64_t seed)
+{
+    core::TrainConfig c;
+    c.epochs = epochs;
+    c.batchSize = 100;
+    c.threads = threads;
+    c.seed = seed;
+    c.trainLimit = trainLimit;
+    c.testLimit = testLimit;
+    return c;
+}
+
+std::vector<core::Prediction> predictFirst(const core::Classifier &model, const core::MnistSet &set, int n)
+{
+    REQUIRE(n <= set.count);
+    std::vector<float> pixels(std::size_t(n) * core::kPixels);
+    for (std::size_t i = 0; i < pixels.size(); ++i)
+        pixels[i] = float(set.images[i]) / 255.0f;
+    return model.predictBatch(pixels.data(), n);
+}
+
+bool samePredictions(const std::vector<core::Prediction> &a, const std::vector<core::Prediction> &b, float tolerance)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        for (std::size_t k = 0; k < a[i].probabilities.size(); ++k)
+            if (!(std::abs(a[i].probabilities[k] - b[i].probabilities[k]) <= tolerance))
+                return false;
+    return true;
 }
 
 QByteArray idx(std::initializer_list<quint32> header, const QByteArray &payload)

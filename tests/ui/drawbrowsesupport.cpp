@@ -1,4 +1,5 @@
 #include "drawbrowsesupport.h"
+#include "../core/testsupport.h"
 #include "core/classifier.h"
 #include "core/error.h"
 #include "core/mnist.h"
@@ -15,19 +16,7 @@ namespace drawbrowse {
 
 std::shared_ptr<const core::MnistSet> testSet()
 {
-    static std::shared_ptr<const core::MnistSet> set;
-    if (set)
-        return set;
-    const QString dir = core::mnist::resolveDataDir();
-    INFO("MNIST is required by this test; looked in: "
-         << core::mnist::candidateDataDirs().join(QStringLiteral(", ")).toStdString()
-         << " (fetch it with packaging/fetch-mnist.sh)");
-    REQUIRE(core::mnist::isPresent(dir));
-    try {
-        set = std::make_shared<const core::MnistSet>(core::mnist::load(dir, core::Split::Test));
-    } catch (const core::Error &e) {
-        FAIL("cannot load the MNIST test set: " << e.what());
-    }
+    const auto set = testsupport::sharedTestSet();
     REQUIRE(set->count == 10000);
     return set;
 }

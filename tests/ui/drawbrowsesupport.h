@@ -1,5 +1,5 @@
 #pragma once
-// Shared helpers of the Draw and Browse tab tests (issue 4).
+// Shared helpers of the Draw and Browse tab tests.
 #include <QList>
 #include <QPointF>
 #include <memory>
@@ -17,8 +17,8 @@ struct MnistSet;
 
 namespace drawbrowse {
 
-/// The MNIST test set, read once. Fails the calling test (saying where it looked) when missing:
-/// these tests never skip.
+/// The MNIST test set, read once (testsupport::sharedTestSet()). Fails the calling test (saying
+/// where it looked) when missing: these tests never skip.
 std::shared_ptr<const core::MnistSet> testSet();
 /// The bundled pretrained model; fails the calling test when it cannot be read.
 std::shared_ptr<const core::Classifier> bundled();

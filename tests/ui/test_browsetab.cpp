@@ -1,4 +1,4 @@
-// Browse tab (issue 4): the grid model and its filters against Classifier::evaluate, the
+// Browse tab: the grid model and its filters against Classifier::evaluate, the
 // confusion matrix, selection and keys, and recomputation when the classifier changes.
 #include "core/classifier.h"
 #include "core/mnist.h"

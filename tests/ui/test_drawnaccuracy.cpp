@@ -1,4 +1,4 @@
-// The drawn-digit pipeline end to end (issue 4): MNIST test digits are traced with QTest mouse
+// The drawn-digit pipeline end to end: MNIST test digits are traced with QTest mouse
 // events along their skeletons onto the Draw tab's canvas, at several sizes and positions, and
 // the tab's live prediction is compared with the label. What this measures is the canvas, pen
 // width, normalisation and model together, for digits drawn as pen strokes (constant-width,

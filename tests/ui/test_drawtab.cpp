@@ -1,4 +1,4 @@
-// Draw tab (issue 4): strokes drive the 28x28 preview and the prediction; undo/redo/clear; blank
+// Draw tab: strokes drive the 28x28 preview and the prediction; undo/redo/clear; blank
 // canvas; loading and saving images; the live-prediction throttle; latency figures.
 #include "core/classifier.h"
 #include "core/mnist.h"

@@ -105,21 +105,13 @@ std::vector<core::Prediction> predictions(const MainWindow &window, int n)
     const auto classifier = window.modelState()->classifier();
     REQUIRE(set);
     REQUIRE(classifier);
-    std::vector<float> pixels(std::size_t(n) * core::kPixels);
-    for (std::size_t i = 0; i < pixels.size(); ++i)
-        pixels[i] = set->images[i] / 255.0f;
-    return classifier->predictBatch(pixels.data(), n);
+    return testsupport::predictFirst(*classifier, *set, n);
 }
 
+/// A saved and reloaded model predicts within float noise of the original.
 bool samePredictions(const std::vector<core::Prediction> &a, const std::vector<core::Prediction> &b)
 {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        for (int k = 0; k < core::kClasses; ++k)
-            if (std::abs(a[i].probabilities[k] - b[i].probabilities[k]) > 1e-6f)
-                return false;
-    return true;
+    return testsupport::samePredictions(a, b, 1e-6f);
 }
 
 QMenu *findMenu(MainWindow &window, const QString &title)

@@ -14,13 +14,7 @@ namespace {
 
 core::TrainConfig smallConfig(int trainLimit, int epochs)
 {
-    core::TrainConfig c;
-    c.epochs = epochs;
-    c.batchSize = 100;
-    c.threads = 1;
-    c.trainLimit = trainLimit;
-    c.testLimit = 500;
-    return c;
+    return testsupport::smallConfig(trainLimit, 500, epochs);
 }
 
 /// A controller with data loaded and a trainer initialised.

@@ -8,18 +8,6 @@
 
 namespace uitest {
 
-QString requireMnistDir()
-{
-    const QString dir = core::mnist::resolveDataDir();
-    if (!core::mnist::isPresent(dir)) {
-        const QString message = QStringLiteral("MNIST is missing (looked in: ") +
-                                core::mnist::candidateDataDirs().join(QStringLiteral(", ")) +
-                                QStringLiteral("). Run packaging/fetch-mnist.sh or set DIGITLAB_DATA.");
-        FAIL(message.toStdString());
-    }
-    return dir;
-}
-
 bool waitUntil(const std::function<bool()> &pred, int timeoutMs)
 {
     QDeadlineTimer deadline(timeoutMs);
