@@ -39,6 +39,14 @@ std::shared_ptr<const core::Classifier> untrained()
     return trainer.snapshot();
 }
 
+DrawTabFixture::DrawTabFixture(QSize size)
+{
+    state.setClassifier(bundled());
+    tab.resize(size);
+    tab.show();
+    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+}
+
 void drawStroke(QWidget *widget, const QList<QPointF> &points)
 {
     REQUIRE(!points.isEmpty());

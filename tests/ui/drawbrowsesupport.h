@@ -1,7 +1,10 @@
 #pragma once
 // Shared helpers of the Draw and Browse tab tests.
+#include "ui/drawtab.h"
+#include "ui/modelstate.h"
 #include <QList>
 #include <QPointF>
+#include <QSize>
 #include <memory>
 
 class QWidget;
@@ -24,6 +27,15 @@ std::shared_ptr<const core::MnistSet> testSet();
 std::shared_ptr<const core::Classifier> bundled();
 /// A model with fresh random weights: its predictions differ from the bundled model's.
 std::shared_ptr<const core::Classifier> untrained();
+
+/// A Draw tab predicting with the bundled model, shown at `size` and exposed: the setting of
+/// every Draw tab test and screenshot.
+struct DrawTabFixture {
+    ui::ModelState state;
+    ui::DrawTab tab{&state};
+    ui::DrawCanvas *canvas = tab.canvas();
+    explicit DrawTabFixture(QSize size);
+};
 
 /// Draws one stroke through the points (widget coordinates) with QTest mouse events: press at
 /// the first, a move per point, release at the last.

@@ -19,17 +19,8 @@
 
 namespace {
 
-struct SizeFixture {
-    ui::ModelState state;
-    ui::DrawTab tab{&state};
-    ui::DrawCanvas *canvas = tab.canvas();
-    SizeFixture()
-    {
-        state.setClassifier(drawbrowse::bundled());
-        tab.resize(900, 620);
-        tab.show();
-        REQUIRE(QTest::qWaitForWindowExposed(&tab));
-    }
+struct SizeFixture : drawbrowse::DrawTabFixture {
+    SizeFixture() : DrawTabFixture({900, 620}) {}
     /// Draws the strokes scaled so the digit is `height` of the canvas height, its box's top-left
     /// at (fx, fy) of the room left around it.
     void draw(const QList<QList<QPointF>> &strokes, double height, double fx, double fy)

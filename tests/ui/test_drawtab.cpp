@@ -33,18 +33,8 @@ using drawbrowse::drawStroke;
 
 namespace {
 
-struct DrawFixture {
-    ui::ModelState state;
-    ui::DrawTab tab{&state};
-    ui::DrawCanvas *canvas = tab.canvas();
-
-    DrawFixture()
-    {
-        state.setClassifier(drawbrowse::bundled());
-        tab.resize(900, 600);
-        tab.show();
-        REQUIRE(QTest::qWaitForWindowExposed(&tab));
-    }
+struct DrawFixture : drawbrowse::DrawTabFixture {
+    DrawFixture() : DrawTabFixture({900, 600}) {}
     /// A point of the canvas's central square, in fractions of its side.
     QPointF at(double fx, double fy) const
     {

@@ -165,11 +165,7 @@ TEST_CASE("Inside: live training snapshots drive the view with an epoch and batc
     InsideFixture f;
     f.showTestImage(0);
     ui::TrainingController controller;
-    core::TrainConfig config;
-    config.epochs = 1;
-    config.threads = 1;
-    config.trainLimit = 3000;
-    config.testLimit = 200;
+    core::TrainConfig config = testsupport::smallConfig(3000, 200);
     REQUIRE(controller.initialize(config));
     REQUIRE(controller.loadData(uitest::requireMnistDir()));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
@@ -315,14 +311,7 @@ TEST_CASE("Inside: cost of an update and of the maps", "[.benchmark][inside]")
               << "saliency + occlusion (pool thread): " << saliency / kImages << " ms" << std::endl;
 }
 
-namespace {
-QString shotsDir()
-{
-    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QStringLiteral(DIGITLAB_SOURCE_DIR "/docs"));
-    QDir().mkpath(dir);
-    return dir;
-}
-} // namespace
+using uitest::shotsDir;
 
 TEST_CASE("Screenshots of the Inside tab", "[.screenshots][inside]")
 {
@@ -364,11 +353,7 @@ TEST_CASE("Screenshots of the Inside tab", "[.screenshots][inside]")
         InsideFixture f;
         f.showTestImage(0);
         ui::TrainingController controller;
-        core::TrainConfig config;
-        config.epochs = 1;
-        config.threads = 1;
-        config.trainLimit = 30000;
-        config.testLimit = 200;
+        const core::TrainConfig config = testsupport::smallConfig(30000, 200);
         REQUIRE(controller.initialize(config));
         REQUIRE(controller.loadData(uitest::requireMnistDir()));
         REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
@@ -397,11 +382,8 @@ TEST_CASE("Inside: training throughput with the view shown vs hidden", "[.benchm
     InsideFixture f;
     f.showTestImage(0);
     ui::TrainingController controller;
-    core::TrainConfig config;
-    config.epochs = 1;
-    config.threads = qEnvironmentVariableIntValue("DIGITLAB_BENCH_THREADS") > 0 ? qEnvironmentVariableIntValue("DIGITLAB_BENCH_THREADS") : 1;
-    config.trainLimit = 15000;
-    config.testLimit = 100;
+    const int threads = qEnvironmentVariableIntValue("DIGITLAB_BENCH_THREADS");
+    const core::TrainConfig config = testsupport::smallConfig(15000, 100, 1, threads > 0 ? threads : 1);
     REQUIRE(controller.initialize(config));
     REQUIRE(controller.loadData(uitest::requireMnistDir()));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));

@@ -29,24 +29,15 @@
 
 namespace {
 
-QString shotsDir()
-{
-    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QStringLiteral(DIGITLAB_SOURCE_DIR "/docs"));
-    QDir().mkpath(dir);
-    return dir;
-}
+using uitest::shotsDir;
 
 } // namespace
 
 TEST_CASE("Screenshot of the Draw tab", "[.screenshots]")
 {
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
-    state.setClassifier(drawbrowse::bundled());
-    ui::DrawTab tab(&state);
-    tab.resize(980, 620);
-    tab.show();
-    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+    drawbrowse::DrawTabFixture f({980, 620});
+    auto &tab = f.tab;
     drawbrowse::traceDigit(tab.canvas(), *set, 1, 0.62); // a 2
     QTest::qWait(50);
     REQUIRE(tab.prediction().digit >= 0);
@@ -77,12 +68,8 @@ TEST_CASE("Drawn network inputs next to MNIST digits (pen width check)", "[.scre
     // Top row: MNIST test digits as the network sees them; rows below: the same digits traced on
     // the canvas at three sizes, as normalised by the Draw tab. Strokes should look alike.
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
-    state.setClassifier(drawbrowse::bundled());
-    ui::DrawTab tab(&state);
-    tab.resize(900, 620);
-    tab.show();
-    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+    drawbrowse::DrawTabFixture f({900, 620});
+    auto &tab = f.tab;
     const int indices[] = {3, 2, 1, 18, 4, 8, 11, 0, 61, 7}; // 0..9
     const double sizes[] = {0.45, 0.65, 0.85};
     constexpr int kCell = 28 * 4;
@@ -137,12 +124,8 @@ TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
 TEST_CASE("Screenshot of a small digit read correctly", "[.screenshots]")
 {
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
-    state.setClassifier(drawbrowse::bundled());
-    ui::DrawTab tab(&state);
-    tab.resize(980, 620);
-    tab.show();
-    REQUIRE(QTest::qWaitForWindowExposed(&tab));
+    drawbrowse::DrawTabFixture f({980, 620});
+    auto &tab = f.tab;
     drawbrowse::traceDigit(tab.canvas(), *set, 0, 0.15, QPointF(-0.3, 0.3)); // a 7, 15% of the canvas, bottom left
     QTest::qWait(50);
     REQUIRE(tab.prediction().digit == 7);

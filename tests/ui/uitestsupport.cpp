@@ -20,6 +20,13 @@ bool waitUntil(const std::function<bool()> &pred, int timeoutMs)
     return true;
 }
 
+QString shotsDir()
+{
+    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QStringLiteral(DIGITLAB_SOURCE_DIR "/docs"));
+    QDir().mkpath(dir);
+    return dir;
+}
+
 QString tempDir()
 {
     static QTemporaryDir dir;

@@ -14,6 +14,9 @@ inline constexpr auto &requireMnistDir = testsupport::mnistDir;
 /// Runs the event loop until pred() holds or timeoutMs passes; returns pred().
 bool waitUntil(const std::function<bool()> &pred, int timeoutMs);
 
+/// Where screenshots go: $DIGITLAB_SHOTS_DIR, else the source tree's docs/ (created if needed).
+QString shotsDir();
+
 /// A fresh, empty temporary directory removed at exit.
 QString tempDir();
 
