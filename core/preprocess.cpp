@@ -214,14 +214,21 @@ NormalisedDigit normalise(const QImage &image, Polarity polarity)
     return out;
 }
 
-NormalisedDigit normaliseFile(const QString &path, Polarity polarity)
+QImage readImage(const QString &path)
 {
     QImageReader reader(path);
     reader.setAutoTransform(true); // honour EXIF rotation of phone photos
-    const QImage image = reader.read();
+    QImage image = reader.read();
     if (image.isNull())
-        throw ImageError(ImageError::Kind::Unreadable, path, QStringLiteral("cannot read image: %1").arg(reader.errorString()));
-    auto digit = normalise(image, polarity);
+        throw ImageError(ImageError::Kind::Unreadable, path,
+                         QStringLiteral("cannot read the image (%1); expected a PNG, JPEG, BMP or other image file")
+                             .arg(reader.errorString()));
+    return image;
+}
+
+NormalisedDigit normaliseFile(const QString &path, Polarity polarity)
+{
+    auto digit = normalise(readImage(path), polarity);
     if (digit.blank)
         throw ImageError(ImageError::Kind::Blank, path, QStringLiteral("the image is blank: no digit found"));
     return digit;

@@ -35,7 +35,11 @@ QImage toPaper(const QImage &image);
 /// mass moved to the centre of the 28x28 field. Blank (no ink) gives blank = true.
 NormalisedDigit normalise(const QImage &image, Polarity polarity = Polarity::Auto);
 
-/// Reads an image file (PNG/JPEG/BMP...) and normalises it. Throws ImageError when it cannot be
+/// Reads an image file (PNG/JPEG/BMP...), EXIF rotation applied (phone photos). Throws
+/// ImageError (Unreadable) naming the file when it is not an image Qt can read.
+QImage readImage(const QString &path);
+
+/// Reads an image file (readImage) and normalises it. Throws ImageError when it cannot be
 /// read or is blank.
 NormalisedDigit normaliseFile(const QString &path, Polarity polarity = Polarity::Auto);
 

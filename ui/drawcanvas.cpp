@@ -1,8 +1,8 @@
 #include "drawcanvas.h"
+#include "core/error.h"
 #include "core/preprocess.h"
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QFileInfo>
 #include <QImageReader>
 #include <QMimeData>
 #include <QMouseEvent>
@@ -366,15 +366,12 @@ void DrawCanvas::setImage(const QImage &image)
 
 bool DrawCanvas::loadImageFile(const QString &path)
 {
-    QImageReader reader(path);
-    reader.setAutoTransform(true);
-    const QImage image = reader.read();
-    if (image.isNull()) {
-        Q_EMIT loadFailed(tr("%1: cannot read the image (%2); expected a PNG, JPEG, BMP or other image file")
-                              .arg(QFileInfo(path).fileName(), reader.errorString()));
+    try {
+        setImage(core::preprocess::readImage(path)); // the one image reader, shared with the CLI
+    } catch (const core::ImageError &e) {
+        Q_EMIT loadFailed(e.text());
         return false;
     }
-    setImage(image);
     return true;
 }
 
