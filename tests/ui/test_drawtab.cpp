@@ -8,7 +8,7 @@
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
 #include "ui/predictiontext.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/probabilitybars.h"
 #include <QApplication>
 #include <QDragEnterEvent>
@@ -34,7 +34,7 @@ using drawbrowse::drawStroke;
 namespace {
 
 struct DrawFixture {
-    ui::ModelState state;
+    ui::ModelDocument state;
     ui::DrawTab tab{&state};
     ui::DrawCanvas *canvas = tab.canvas();
 

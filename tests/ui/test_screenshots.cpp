@@ -7,14 +7,13 @@
 #include "core/mnist.h"
 #include "drawbrowsesupport.h"
 #include "uitestsupport.h"
-#include "core/trainingworker.h"
 #include "ui/browsetab.h"
 #include "ui/mainwindow.h"
 #include "ui/trainingcontroller.h"
 #include "ui/traintab.h"
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/testsetmodel.h"
 #include <QDir>
 #include <QListView>
@@ -41,7 +40,7 @@ QString shotsDir()
 TEST_CASE("Screenshot of the Draw tab", "[.screenshots]")
 {
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setClassifier(drawbrowse::bundled());
     ui::DrawTab tab(&state);
     tab.resize(980, 620);
@@ -56,7 +55,7 @@ TEST_CASE("Screenshot of the Draw tab", "[.screenshots]")
 TEST_CASE("Screenshot of the Browse tab filtered to mistakes", "[.screenshots]")
 {
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setTestSet(set, QStringLiteral("data/mnist"));
     state.setClassifier(drawbrowse::bundled());
     ui::BrowseTab tab(&state);
@@ -77,7 +76,7 @@ TEST_CASE("Drawn network inputs next to MNIST digits (pen width check)", "[.scre
     // Top row: MNIST test digits as the network sees them; rows below: the same digits traced on
     // the canvas at three sizes, as normalised by the Draw tab. Strokes should look alike.
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setClassifier(drawbrowse::bundled());
     ui::DrawTab tab(&state);
     tab.resize(900, 620);
@@ -115,7 +114,7 @@ TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
     window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
     window.resize(1200, 780);
     window.show();
-    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.trainTab()->isDataReady(); }, 60000));
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
     core::TrainConfig c = window.trainTab()->config();
     c.epochs = 3;
     c.batchSize = 100;
@@ -124,8 +123,8 @@ TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
     c.trainLimit = 12000;
     c.testLimit = 2000;
     window.trainTab()->setConfig(c);
-    QSignalSpy finished(window.controller()->worker(), &core::TrainingWorker::finished);
-    QSignalSpy failed(window.controller()->worker(), &core::TrainingWorker::failed);
+    QSignalSpy finished(window.controller(), &ui::TrainingController::finished);
+    QSignalSpy failed(window.controller(), &ui::TrainingController::failed);
     QTest::mouseClick(window.trainTab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return finished.count() + failed.count() > 0 && window.controller()->isIdle(); }, 600000));
     REQUIRE(!window.trainTab()->divergenceText().isEmpty());
@@ -137,7 +136,7 @@ TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
 TEST_CASE("Screenshot of a small digit read correctly", "[.screenshots]")
 {
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setClassifier(drawbrowse::bundled());
     ui::DrawTab tab(&state);
     tab.resize(980, 620);
@@ -158,7 +157,7 @@ TEST_CASE("The main window at its minimum size (for checking clipping by eye)", 
     ui::MainWindow window(options);
     window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
     window.show();
-    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.trainTab()->isDataReady(); }, 60000));
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
     window.resize(window.minimumSizeHint());
     QTest::qWait(200);
     const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QDir::tempPath());
