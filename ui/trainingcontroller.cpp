@@ -26,7 +26,8 @@ TrainingController::TrainingController(ModelDocument *document, QObject *parent)
     m_thread->setObjectName(QStringLiteral("digitlab-training"));
     m_worker->moveToThread(m_thread);
     // Each worker slot ends with exactly one completion signal; every handler below updates the
-    // state and the document before re-emitting, so receivers of the controller see both current.
+    // document, then the state, then re-emits, so a receiver of stateChanged() or of the
+    // re-emitted signal sees both current.
     connectRunSignals();
     connectModelSignals();
     connectFileSignals();
@@ -52,8 +53,8 @@ void TrainingController::connectRunSignals()
         Q_EMIT epochFinished(stats);
     });
     connect(w, &Worker::finished, this, [this](const core::TrainingSummary &summary) {
-        completed();
         m_document->setEpochsDone(summary.epochsDone);
+        completed();
         Q_EMIT finished(summary);
     });
     connect(w, &Worker::failed, this, [this](const QString &message) {
@@ -67,15 +68,15 @@ void TrainingController::connectModelSignals()
 {
     Worker *w = m_worker.get();
     connect(w, &Worker::initialized, this, [this](const core::CheckpointInfo &info) {
-        completed();
         m_document->setInfo(info);
         m_document->setFile(QString(), tr("new model"), false);
+        completed();
         Q_EMIT initialized(info);
     });
     connect(w, &Worker::resetDone, this, [this](const core::CheckpointInfo &info) {
-        completed();
         m_document->setInfo(info);
         m_document->setFile(QString(), tr("new model"), false);
+        completed();
         Q_EMIT resetDone(info);
     });
     connect(w, &Worker::snapshotReady, this,
@@ -91,9 +92,9 @@ void TrainingController::connectFileSignals()
     Worker *w = m_worker.get();
     connect(w, &Worker::saved, this, [this](const QString &path, const core::CheckpointInfo &info) {
         m_lastSaveError.clear();
-        completed();
         m_document->updateInfo(info);
         m_document->setFile(QFileInfo(path).absoluteFilePath(), QFileInfo(path).fileName(), false);
+        completed();
         Q_EMIT saved(path, info);
     });
     connect(w, &Worker::saveFailed, this, [this](const QString &path, const QString &message) {
@@ -102,14 +103,14 @@ void TrainingController::connectFileSignals()
         Q_EMIT saveFailed(path, message);
     });
     connect(w, &Worker::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
-        completed();
         documentLoaded(path, info);
+        completed();
         Q_EMIT loaded(path, info);
     });
     connect(w, &Worker::loadFailed, this, [this](const QString &path, const QString &message) {
-        completed();
         if (path == m_importPath)
             m_importPath.clear();
+        completed();
         Q_EMIT loadFailed(path, message);
     });
 }
@@ -120,13 +121,13 @@ void TrainingController::connectDataSignals()
     connect(w, &Worker::dataLoaded, this,
             [this](const std::shared_ptr<const core::MnistSet> &train, const std::shared_ptr<const core::MnistSet> &test,
                    const QString &dir) {
-                completed();
                 m_document->setTestSet(test, dir, train ? train->count : 0);
+                completed();
                 Q_EMIT dataLoaded(train, test, dir);
             });
     connect(w, &Worker::dataFailed, this, [this](const QString &dir, const QString &message) {
-        completed();
         m_document->setDataError(dir, message);
+        completed();
         Q_EMIT dataFailed(dir, message);
     });
 }

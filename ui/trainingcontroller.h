@@ -25,8 +25,8 @@ class ModelDocument;
 /// wait in the worker's queue until the run ends. start() needs Idle.
 ///
 /// The controller is the only receiver of the worker's signals. For each one it first updates
-/// its own state and the ModelDocument, then re-emits the signal under the same name: whoever
-/// connects to the controller sees a state and a document that already include the result.
+/// the ModelDocument, then its own state, then re-emits the signal under the same name: whoever
+/// connects to the controller sees a document and a state that already include the result.
 class TrainingController : public QObject {
     Q_OBJECT
 public:
