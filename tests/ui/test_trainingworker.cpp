@@ -1,5 +1,6 @@
 // The training worker on its thread, driven through the controller as the window does.
 #include "uitestsupport.h"
+#include "ui/modeldocument.h"
 #include "ui/trainingcontroller.h"
 #include "core/classifier.h"
 #include <catch2/catch.hpp>
@@ -195,6 +196,46 @@ TEST_CASE("worker: a corrupt checkpoint is refused and the model stays", "[worke
     CHECK(failedLoads.first().at(0).toString() == path);
     CHECK(failedLoads.first().at(1).toString().contains(QStringLiteral("corrupt.pt")));
     CHECK(snapshots.count() == 1);
+}
+
+TEST_CASE("controller: receivers of its signals see the document and the state already updated", "[worker]")
+{
+    // The controller is the worker's only receiver: whoever connects to it, in whatever order,
+    // finds the request count and the document current when its slot runs.
+    TrainingController controller;
+    ui::ModelDocument *document = controller.document();
+    QObject context;
+    bool dataSeen = false, idleWithData = false, loadSeen = false, finishSeen = false;
+    QObject::connect(&controller, &TrainingController::dataLoaded, &context, [&] {
+        dataSeen = document->isDataReady() && document->testSet() != nullptr && controller.isIdle();
+    });
+    QObject::connect(&controller, &TrainingController::stateChanged, &context, [&](TrainingController::State state) {
+        if (state == TrainingController::State::Idle && document->isDataReady())
+            idleWithData = true;
+    });
+    QObject::connect(&controller, &TrainingController::loaded, &context, [&](const QString &, const core::CheckpointInfo &info) {
+        loadSeen = controller.isIdle() && document->epochsDone() == info.epochsDone && !document->isModified()
+                   && document->source() == QStringLiteral("bundled model");
+    });
+    QObject::connect(&controller, &TrainingController::finished, &context, [&](const core::TrainingSummary &summary) {
+        finishSeen = controller.isIdle() && document->epochsDone() == summary.epochsDone && document->isModified()
+                     && document->history().size() == 1;
+    });
+
+    const auto config = smallConfig(1000, 1);
+    CHECK(document->dataState() == ui::ModelDocument::DataState::Loading);
+    prepare(controller, config);
+    CHECK(dataSeen);
+    CHECK(idleWithData);
+    REQUIRE(controller.load(core::Classifier::bundledPath()));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
+    CHECK(loadSeen);
+    CHECK(document->path().isEmpty());
+    REQUIRE(controller.start(config, true));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle() && finishSeen; }, 120000));
+    // A run from scratch made a new, unsaved model.
+    CHECK(document->source() == QStringLiteral("new model"));
+    CHECK(document->path().isEmpty());
 }
 
 TEST_CASE("worker: shutdown during a run joins the thread", "[worker]")

@@ -74,11 +74,11 @@ public:
 public Q_SLOTS:
     /// Explain this class (0-9); the predicted class, or -1, follows the prediction again.
     void explainClass(int digit);
-    /// A mid-epoch copy of the training weights (TrainingWorker::liveSnapshot).
+    /// A mid-epoch copy of the training weights (TrainingController::liveSnapshot).
     void showTrainingSnapshot(std::shared_ptr<const core::Classifier> classifier, const core::BatchStats &at);
 
 Q_SIGNALS:
-    /// The live-snapshot interval the tab wants from the training worker: kLiveSnapshotMs while
+    /// The live-snapshot interval the tab wants (TrainingController::setLiveSnapshotInterval): kLiveSnapshotMs while
     /// it is shown, 0 when hidden (then training runs exactly as without the tab).
     void liveSnapshotsWanted(int milliseconds);
     /// A layer update has been shown.
