@@ -55,7 +55,8 @@ TEST_CASE("worker: a short run sends every batch loss with throttled batch signa
     CHECK_FALSE(controller.start(config));
     CHECK_FALSE(controller.save(QStringLiteral("/tmp/never.pt")));
 
-    // The spies count on the worker thread; the controller hears it through the event loop.
+    // The worker signals reach the controller (and its re-emitted signals the spies) through the
+    // GUI event loop, which waitUntil() runs.
     REQUIRE(uitest::waitUntil([&] { return finished.count() + failed.count() > 0 && controller.isIdle(); }, 60000));
     REQUIRE(failed.count() == 0);
     CHECK(controller.isIdle());
