@@ -127,67 +127,81 @@ void TrainingWorker::loadData(const QString &dir)
     }
 }
 
-void TrainingWorker::train(const TrainConfig &config, bool fromScratch)
+struct TrainingWorker::RunSignals {
+    QElapsedTimer sinceSignal;
+    QElapsedTimer sinceLive;
+    bool firstBatch = true;
+    BatchLosses pending;
+};
+
+bool TrainingWorker::prepareRun(const TrainConfig &config, bool fromScratch)
 {
     if (!m_train || !m_test) {
         Q_EMIT failed(tr("Cannot train: the MNIST data set is not loaded."));
-        return;
+        return false;
     }
     if (!ensureTrainer(config))
-        return;
+        return false;
     try {
         m_trainer->setConfig(config);
         if (fromScratch)
             m_trainer->resetWeights();
     } catch (const std::exception &e) {
         Q_EMIT failed(describe(e));
-        return;
+        return false;
     }
+    return true;
+}
 
+void TrainingWorker::onRunBatch(RunSignals &run, const BatchStats &stats)
+{
+    BatchLosses &pending = run.pending;
+    if (pending.losses.isEmpty()) {
+        pending.epoch = stats.epoch;
+        pending.firstBatch = stats.batch;
+        pending.batchesPerEpoch = stats.batchesPerEpoch;
+    }
+    pending.losses.append(static_cast<float>(stats.loss));
+    // The first batch and each epoch's last one always go out: the GUI then shows a run's
+    // start at once and every epoch ends on its true last point.
+    const bool lastOfEpoch = stats.batch >= stats.batchesPerEpoch;
+    // A copy of 21,840 weights takes microseconds: cheap enough at a few per second.
+    if (const int live = m_liveSnapshotMs.load();
+        live > 0 && (!run.sinceLive.isValid() || run.sinceLive.elapsed() >= live)) {
+        try {
+            Q_EMIT liveSnapshot(m_trainer->snapshot(), stats);
+        } catch (const std::exception &e) {
+            qWarning("TrainingWorker: cannot take a live snapshot: %s", e.what());
+        }
+        run.sinceLive.start();
+    }
+    if (run.firstBatch || lastOfEpoch || run.sinceSignal.elapsed() >= m_batchIntervalMs.load()) {
+        Q_EMIT batchLosses(pending);
+        Q_EMIT batchFinished(stats);
+        pending = BatchLosses{};
+        run.sinceSignal.restart();
+        run.firstBatch = false;
+    }
+}
+
+void TrainingWorker::train(const TrainConfig &config, bool fromScratch)
+{
+    if (!prepareRun(config, fromScratch))
+        return;
     Q_EMIT started(config, m_trainer->epochsDone());
 
-    QElapsedTimer sinceSignal;
-    sinceSignal.start();
-    QElapsedTimer sinceLive;
-    bool firstBatch = true;
-    BatchLosses pending;
+    RunSignals run;
+    run.sinceSignal.start();
     ProgressSink sink;
-    sink.batch = [&](const BatchStats &stats) {
-        if (pending.losses.isEmpty()) {
-            pending.epoch = stats.epoch;
-            pending.firstBatch = stats.batch;
-            pending.batchesPerEpoch = stats.batchesPerEpoch;
-        }
-        pending.losses.append(float(stats.loss));
-        // The first batch and each epoch's last one always go out: the GUI then shows a run's
-        // start at once and every epoch ends on its true last point.
-        const bool lastOfEpoch = stats.batch >= stats.batchesPerEpoch;
-        // A copy of 21,840 weights takes microseconds: cheap enough at a few per second.
-        if (const int live = m_liveSnapshotMs.load(); live > 0 && (!sinceLive.isValid() || sinceLive.elapsed() >= live)) {
-            try {
-                Q_EMIT liveSnapshot(m_trainer->snapshot(), stats);
-            } catch (const std::exception &e) {
-                qWarning("TrainingWorker: cannot take a live snapshot: %s", e.what());
-            }
-            sinceLive.start();
-        }
-        if (firstBatch || lastOfEpoch || sinceSignal.elapsed() >= m_batchIntervalMs.load()) {
-            Q_EMIT batchLosses(pending);
-            Q_EMIT batchFinished(stats);
-            pending = BatchLosses{};
-            sinceSignal.restart();
-            firstBatch = false;
-        }
-    };
-    sink.epoch = [&](const EpochStats &stats) {
+    sink.batch = [this, &run](const BatchStats &stats) { onRunBatch(run, stats); };
+    sink.epoch = [this](const EpochStats &stats) {
         Q_EMIT epochFinished(stats);
         publishSnapshot();
     };
-
     try {
         const TrainingSummary summary = m_trainer->run(*m_train, *m_test, *m_control, sink);
-        if (!pending.losses.isEmpty())
-            Q_EMIT batchLosses(pending);
+        if (!run.pending.losses.isEmpty())
+            Q_EMIT batchLosses(run.pending);
         // A stopped run changed the weights with its partial epoch: publish them too.
         if (summary.stopped)
             publishSnapshot();

@@ -13,15 +13,6 @@ class Trainer;
 struct MnistSet;
 struct RunControl;
 
-/// The losses of every batch since the previous batchFinished(), so that the loss chart can draw
-/// every batch while the signal itself is throttled.
-struct BatchLosses {
-    int epoch = 0;           ///< 1-based epoch of the first loss
-    int firstBatch = 0;      ///< 1-based batch index (within epoch) of the first loss
-    int batchesPerEpoch = 0;
-    QList<float> losses;     ///< consecutive batches; may run over an epoch boundary
-};
-
 /// Drives a core::Trainer on the thread it lives on (DESIGN.md "Threads and data flow").
 ///
 /// Everything that touches the model goes through the slots below, so the Trainer is only ever
@@ -116,6 +107,12 @@ Q_SIGNALS:
 private:
     bool publishSnapshot();
     bool ensureTrainer(const TrainConfig &config);
+    /// Checks the data, applies config (and new weights when fromScratch); false after failed().
+    bool prepareRun(const TrainConfig &config, bool fromScratch);
+    /// The throttling state of one run's batch signals.
+    struct RunSignals;
+    /// Sends a batch's signals (losses, stats, live snapshot) when the throttle allows.
+    void onRunBatch(RunSignals &run, const BatchStats &stats);
 
     std::unique_ptr<Trainer> m_trainer;
     std::unique_ptr<RunControl> m_control;
@@ -127,4 +124,3 @@ private:
 
 } // namespace core
 
-Q_DECLARE_METATYPE(core::BatchLosses)

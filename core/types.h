@@ -1,5 +1,6 @@
 #pragma once
 #include <QJsonObject>
+#include <QList>
 #include <QMetaType>
 #include <QString>
 #include <array>
@@ -122,6 +123,15 @@ struct CheckpointInfo {
     double testAccuracy() const { return history.empty() ? -1.0 : history.back().testAccuracy; }
 };
 
+/// The losses of every batch since the previous batchFinished(), so that the loss chart can draw
+/// every batch while the signal itself is throttled.
+struct BatchLosses {
+    int epoch = 0;           ///< 1-based epoch of the first loss
+    int firstBatch = 0;      ///< 1-based batch index (within epoch) of the first loss
+    int batchesPerEpoch = 0;
+    QList<float> losses;     ///< consecutive batches; may run over an epoch boundary
+};
+
 } // namespace core
 
 Q_DECLARE_METATYPE(core::BatchStats)
@@ -129,3 +139,4 @@ Q_DECLARE_METATYPE(core::EpochStats)
 Q_DECLARE_METATYPE(core::TrainingSummary)
 Q_DECLARE_METATYPE(core::EvalResult)
 Q_DECLARE_METATYPE(core::Prediction)
+Q_DECLARE_METATYPE(core::BatchLosses)

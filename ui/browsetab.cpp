@@ -10,7 +10,7 @@
 #include "core/mnist.h"
 #include "digitdelegate.h"
 #include "digitview.h"
-#include "modelstate.h"
+#include "modeldocument.h"
 #include "probabilitybars.h"
 #include "testsetmodel.h"
 #include <QBoxLayout>
@@ -60,7 +60,7 @@ void setComboData(QComboBox *combo, int value)
 }
 } // namespace
 
-BrowseTab::BrowseTab(ModelState *state, QWidget *parent)
+BrowseTab::BrowseTab(ModelDocument *state, QWidget *parent)
     : QWidget(parent), m_state(state), m_model(new TestSetModel(this)), m_filter(new TestSetFilter(m_model, this)),
       m_view(new QListView(this)), m_stack(new QStackedWidget(this)), m_message(new QLabel(this)),
       m_trueCombo(new QComboBox(this)), m_predictedCombo(new QComboBox(this)),
@@ -259,8 +259,8 @@ void BrowseTab::connectModels()
 {
     connect(m_watcher, &QFutureWatcher<JobResult>::progressValueChanged, m_progress, &QProgressBar::setValue);
     connect(m_watcher, &QFutureWatcher<JobResult>::finished, this, &BrowseTab::onJobFinished);
-    connect(m_state, &ModelState::testSetChanged, this, &BrowseTab::onTestSetChanged);
-    connect(m_state, &ModelState::classifierChanged, this, &BrowseTab::startPredictions);
+    connect(m_state, &ModelDocument::testSetChanged, this, &BrowseTab::onTestSetChanged);
+    connect(m_state, &ModelDocument::classifierChanged, this, &BrowseTab::startPredictions);
 }
 
 BrowseTab::~BrowseTab()

@@ -29,7 +29,7 @@ namespace ui {
 class ConfusionMatrixView;
 class DigitView;
 class MnistDownloadPanel;
-class ModelState;
+class ModelDocument;
 class ProbabilityBars;
 class TestSetModel;
 
@@ -44,7 +44,7 @@ public:
     /// enough that the progress bar moves and a cancel is noticed within a fraction of a second.
     static constexpr int kBatch = 500;
 
-    explicit BrowseTab(ModelState *state, QWidget *parent = nullptr);
+    explicit BrowseTab(ModelDocument *state, QWidget *parent = nullptr);
     ~BrowseTab() override;
 
     TestSetModel *model() const { return m_model; }
@@ -108,7 +108,7 @@ private:
     void restoreSelection();
     void showMessage(const QString &text);
 
-    ModelState *m_state;
+    ModelDocument *m_state;
     TestSetModel *m_model;
     TestSetFilter *m_filter;
     QListView *m_view;

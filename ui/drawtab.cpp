@@ -3,7 +3,7 @@
 #include "core/preprocess.h"
 #include "digitview.h"
 #include "drawcanvas.h"
-#include "modelstate.h"
+#include "modeldocument.h"
 #include "predictiontext.h"
 #include "probabilitybars.h"
 #include <QAction>
@@ -28,7 +28,7 @@ QToolButton *buttonFor(QAction *action, QWidget *parent)
 }
 } // namespace
 
-DrawTab::DrawTab(ModelState *state, QWidget *parent)
+DrawTab::DrawTab(ModelDocument *state, QWidget *parent)
     : QWidget(parent), m_state(state), m_canvas(new DrawCanvas(this)), m_input(new DigitView(this)),
       m_digit(new QLabel(this)), m_confidence(new QLabel(this)), m_doubt(new QLabel(this)),
       m_message(new QLabel(this)), m_bars(new ProbabilityBars(this)), m_throttle(new QTimer(this))
@@ -56,7 +56,7 @@ DrawTab::DrawTab(ModelState *state, QWidget *parent)
         predictNow();
     });
     connect(m_canvas, &DrawCanvas::loadFailed, this, [this](const QString &message) { showMessage(message, true); });
-    connect(m_state, &ModelState::classifierChanged, this, &DrawTab::predictNow);
+    connect(m_state, &ModelDocument::classifierChanged, this, &DrawTab::predictNow);
 
     predictNow();
 }

@@ -17,11 +17,11 @@ namespace ui {
 
 class DigitView;
 class DrawCanvas;
-class ModelState;
+class ModelDocument;
 class ProbabilityBars;
 
 /// The Draw tab: a canvas, the 28x28 input the network sees, the predicted digit with its
-/// confidence (or a doubt), and the ten softmax bars. Predictions come from ModelState's
+/// confidence (or a doubt), and the ten softmax bars. Predictions come from ModelDocument's
 /// classifier snapshot, so drawing works while training runs and follows each new snapshot.
 class DrawTab : public QWidget {
     Q_OBJECT
@@ -30,7 +30,7 @@ public:
     /// enough for the bars to follow the pen without spending the GUI thread on inference.
     static constexpr int kPredictIntervalMs = 150;
 
-    explicit DrawTab(ModelState *state, QWidget *parent = nullptr);
+    explicit DrawTab(ModelDocument *state, QWidget *parent = nullptr);
     ~DrawTab() override;
 
     DrawCanvas *canvas() const { return m_canvas; }
@@ -73,7 +73,7 @@ private:
     void scheduleLivePrediction();
     void showMessage(const QString &text, bool error);
 
-    ModelState *m_state;
+    ModelDocument *m_state;
     DrawCanvas *m_canvas;
     DigitView *m_input;
     QLabel *m_digit;

@@ -3,14 +3,14 @@
 #include "drawtab.h"
 #include "inside/insidetab.h"
 #include "inside/modelexporter.h"
-#include "modelstate.h"
+#include "historycsv.h"
+#include "modeldocument.h"
 #include "traintab.h"
 #include "trainingcontroller.h"
 #include "userguide.h"
 #include "core/classifier.h"
 #include "core/metrics.h"
 #include "core/mnist.h"
-#include "core/trainingworker.h"
 #include "core/version.h"
 #include <QApplication>
 #include <QCloseEvent>
@@ -56,52 +56,53 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
 {
     setObjectName(QStringLiteral("mainWindow"));
     setAcceptDrops(true);
-    m_modelState = new ModelState(this);
-    m_controller = new TrainingController(this);
-    m_modelSource = tr("new model");
-
-    m_tabs = new QTabWidget(this);
-    m_tabs->setDocumentMode(true);
-    m_trainTab = new TrainTab(m_controller, m_modelState, this);
-    m_tabs->addTab(m_trainTab, tr("&Train"));
-    {
-        ModelState *modelState = m_modelState;
-        // Draw and Browse tabs (issue 4)
-        QWidget *drawTab = new ui::DrawTab(modelState, this);
-        QWidget *browseTab = new ui::BrowseTab(modelState, this);
-        // (end of the issue 4 spot)
-        m_tabs->addTab(drawTab, tr("&Draw"));
-        m_tabs->addTab(browseTab, tr("&Browse"));
-    }
-    {
-        // Inside tab and File > Export Model (issue 11). The tab asks the worker for live weight
-        // snapshots while it is shown (an atomic: safe from this thread).
-        m_insideTab = new InsideTab(m_modelState, this);
-        m_tabs->addTab(m_insideTab, tr("&Inside"));
-        core::TrainingWorker *worker = m_controller->worker();
-        connect(m_insideTab, &InsideTab::liveSnapshotsWanted, this, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
-        connect(worker, &core::TrainingWorker::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
-        m_exporter = new ModelExporter(m_modelState, this);
-        m_exporter->setErrorSink([this](const QString &message) { report(QMessageBox::Critical, tr("Export failed"), message); });
-    }
-    setCentralWidget(m_tabs);
-
-    buildMenus();
-    buildStatusBar();
-    connectWorker();
-    connect(m_trainTab, &TrainTab::startRequested, this, &MainWindow::startTraining);
-    connect(m_trainTab, &TrainTab::resetRequested, this, &MainWindow::resetWeights);
-    connect(m_trainTab, &TrainTab::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 30000); });
-    connect(m_trainTab, &TrainTab::dataDirChosen, this, [](const QString &dir) {
-        QSettings().setValue(kDataDirKey, dir);
-    });
-    connect(m_controller, &TrainingController::stateChanged, this, &MainWindow::updateActions);
-
+    m_document = new ModelDocument(this);
+    m_controller = new TrainingController(m_document, this);
+    createTabs();
+    createActions();
+    createMenus();
+    createStatusBar();
+    connectController();
     if (m_options.restoreSettings)
         restoreWindowSettings();
     else
         resize(1200, 780);
+    startUp();
+    updateActions();
+    updateStatus();
+}
 
+MainWindow::~MainWindow()
+{
+    // Join the worker before the tabs that listen to it go away.
+    m_controller->shutdown(kShutdownWaitMs);
+}
+
+void MainWindow::createTabs()
+{
+    m_tabs = new QTabWidget(this);
+    m_tabs->setDocumentMode(true);
+    m_trainTab = new TrainTab(m_controller, this);
+    m_tabs->addTab(m_trainTab, tr("&Train"));
+    m_tabs->addTab(new DrawTab(m_document, this), tr("&Draw"));
+    m_tabs->addTab(new BrowseTab(m_document, this), tr("&Browse"));
+    // The Inside tab asks for live weight snapshots while it is shown.
+    m_insideTab = new InsideTab(m_document, this);
+    m_tabs->addTab(m_insideTab, tr("&Inside"));
+    connect(m_insideTab, &InsideTab::liveSnapshotsWanted, m_controller, &TrainingController::setLiveSnapshotInterval);
+    connect(m_controller, &TrainingController::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
+    m_exporter = new ModelExporter(m_document, this);
+    m_exporter->setErrorSink([this](const QString &message) { report(QMessageBox::Critical, tr("Export failed"), message); });
+    setCentralWidget(m_tabs);
+
+    connect(m_trainTab, &TrainTab::startRequested, this, &MainWindow::startTraining);
+    connect(m_trainTab, &TrainTab::resetRequested, this, &MainWindow::resetWeights);
+    connect(m_trainTab, &TrainTab::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 30000); });
+    connect(m_trainTab, &TrainTab::dataDirChosen, this, [](const QString &dir) { QSettings().setValue(kDataDirKey, dir); });
+}
+
+void MainWindow::startUp()
+{
     // Start-up requests run in order on the worker: fresh weights, the data, the bundled model.
     m_controller->initialize(m_trainTab->config());
     if (m_options.loadData) {
@@ -111,8 +112,8 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
             if (!chosen.isEmpty() && core::mnist::isPresent(chosen))
                 dir = chosen;
         }
-        m_dataLabel->setText(tr("MNIST: loading…"));
         m_controller->loadData(dir);
+        m_dataLabel->setText(tr("MNIST: loading…"));
     } else {
         m_dataLabel->setText(tr("MNIST: not loaded"));
     }
@@ -124,41 +125,58 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
         if (!last.isEmpty() && QFileInfo(last).isFile())
             m_controller->load(last);
     }
-    updateActions();
-    updateStatus();
 }
 
-MainWindow::~MainWindow()
+void MainWindow::createActions()
 {
-    // Join the worker before the tabs that listen to it go away.
-    m_controller->shutdown(kShutdownWaitMs);
-}
-
-void MainWindow::buildMenus()
-{
-    QMenu *file = menuBar()->addMenu(tr("&File"));
-    m_openAction = file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
-        const QString dir = m_currentPath.isEmpty() ? startFolder() : QFileInfo(m_currentPath).absolutePath();
+    m_openAction = new QAction(tr("&Open…"), this);
+    m_openAction->setShortcuts(QKeySequence::Open);
+    connect(m_openAction, &QAction::triggered, this, [this] {
+        const QString current = currentPath();
+        const QString dir = current.isEmpty() ? startFolder() : QFileInfo(current).absolutePath();
         const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), dir, kCheckpointFilter);
         if (!path.isEmpty())
             openFile(path);
     });
-    m_importAction = file->addAction(tr("&Import PyTorch Weights…"), this, [this] {
+    m_importAction = new QAction(tr("&Import PyTorch Weights…"), this);
+    connect(m_importAction, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Import PyTorch weights (a state_dict of the seed model)"), startFolder(),
             tr("PyTorch weights (*.pt *.pth);;All files (*)"));
         if (!path.isEmpty())
             importWeights(path);
     });
-    m_recentMenu = file->addMenu(tr("Open &Recent"));
-    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
-    file->addSeparator();
-    m_saveAction = file->addAction(tr("&Save"), QKeySequence::Save, this, [this] { save(); });
-    m_saveAsAction = file->addAction(tr("Save &As…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), this,
-                                     [this] { saveAs(); });
-    m_revertAction = file->addAction(tr("Re&vert to Bundled Model"), this, &MainWindow::revertToBundled);
-    file->addSeparator();
-    m_exportChartsAction = file->addAction(tr("Export &Charts as PNG…"), this, [this] {
+    m_saveAction = new QAction(tr("&Save"), this);
+    m_saveAction->setShortcuts(QKeySequence::Save);
+    connect(m_saveAction, &QAction::triggered, this, [this] { save(); });
+    m_saveAsAction = new QAction(tr("Save &As…"), this);
+    m_saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    connect(m_saveAsAction, &QAction::triggered, this, [this] { saveAs(); });
+    m_revertAction = new QAction(tr("Re&vert to Bundled Model"), this);
+    connect(m_revertAction, &QAction::triggered, this, &MainWindow::revertToBundled);
+    createExportActions();
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcuts(QKeySequence::Quit);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    m_guideAction = new QAction(tr("DigitLab &User Guide"), this);
+    m_guideAction->setShortcuts(QKeySequence::HelpContents);
+    connect(m_guideAction, &QAction::triggered, this, [this] { showUserGuide(this); });
+    m_aboutQtAction = new QAction(tr("About &Qt"), this);
+    connect(m_aboutQtAction, &QAction::triggered, qApp, &QApplication::aboutQt);
+    m_aboutAction = new QAction(tr("&About DigitLab"), this);
+    connect(m_aboutAction, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About DigitLab"),
+                           tr("<b>DigitLab %1</b><br>Train, draw and browse an MNIST digit classifier.<br>"
+                              "Qt %2, LibTorch.")
+                               .arg(core::version(), QString::fromLatin1(qVersion())));
+    });
+}
+
+void MainWindow::createExportActions()
+{
+    m_exportChartsAction = new QAction(tr("Export &Charts as PNG…"), this);
+    connect(m_exportChartsAction, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export charts"), QStringLiteral("digitlab-charts.png"),
                                                           tr("PNG images (*.png)"));
         if (path.isEmpty())
@@ -167,33 +185,44 @@ void MainWindow::buildMenus()
         if (!error.isEmpty())
             report(QMessageBox::Critical, tr("Export failed"), error);
     });
-    m_exportHistoryAction = file->addAction(tr("Export &History as CSV…"), this, [this] {
+    m_exportHistoryAction = new QAction(tr("Export &History as CSV…"), this);
+    connect(m_exportHistoryAction, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export history"), QStringLiteral("digitlab-history.csv"),
                                                           tr("CSV files (*.csv)"));
         if (path.isEmpty())
             return;
-        const QString error = m_trainTab->exportHistory(path);
+        const QString error = writeHistoryCsv(path, m_document->history());
         if (!error.isEmpty())
             report(QMessageBox::Critical, tr("Export failed"), error);
     });
-    m_exporter->addTo(file); // issue 11
-    file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-
-    QMenu *help = menuBar()->addMenu(tr("&Help"));
-    // Issue 9: a short user guide and About Qt.
-    help->addAction(tr("DigitLab &User Guide"), QKeySequence::HelpContents, this, [this] { showUserGuide(this); });
-    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
-    help->addSeparator();
-    help->addAction(tr("&About DigitLab"), this, [this] {
-        QMessageBox::about(this, tr("About DigitLab"),
-                           tr("<b>DigitLab %1</b><br>Train, draw and browse an MNIST digit classifier.<br>"
-                              "Qt %2, LibTorch.")
-                               .arg(core::version(), QString::fromLatin1(qVersion())));
-    });
 }
 
-void MainWindow::buildStatusBar()
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openAction);
+    file->addAction(m_importAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+    file->addSeparator();
+    file->addAction(m_saveAction);
+    file->addAction(m_saveAsAction);
+    file->addAction(m_revertAction);
+    file->addSeparator();
+    file->addAction(m_exportChartsAction);
+    file->addAction(m_exportHistoryAction);
+    m_exporter->addTo(file); // File > Export Model (issue 11)
+    file->addSeparator();
+    file->addAction(m_quitAction);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_guideAction);
+    help->addAction(m_aboutQtAction);
+    help->addSeparator();
+    help->addAction(m_aboutAction);
+}
+
+void MainWindow::createStatusBar()
 {
     m_modelLabel = new QLabel(this);
     m_dataLabel = new QLabel(this);
@@ -203,101 +232,82 @@ void MainWindow::buildStatusBar()
     statusBar()->addPermanentWidget(m_deviceLabel);
 }
 
-void MainWindow::connectWorker()
+void MainWindow::connectController()
 {
-    auto *w = m_controller->worker();
-    connect(w, &core::TrainingWorker::snapshotReady, this,
-            [this](const std::shared_ptr<const core::Classifier> &classifier, const core::CheckpointInfo &info) {
-                m_info = info;
-                m_modelState->setClassifier(classifier);
-                updateStatus();
-            });
-    connect(w, &core::TrainingWorker::initialized, this, [this](const core::CheckpointInfo &info) {
-        m_info = info;
-        m_currentPath.clear();
-        m_modelSource = tr("new model");
-        setModified(false);
-    });
-    connect(w, &core::TrainingWorker::started, this, [this](const core::TrainConfig &config, int epochsDone) {
+    connect(m_document, &ModelDocument::infoChanged, this, &MainWindow::updateStatus);
+    connect(m_document, &ModelDocument::fileChanged, this, &MainWindow::updateStatus);
+    connect(m_document, &ModelDocument::testSetChanged, this, &MainWindow::updateDataLabel);
+    const TrainingController *c = m_controller;
+    connect(c, &TrainingController::stateChanged, this, &MainWindow::updateActions);
+    connect(c, &TrainingController::started, this, [this](const core::TrainConfig &config) {
         m_deviceLabel->setText(tr("CPU · %1").arg(countText(config.effectiveThreads(), "1 training thread", "%1 training threads")));
-        if (epochsDone == 0 && m_trainTab->startsFromScratch()) {
-            // A new model: the status must not show the old one's epochs and accuracy.
-            m_info.epochsDone = 0;
-            m_info.partialBatches = 0;
-            m_info.history.clear();
-        }
-        setModified(true);
     });
-    connect(w, &core::TrainingWorker::epochFinished, this, [this](const core::EpochStats &) { updateStatus(); });
-    connect(w, &core::TrainingWorker::finished, this, [this](const core::TrainingSummary &summary) {
+    connect(c, &TrainingController::finished, this, [this](const core::TrainingSummary &summary) {
         if (m_trainTab->divergenceText().isEmpty()) // else the divergence warning stays up
             statusBar()->showMessage(summary.stopped ? tr("Training stopped.") : tr("Training finished."), 5000);
     });
-    connect(w, &core::TrainingWorker::failed, this, [this](const QString &message) {
+    connect(c, &TrainingController::failed, this, [this](const QString &message) {
         report(QMessageBox::Critical, tr("Training failed"), message);
     });
-    connect(w, &core::TrainingWorker::resetDone, this, [this](const core::CheckpointInfo &info) {
-        m_info = info;
-        m_currentPath.clear();
-        m_modelSource = tr("new model");
-        setModified(false);
-    });
-    connect(w, &core::TrainingWorker::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
-        m_info = info;
-        if (path == core::Classifier::bundledPath()) {
-            m_currentPath.clear();
-            m_modelSource = tr("bundled model");
-        } else if (path == m_importPath) {
-            m_importPath.clear();
-            m_currentPath.clear();
-            m_modelSource = tr("imported %1").arg(QFileInfo(path).fileName());
-            setModified(true);
-            statusBar()->showMessage(tr("Imported %1.").arg(QFileInfo(path).fileName()), 5000);
-            return;
-        } else {
-            m_currentPath = QFileInfo(path).absoluteFilePath();
-            m_modelSource = QFileInfo(path).fileName();
-            addRecentFile(m_currentPath);
-        }
-        setModified(false);
-        statusBar()->showMessage(tr("Opened %1.").arg(m_modelSource), 5000);
-    });
-    connect(w, &core::TrainingWorker::loadFailed, this, [this](const QString &path, const QString &message) {
-        if (path == m_importPath)
-            m_importPath.clear();
-        if (path == core::Classifier::bundledPath()) {
-            // An installation problem, not the user's doing: log it and go on with fresh weights.
-            m_trainTab->log(tr("The bundled model could not be loaded: %1").arg(message));
-            return;
-        }
-        report(QMessageBox::Critical, tr("Cannot open checkpoint"),
-               tr("%1\n\nThe current model is unchanged.").arg(message));
-    });
-    connect(w, &core::TrainingWorker::saved, this, [this](const QString &path, const core::CheckpointInfo &info) {
-        m_info = info;
-        m_currentPath = QFileInfo(path).absoluteFilePath();
-        m_modelSource = QFileInfo(path).fileName();
-        addRecentFile(m_currentPath);
-        setModified(false);
-        m_trainTab->log(tr("Saved %1.").arg(QDir::toNativeSeparators(m_currentPath)));
-        statusBar()->showMessage(tr("Saved %1.").arg(m_modelSource), 5000);
-    });
-    connect(w, &core::TrainingWorker::saveFailed, this, [this](const QString &, const QString &message) {
+    connect(c, &TrainingController::loaded, this, &MainWindow::onLoaded);
+    connect(c, &TrainingController::loadFailed, this, &MainWindow::onLoadFailed);
+    connect(c, &TrainingController::saved, this, &MainWindow::onSaved);
+    connect(c, &TrainingController::saveFailed, this, [this](const QString &, const QString &message) {
         report(QMessageBox::Critical, tr("Cannot save checkpoint"), message);
     });
-    connect(w, &core::TrainingWorker::dataLoaded, this,
-            [this](const std::shared_ptr<const core::MnistSet> &train, const std::shared_ptr<const core::MnistSet> &test,
-                   const QString &dir) {
-                m_modelState->setTestSet(test, dir);
-                m_dataLabel->setText(tr("MNIST: %1 + %2 images").arg(QLocale().toString(train->count),
-                                                                        QLocale().toString(test->count)));
-                m_dataLabel->setToolTip(QDir::toNativeSeparators(dir));
-            });
-    connect(w, &core::TrainingWorker::dataFailed, this, [this](const QString &dir, const QString &message) {
-        m_modelState->setDataError(dir, message);
+}
+
+void MainWindow::onLoaded(const QString &path)
+{
+    const QString name = QFileInfo(path).fileName();
+    if (path != core::Classifier::bundledPath() && currentPath().isEmpty()) {
+        // An import: a new model that belongs to no file yet.
+        statusBar()->showMessage(tr("Imported %1.").arg(name), 5000);
+        return;
+    }
+    if (!currentPath().isEmpty())
+        addRecentFile(currentPath());
+    statusBar()->showMessage(tr("Opened %1.").arg(m_document->source()), 5000);
+}
+
+void MainWindow::onLoadFailed(const QString &path, const QString &message)
+{
+    if (path == core::Classifier::bundledPath()) {
+        // An installation problem, not the user's doing: log it and go on with fresh weights.
+        m_trainTab->log(tr("The bundled model could not be loaded: %1").arg(message));
+        return;
+    }
+    report(QMessageBox::Critical, tr("Cannot open checkpoint"), tr("%1\n\nThe current model is unchanged.").arg(message));
+}
+
+void MainWindow::onSaved()
+{
+    addRecentFile(currentPath());
+    m_trainTab->log(tr("Saved %1.").arg(QDir::toNativeSeparators(currentPath())));
+    statusBar()->showMessage(tr("Saved %1.").arg(m_document->source()), 5000);
+}
+
+void MainWindow::updateDataLabel()
+{
+    if (m_document->isDataReady()) {
+        m_dataLabel->setText(tr("MNIST: %1 + %2 images")
+                                 .arg(QLocale().toString(m_document->trainCount()),
+                                      QLocale().toString(m_document->testSet()->count)));
+        m_dataLabel->setToolTip(QDir::toNativeSeparators(m_document->dataDir()));
+    } else {
         m_dataLabel->setText(tr("MNIST: missing"));
-        m_dataLabel->setToolTip(message);
-    });
+        m_dataLabel->setToolTip(m_document->dataError());
+    }
+}
+
+QString MainWindow::currentPath() const
+{
+    return m_document->path();
+}
+
+bool MainWindow::isModified() const
+{
+    return m_document->isModified();
 }
 
 void MainWindow::report(QMessageBox::Icon icon, const QString &title, const QString &text)
@@ -319,12 +329,13 @@ QString MainWindow::modelStatusText() const
 
 void MainWindow::updateStatus()
 {
+    const core::CheckpointInfo &info = m_document->info();
     QString text = tr("Model: %1 · %2 · %3")
-                       .arg(m_modelSource, m_info.architecture.isEmpty() ? QStringLiteral("seed") : m_info.architecture,
-                            TrainTab::epochsDoneText(m_info));
-    if (m_info.testAccuracy() >= 0)
-        text += tr(" · test %1").arg(percent(m_info.testAccuracy()));
-    text += m_modified ? tr(" · modified") : (m_currentPath.isEmpty() ? QString() : tr(" · saved"));
+                       .arg(m_document->source(), info.architecture.isEmpty() ? QStringLiteral("seed") : info.architecture,
+                            TrainTab::epochsDoneText(info));
+    if (info.testAccuracy() >= 0)
+        text += tr(" · test %1").arg(percent(info.testAccuracy()));
+    text += isModified() ? tr(" · modified") : (currentPath().isEmpty() ? QString() : tr(" · saved"));
     m_modelLabel->setText(text);
     if (!m_controller->isRunning())
         m_deviceLabel->setText(tr("CPU · %1").arg(countText(m_trainTab->config().effectiveThreads(), "1 training thread", "%1 training threads")));
@@ -333,14 +344,8 @@ void MainWindow::updateStatus()
 
 void MainWindow::updateTitle()
 {
-    setWindowTitle(tr("%1[*] — DigitLab").arg(m_currentPath.isEmpty() ? m_modelSource : QFileInfo(m_currentPath).fileName()));
-    setWindowModified(m_modified);
-}
-
-void MainWindow::setModified(bool modified)
-{
-    m_modified = modified;
-    updateStatus();
+    setWindowTitle(tr("%1[*] — DigitLab").arg(currentPath().isEmpty() ? m_document->source() : QFileInfo(currentPath()).fileName()));
+    setWindowModified(isModified());
 }
 
 void MainWindow::updateActions()
@@ -395,7 +400,7 @@ void MainWindow::rebuildRecentMenu()
 
 bool MainWindow::maybeSave(const QString &question)
 {
-    if (!m_modified)
+    if (!isModified())
         return true;
     QMessageBox::StandardButton answer;
     if (m_unsavedPrompt) {
@@ -413,9 +418,9 @@ bool MainWindow::maybeSave(const QString &question)
 
 QString MainWindow::askSavePath()
 {
-    const QString suggestion = m_currentPath.isEmpty()
-                                   ? startFolder() + QStringLiteral("/digitlab-seed-%1ep.pt").arg(m_info.epochsDone)
-                                   : m_currentPath;
+    const QString suggestion = currentPath().isEmpty()
+                                   ? startFolder() + QStringLiteral("/digitlab-seed-%1ep.pt").arg(m_document->epochsDone())
+                                   : currentPath();
     if (m_savePathPrompt)
         return m_savePathPrompt(suggestion);
     QString path = QFileDialog::getSaveFileName(this, tr("Save checkpoint"), suggestion, kCheckpointFilter);
@@ -431,7 +436,7 @@ bool MainWindow::saveNow()
         if (!m_controller->waitForIdle(kShutdownWaitMs))
             return false;
     }
-    const QString path = m_currentPath.isEmpty() ? askSavePath() : m_currentPath;
+    const QString path = currentPath().isEmpty() ? askSavePath() : currentPath();
     if (path.isEmpty() || !m_controller->waitForIdle(kShutdownWaitMs) || !m_controller->save(path))
         return false;
     if (!m_controller->waitForIdle(kShutdownWaitMs))
@@ -484,10 +489,7 @@ bool MainWindow::importWeights(const QString &path)
         return false;
     if (!maybeSave(tr("Import %1 without saving the current model?").arg(QFileInfo(path).fileName())))
         return false;
-    if (!m_controller->load(path))
-        return false;
-    m_importPath = path;
-    return true;
+    return m_controller->importWeights(path);
 }
 
 bool MainWindow::saveTo(const QString &path)
@@ -499,9 +501,9 @@ bool MainWindow::saveTo(const QString &path)
 
 bool MainWindow::save()
 {
-    if (m_currentPath.isEmpty())
+    if (currentPath().isEmpty())
         return saveAs();
-    return saveTo(m_currentPath);
+    return saveTo(currentPath());
 }
 
 bool MainWindow::saveAs()
@@ -529,10 +531,8 @@ void MainWindow::startTraining()
     const bool fromScratch = m_trainTab->startsFromScratch();
     if (fromScratch && !maybeSave(tr("Start a new model without saving the current one?")))
         return;
-    if (m_controller->start(config, fromScratch) && fromScratch) {
-        m_currentPath.clear();
-        m_modelSource = tr("new model");
-    }
+    // The document becomes a new, unsaved model when the run starts (TrainingController).
+    m_controller->start(config, fromScratch);
 }
 
 void MainWindow::resetWeights()
@@ -596,7 +596,7 @@ void MainWindow::saveWindowSettings()
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
-    settings.setValue(kLastModelKey, m_currentPath);
+    settings.setValue(kLastModelKey, currentPath());
     m_trainTab->saveSettings(settings);
 }
 

@@ -18,16 +18,16 @@ namespace ui {
 
 class InsideTab;
 class ModelExporter;
-class ModelState;
+class ModelDocument;
 class TrainTab;
 class TrainingController;
 
-/// DigitLab's main window: the Train, Draw and Browse tabs, the File menu (checkpoints), the
-/// status bar, settings, drag-and-drop, the unsaved-changes prompt and a clean shutdown.
+/// DigitLab's main window, window chrome only: the tabs, the File and Help menus, the status
+/// bar, settings, drag-and-drop, the unsaved-changes prompt and a clean shutdown.
 ///
-/// The "document" is the model in the training worker: it has a path (empty when it came from
-/// the bundled resource or was made here) and a modified flag (set when a run starts, cleared by
-/// save and load). Dialogs go through two injectable hooks so tests never block on a modal box.
+/// The document is the ModelDocument (path, modified flag, checkpoint info, data); the
+/// TrainingController keeps it current from the worker. Dialogs go through injectable hooks
+/// (message sink, unsaved prompt, save path) so tests never block on a dialog.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -49,7 +49,7 @@ public:
     explicit MainWindow(const Options &options, QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    ModelState *modelState() const { return m_modelState; }
+    ModelDocument *document() const { return m_document; }
     TrainingController *controller() const { return m_controller; }
     TrainTab *trainTab() const { return m_trainTab; }
     QTabWidget *tabs() const { return m_tabs; }
@@ -61,15 +61,15 @@ public:
     void setSavePathPrompt(SavePathPrompt prompt) { m_savePathPrompt = std::move(prompt); }
 
     /// The current checkpoint file (empty: bundled or not saved yet) and its modified flag.
-    QString currentPath() const { return m_currentPath; }
-    bool isModified() const { return m_modified; }
+    QString currentPath() const;
+    bool isModified() const;
     QStringList recentFiles() const;
     /// The status bar's model description (for tests and screenshots).
     QString modelStatusText() const;
 
 public Q_SLOTS:
     /// Opens a checkpoint (after the unsaved-changes prompt). False when refused or cancelled;
-    /// the result arrives as the worker's loaded/loadFailed.
+    /// the result arrives as the controller's loaded/loadFailed.
     bool openFile(const QString &path);
     /// Loads the weights of a PyTorch state_dict of the seed model (the tutorial's own
     /// torch.save(model.state_dict(), f), a dict, or one wrapped as {"state_dict": ...}; read by
@@ -94,15 +94,24 @@ private:
     static QString startFolder();
     /// Reads and validates a checkpoint before any prompt; reports and returns false when bad.
     bool checkModelFile(const QString &path);
-    void buildMenus();
-    void buildStatusBar();
-    void connectWorker();
+    void createTabs();
+    void createActions();
+    void createExportActions();
+    void createMenus();
+    void createStatusBar();
+    /// Messages, reports and the recent-files list that follow the controller's results.
+    void connectController();
+    void onLoaded(const QString &path);
+    void onLoadFailed(const QString &path, const QString &message);
+    void onSaved();
+    void updateDataLabel();
+    /// The start-up requests: fresh weights, the data, the bundled (and last) model.
+    void startUp();
     void restoreWindowSettings();
     void saveWindowSettings();
     void updateActions();
     void updateStatus();
     void updateTitle();
-    void setModified(bool modified);
     void addRecentFile(const QString &path);
     void rebuildRecentMenu();
     void report(QMessageBox::Icon icon, const QString &title, const QString &text);
@@ -113,7 +122,7 @@ private:
     QString askSavePath();
 
     Options m_options;
-    ModelState *m_modelState = nullptr;
+    ModelDocument *m_document = nullptr;
     TrainingController *m_controller = nullptr;
     TrainTab *m_trainTab = nullptr;
     QTabWidget *m_tabs = nullptr;
@@ -124,6 +133,10 @@ private:
     QLabel *m_deviceLabel = nullptr;
     QMenu *m_recentMenu = nullptr;
     QAction *m_openAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_guideAction = nullptr;
+    QAction *m_aboutQtAction = nullptr;
+    QAction *m_aboutAction = nullptr;
     QAction *m_importAction = nullptr;
     QAction *m_saveAction = nullptr;
     QAction *m_saveAsAction = nullptr;
@@ -135,13 +148,7 @@ private:
     UnsavedPrompt m_unsavedPrompt;
     SavePathPrompt m_savePathPrompt;
 
-    QString m_currentPath;
-    QString m_modelSource;       ///< "bundled model", a file name, or "new model"
-    core::CheckpointInfo m_info; ///< of the last snapshot
-    bool m_modified = false;
-    bool m_closing = false;
     bool m_shutDown = false;
-    QString m_importPath;        ///< the load in flight is an import of this file
 };
 
 } // namespace ui

@@ -1,6 +1,5 @@
 #include "trainingcharts.h"
 #include "chartaxes.h"
-#include "core/trainingworker.h"
 #include <QChart>
 #include <QCheckBox>
 #include <QLogValueAxis>
@@ -66,9 +65,75 @@ void setEpochTicks(QValueAxis *axis, double first, double last, int viewWidth)
     axis->setRange(first, last);
 }
 
+// Points per bucket so that min+max of each stays within maxPoints.
+qsizetype bucketSize(qsizetype n, int maxPoints)
+{
+    const qsizetype half = std::max(1, maxPoints / 2);
+    return (n + half - 1) / half;
+}
+
 } // namespace
 
+QList<QPointF> decimateMinMax(const QList<QPointF> &points, int maxPoints)
+{
+    const qsizetype n = points.size();
+    if (n <= maxPoints)
+        return points;
+    const qsizetype bucket = bucketSize(n, maxPoints);
+    QList<QPointF> out;
+    out.reserve(maxPoints + 2);
+    for (qsizetype first = 0; first < n; first += bucket) {
+        const qsizetype last = std::min(n, first + bucket);
+        qsizetype lo = first, hi = first;
+        for (qsizetype i = first + 1; i < last; ++i) {
+            if (points[i].y() < points[lo].y())
+                lo = i;
+            if (points[i].y() > points[hi].y())
+                hi = i;
+        }
+        out.append(points[std::min(lo, hi)]);
+        if (lo != hi)
+            out.append(points[std::max(lo, hi)]);
+    }
+    return out;
+}
+
+QList<QPointF> decimateLast(const QList<QPointF> &points, qsizetype rawCount, int maxPoints)
+{
+    const qsizetype n = std::min(rawCount, points.size());
+    if (rawCount <= maxPoints || n == 0)
+        return points;
+    const qsizetype bucket = bucketSize(rawCount, maxPoints);
+    QList<QPointF> out;
+    out.reserve(maxPoints / 2 + 2);
+    out.append(points.first());
+    for (qsizetype first = 0; first < n; first += bucket)
+        out.append(points[std::min(n, first + bucket) - 1]);
+    return out;
+}
+
 TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
+{
+    createLossChart();
+    createAccuracyChart();
+    for (auto *chart : {m_lossChart, m_accChart}) {
+        chart->legend()->setAlignment(Qt::AlignBottom);
+        chart->setMargins(QMargins(4, 4, 4, 4));
+        chart->layout()->setContentsMargins(0, 0, 0, 0);
+        chart->setBackgroundRoundness(0);
+    }
+    createViews();
+
+    m_refresh = new QTimer(this);
+    m_refresh->setSingleShot(true);
+    m_refresh->setInterval(kRefreshMs);
+    connect(m_refresh, &QTimer::timeout, this, &TrainingCharts::refreshLossSeries);
+
+    applyPalette();
+    clear(1);
+}
+
+void TrainingCharts::createLossChart()
 {
     m_lossChart = new QChart;
     m_lossChart->setTitle(tr("Training loss"));
@@ -89,7 +154,13 @@ TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
         s->attachAxis(m_lossX);
         s->attachAxis(m_lossY);
     }
+    m_lossLogY = new QLogValueAxis;
+    m_lossLogY->setTitleText(tr("cross-entropy (log)"));
+    m_lossLogY->setMinorTickCount(0);
+}
 
+void TrainingCharts::createAccuracyChart()
+{
     m_accChart = new QChart;
     m_accChart->setTitle(tr("Accuracy"));
     m_trainAccSeries = new QLineSeries;
@@ -108,14 +179,10 @@ TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
         s->attachAxis(m_accX);
         s->attachAxis(m_accY);
     }
+}
 
-    for (auto *chart : {m_lossChart, m_accChart}) {
-        chart->legend()->setAlignment(Qt::AlignBottom);
-        chart->setMargins(QMargins(4, 4, 4, 4));
-        chart->layout()->setContentsMargins(0, 0, 0, 0);
-        chart->setBackgroundRoundness(0);
-    }
-
+void TrainingCharts::createViews()
+{
     m_lossView = makeView(m_lossChart, this);
     // Room for the three legend entries side by side, so none is elided ("epoch me...").
     {
@@ -126,9 +193,6 @@ TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
         m_lossView->setMinimumWidth(std::max(m_lossView->minimumWidth(), legend + 40));
     }
     m_accView = makeView(m_accChart, this);
-    m_lossLogY = new QLogValueAxis;
-    m_lossLogY->setTitleText(tr("cross-entropy (log)"));
-    m_lossLogY->setMinorTickCount(0);
     m_logBox = new QCheckBox(tr("&Log scale"), this);
     m_logBox->setToolTip(tr("Loss on a logarithmic axis: small late losses stay visible after a large early one."));
     m_allBox = new QCheckBox(tr("Show &all epochs"), this);
@@ -151,14 +215,6 @@ TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
     layout->setSpacing(2);
     layout->addLayout(charts, 1);
     layout->addLayout(options);
-
-    m_refresh = new QTimer(this);
-    m_refresh->setSingleShot(true);
-    m_refresh->setInterval(kRefreshMs);
-    connect(m_refresh, &QTimer::timeout, this, &TrainingCharts::refreshLossSeries);
-
-    applyPalette();
-    clear(1);
 }
 
 TrainingCharts::~TrainingCharts() = default;
@@ -327,29 +383,8 @@ void TrainingCharts::refreshLossSeries()
         m_smoothSeries->replace(forLossAxis(m_smoothed));
         return;
     }
-    // Buckets of consecutive batches, each drawn as its min and max in x order.
-    const qsizetype bucket = (n + kMaxShownPoints / 2 - 1) / (kMaxShownPoints / 2);
-    QList<QPointF> raw;
-    QList<QPointF> smooth;
-    raw.reserve(kMaxShownPoints + 2);
-    smooth.reserve(kMaxShownPoints / 2 + 2);
-    for (qsizetype first = 0; first < n; first += bucket) {
-        const qsizetype last = std::min(n, first + bucket);
-        qsizetype lo = first, hi = first;
-        for (qsizetype i = first + 1; i < last; ++i) {
-            if (m_raw[i].y() < m_raw[lo].y())
-                lo = i;
-            if (m_raw[i].y() > m_raw[hi].y())
-                hi = i;
-        }
-        raw.append(m_raw[std::min(lo, hi)]);
-        if (lo != hi)
-            raw.append(m_raw[std::max(lo, hi)]);
-        smooth.append(m_smoothed[last - 1]);
-    }
-    smooth.prepend(m_smoothed.first());
-    m_rawSeries->replace(forLossAxis(raw));
-    m_smoothSeries->replace(forLossAxis(smooth));
+    m_rawSeries->replace(forLossAxis(decimateMinMax(m_raw, kMaxShownPoints)));
+    m_smoothSeries->replace(forLossAxis(decimateLast(m_smoothed, n, kMaxShownPoints)));
 }
 
 QList<QPointF> TrainingCharts::shownRawLoss()

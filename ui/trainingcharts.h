@@ -13,11 +13,15 @@ class QChartView;
 class QLineSeries;
 class QValueAxis;
 
-namespace core {
-struct BatchLosses;
-}
-
 namespace ui {
+
+/// Decimates a per-batch curve for drawing: when points has more than maxPoints entries, each
+/// bucket of consecutive points becomes its minimum and maximum in x order (so the noise band's
+/// envelope stays), at most maxPoints in all. Otherwise returns points unchanged.
+QList<QPointF> decimateMinMax(const QList<QPointF> &points, int maxPoints);
+/// The last point of each bucket decimateMinMax() uses for the same n and maxPoints, after the
+/// first point: a smooth curve thinned in step with the raw one.
+QList<QPointF> decimateLast(const QList<QPointF> &points, qsizetype rawCount, int maxPoints);
 
 /// The Train tab's two live charts: loss (every batch, an exponentially smoothed curve and the
 /// per-epoch means, with a grid line at each epoch boundary) and accuracy (train and test per
@@ -80,6 +84,10 @@ protected:
     void resizeEvent(QResizeEvent *event) override;
 
 private:
+    void createLossChart();
+    void createAccuracyChart();
+    /// The two chart views, the option check boxes and the layout.
+    void createViews();
     void applyPalette();
     void updateLossAxes();
     /// Pushes m_raw / m_smoothed to the series (decimated); called by the refresh timer.

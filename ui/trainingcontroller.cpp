@@ -1,39 +1,150 @@
 #include "trainingcontroller.h"
+#include "modeldocument.h"
+#include "core/classifier.h"
+#include "core/mnist.h"
 #include "core/trainingworker.h"
 #include <QDeadlineTimer>
+#include <QFileInfo>
 #include <QEventLoop>
 #include <QThread>
 #include <QTimer>
 
 namespace ui {
 
-TrainingController::TrainingController(QObject *parent)
-    : QObject(parent), m_thread(new QThread(this)), m_worker(std::make_unique<core::TrainingWorker>())
+namespace {
+
+using Worker = core::TrainingWorker;
+
+} // namespace
+
+TrainingController::TrainingController(QObject *parent) : TrainingController(nullptr, parent) {}
+
+TrainingController::TrainingController(ModelDocument *document, QObject *parent)
+    : QObject(parent), m_document(document ? document : new ModelDocument(this)), m_thread(new QThread(this)),
+      m_worker(std::make_unique<core::TrainingWorker>())
 {
     m_thread->setObjectName(QStringLiteral("digitlab-training"));
     m_worker->moveToThread(m_thread);
+    // Each worker slot ends with exactly one completion signal; every handler below updates the
+    // document, then the state, then re-emits, so a receiver of stateChanged() or of the
+    // re-emitted signal sees both current.
+    connectRunSignals();
+    connectModelSignals();
+    connectFileSignals();
+    connectDataSignals();
+    m_thread->start();
+}
 
-    // Made before anyone else can connect, so the state is current when the other receivers of
-    // the same signal run. Each worker slot ends with exactly one of these.
-    auto *w = m_worker.get();
-    auto done = [this] { completed(); };
-    connect(w, &core::TrainingWorker::initialized, this, done);
-    connect(w, &core::TrainingWorker::finished, this, done);
-    connect(w, &core::TrainingWorker::failed, this, done);
-    connect(w, &core::TrainingWorker::dataLoaded, this, done);
-    connect(w, &core::TrainingWorker::dataFailed, this, done);
-    connect(w, &core::TrainingWorker::saved, this, [this] {
-        m_lastSaveError.clear();
-        completed();
+void TrainingController::connectRunSignals()
+{
+    Worker *w = m_worker.get();
+    connect(w, &Worker::started, this, [this](const core::TrainConfig &config, int epochsDone) {
+        m_document->beginRun(epochsDone, m_runFromScratch);
+        if (m_runFromScratch)
+            m_document->setFile(QString(), tr("new model"), true);
+        else
+            m_document->setModified(true);
+        Q_EMIT started(config, epochsDone);
     });
-    connect(w, &core::TrainingWorker::saveFailed, this, [this](const QString &, const QString &message) {
+    connect(w, &Worker::batchLosses, this, &TrainingController::batchLosses);
+    connect(w, &Worker::batchFinished, this, &TrainingController::batchFinished);
+    connect(w, &Worker::epochFinished, this, [this](const core::EpochStats &stats) {
+        m_document->addEpoch(stats);
+        Q_EMIT epochFinished(stats);
+    });
+    connect(w, &Worker::finished, this, [this](const core::TrainingSummary &summary) {
+        m_document->setEpochsDone(summary.epochsDone);
+        completed();
+        Q_EMIT finished(summary);
+    });
+    connect(w, &Worker::failed, this, [this](const QString &message) {
+        completed();
+        Q_EMIT failed(message);
+    });
+    connect(w, &Worker::liveSnapshot, this, &TrainingController::liveSnapshot);
+}
+
+void TrainingController::connectModelSignals()
+{
+    Worker *w = m_worker.get();
+    connect(w, &Worker::initialized, this, [this](const core::CheckpointInfo &info) {
+        m_document->setInfo(info);
+        m_document->setFile(QString(), tr("new model"), false);
+        completed();
+        Q_EMIT initialized(info);
+    });
+    connect(w, &Worker::resetDone, this, [this](const core::CheckpointInfo &info) {
+        m_document->setInfo(info);
+        m_document->setFile(QString(), tr("new model"), false);
+        completed();
+        Q_EMIT resetDone(info);
+    });
+    connect(w, &Worker::snapshotReady, this,
+            [this](const std::shared_ptr<const core::Classifier> &classifier, const core::CheckpointInfo &info) {
+                m_document->setClassifier(classifier);
+                m_document->updateInfo(info);
+                Q_EMIT snapshotReady(classifier, info);
+            });
+}
+
+void TrainingController::connectFileSignals()
+{
+    Worker *w = m_worker.get();
+    connect(w, &Worker::saved, this, [this](const QString &path, const core::CheckpointInfo &info) {
+        m_lastSaveError.clear();
+        m_document->updateInfo(info);
+        m_document->setFile(QFileInfo(path).absoluteFilePath(), QFileInfo(path).fileName(), false);
+        completed();
+        Q_EMIT saved(path, info);
+    });
+    connect(w, &Worker::saveFailed, this, [this](const QString &path, const QString &message) {
         m_lastSaveError = message;
         completed();
+        Q_EMIT saveFailed(path, message);
     });
-    connect(w, &core::TrainingWorker::loaded, this, done);
-    connect(w, &core::TrainingWorker::loadFailed, this, done);
-    connect(w, &core::TrainingWorker::resetDone, this, done);
-    m_thread->start();
+    connect(w, &Worker::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
+        documentLoaded(path, info);
+        completed();
+        Q_EMIT loaded(path, info);
+    });
+    connect(w, &Worker::loadFailed, this, [this](const QString &path, const QString &message) {
+        if (path == m_importPath)
+            m_importPath.clear();
+        completed();
+        Q_EMIT loadFailed(path, message);
+    });
+}
+
+void TrainingController::connectDataSignals()
+{
+    Worker *w = m_worker.get();
+    connect(w, &Worker::dataLoaded, this,
+            [this](const std::shared_ptr<const core::MnistSet> &train, const std::shared_ptr<const core::MnistSet> &test,
+                   const QString &dir) {
+                m_document->setTestSet(test, dir, train ? train->count : 0);
+                completed();
+                Q_EMIT dataLoaded(train, test, dir);
+            });
+    connect(w, &Worker::dataFailed, this, [this](const QString &dir, const QString &message) {
+        m_document->setDataError(dir, message);
+        completed();
+        Q_EMIT dataFailed(dir, message);
+    });
+}
+
+void TrainingController::documentLoaded(const QString &path, const core::CheckpointInfo &info)
+{
+    m_document->setInfo(info);
+    const QFileInfo file(path);
+    if (path == core::Classifier::bundledPath()) {
+        m_document->setFile(QString(), tr("bundled model"), false);
+    } else if (path == m_importPath) {
+        // Save must ask for a DigitLab file instead of overwriting the PyTorch one.
+        m_importPath.clear();
+        m_document->setFile(QString(), tr("imported %1").arg(file.fileName()), true);
+    } else {
+        m_document->setFile(file.absoluteFilePath(), file.fileName(), false);
+    }
 }
 
 TrainingController::~TrainingController()
@@ -93,8 +204,8 @@ bool TrainingController::initialize(const core::TrainConfig &config)
 {
     if (!queue())
         return false;
-    QMetaObject::invokeMethod(m_worker.get(), "initialize", Qt::QueuedConnection,
-                              Q_ARG(core::TrainConfig, config));
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w, config] { w->initialize(config); }, Qt::QueuedConnection);
     return true;
 }
 
@@ -102,7 +213,9 @@ bool TrainingController::loadData(const QString &dir)
 {
     if (!queue())
         return false;
-    QMetaObject::invokeMethod(m_worker.get(), "loadData", Qt::QueuedConnection, Q_ARG(QString, dir));
+    m_document->setDataLoading();
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w, dir] { w->loadData(dir); }, Qt::QueuedConnection);
     return true;
 }
 
@@ -115,8 +228,9 @@ bool TrainingController::start(const core::TrainConfig &config, bool fromScratch
     m_stopping = false;
     ++m_pending;
     updateState();
-    QMetaObject::invokeMethod(m_worker.get(), "train", Qt::QueuedConnection, Q_ARG(core::TrainConfig, config),
-                              Q_ARG(bool, fromScratch));
+    m_runFromScratch = fromScratch;
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w, config, fromScratch] { w->train(config, fromScratch); }, Qt::QueuedConnection);
     return true;
 }
 
@@ -124,7 +238,8 @@ bool TrainingController::save(const QString &path)
 {
     if (!queue())
         return false;
-    QMetaObject::invokeMethod(m_worker.get(), "save", Qt::QueuedConnection, Q_ARG(QString, path));
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w, path] { w->save(path); }, Qt::QueuedConnection);
     return true;
 }
 
@@ -132,7 +247,16 @@ bool TrainingController::load(const QString &path)
 {
     if (!queue())
         return false;
-    QMetaObject::invokeMethod(m_worker.get(), "load", Qt::QueuedConnection, Q_ARG(QString, path));
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w, path] { w->load(path); }, Qt::QueuedConnection);
+    return true;
+}
+
+bool TrainingController::importWeights(const QString &path)
+{
+    if (!load(path))
+        return false;
+    m_importPath = path;
     return true;
 }
 
@@ -140,8 +264,29 @@ bool TrainingController::reset(const core::TrainConfig &config)
 {
     if (!queue())
         return false;
-    QMetaObject::invokeMethod(m_worker.get(), "reset", Qt::QueuedConnection, Q_ARG(core::TrainConfig, config));
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w, config] { w->reset(config); }, Qt::QueuedConnection);
     return true;
+}
+
+void TrainingController::setBatchInterval(int milliseconds)
+{
+    if (m_worker)
+        m_worker->setBatchInterval(milliseconds);
+}
+
+void TrainingController::setLiveSnapshotInterval(int milliseconds)
+{
+    if (m_worker)
+        m_worker->setLiveSnapshotInterval(milliseconds);
+}
+
+void TrainingController::injectNanForTesting()
+{
+    if (!m_worker)
+        return;
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w] { w->injectNanForTesting(); }, Qt::QueuedConnection);
 }
 
 void TrainingController::pause()

@@ -7,18 +7,26 @@
 class QThread;
 
 namespace core {
+class Classifier;
 class TrainingWorker;
+struct MnistSet;
 }
 
 namespace ui {
 
-/// Owns the training thread and its core::TrainingWorker, on the GUI thread.
+class ModelDocument;
+
+/// Owns the training thread and its core::TrainingWorker, on the GUI thread: the only door to
+/// the worker (docs/architecture.md, "Controller and document").
 ///
 /// Every model operation (train, save, load, reset) is queued to the worker, so the model is
 /// only ever touched by the worker thread. Requests other than start() queue up behind each
 /// other (the worker runs them in order), but all are refused while a run is going on: they would
-/// wait in the worker's queue until the run ends. start() needs Idle. Connect to worker()'s
-/// signals for results; they arrive queued on the receiver's thread.
+/// wait in the worker's queue until the run ends. start() needs Idle.
+///
+/// The controller is the only receiver of the worker's signals. For each one it first updates
+/// the ModelDocument, then its own state, then re-emits the signal under the same name: whoever
+/// connects to the controller sees a document and a state that already include the result.
 class TrainingController : public QObject {
     Q_OBJECT
 public:
@@ -30,11 +38,17 @@ public:
     };
     Q_ENUM(State)
 
+    /// Keeps document up to date with the worker's model and data (it must outlive the
+    /// controller's requests; the main window owns both).
+    explicit TrainingController(ModelDocument *document, QObject *parent = nullptr);
+    /// With a document of its own (tests and tools that need no window).
     explicit TrainingController(QObject *parent = nullptr);
     /// Stops a run and joins the thread (see shutdown()).
     ~TrainingController() override;
 
-    core::TrainingWorker *worker() const { return m_worker.get(); }
+    ModelDocument *document() const { return m_document; }
+    /// False once shutdown() joined the thread and deleted the worker.
+    bool hasWorker() const { return m_worker != nullptr; }
     State state() const { return m_state; }
     bool isIdle() const { return m_state == State::Idle; }
     /// Requests queued in the worker and not completed yet (a run counts as one).
@@ -53,6 +67,8 @@ public:
     bool start(const core::TrainConfig &config, bool fromScratch = false);
     bool save(const QString &path);
     bool load(const QString &path);
+    /// A load that makes a new, unsaved model (the file is not the document's file).
+    bool importWeights(const QString &path);
     bool reset(const core::TrainConfig &config);
     void pause();
     void resume();
@@ -65,6 +81,13 @@ public:
     /// Outcome of the last completed save(): empty when it succeeded, else the error text.
     QString lastSaveError() const { return m_lastSaveError; }
 
+    /// Minimum time between two batchFinished() signals (0: every batch).
+    void setBatchInterval(int milliseconds);
+    /// While training, also send liveSnapshot() at most this often (0: never).
+    void setLiveSnapshotInterval(int milliseconds);
+    /// Test hook: the next batch's loss becomes NaN (queued to an idle worker).
+    void injectNanForTesting();
+
     /// Stops any run, lets the worker finish its current slot and joins the thread. Afterwards
     /// every request is refused. Returns false if the thread did not end within timeoutMs (it is
     /// then left to end on its own: the process is exiting).
@@ -73,11 +96,38 @@ public:
 Q_SIGNALS:
     void stateChanged(ui::TrainingController::State state);
 
+    // The worker's signals, re-emitted after the state and the document took them in
+    // (core::TrainingWorker documents each).
+    void initialized(const core::CheckpointInfo &info);
+    void started(const core::TrainConfig &config, int epochsDone);
+    void batchFinished(const core::BatchStats &stats);
+    void batchLosses(const core::BatchLosses &losses);
+    void epochFinished(const core::EpochStats &stats);
+    void finished(const core::TrainingSummary &summary);
+    void failed(const QString &message);
+    void snapshotReady(std::shared_ptr<const core::Classifier> classifier, const core::CheckpointInfo &info);
+    void liveSnapshot(std::shared_ptr<const core::Classifier> classifier, const core::BatchStats &at);
+    void dataLoaded(std::shared_ptr<const core::MnistSet> train, std::shared_ptr<const core::MnistSet> test,
+                    const QString &dir);
+    void dataFailed(const QString &dir, const QString &message);
+    void saved(const QString &path, const core::CheckpointInfo &info);
+    void saveFailed(const QString &path, const QString &message);
+    void loaded(const QString &path, const core::CheckpointInfo &info);
+    void loadFailed(const QString &path, const QString &message);
+    void resetDone(const core::CheckpointInfo &info);
+
 private:
+    void connectRunSignals();
+    void connectModelSignals();
+    void connectFileSignals();
+    void connectDataSignals();
     void updateState();
     bool queue();
     void completed();
+    /// The document after a completed load of path.
+    void documentLoaded(const QString &path, const core::CheckpointInfo &info);
 
+    ModelDocument *m_document = nullptr;
     QThread *m_thread = nullptr;
     std::unique_ptr<core::TrainingWorker> m_worker;
     State m_state = State::Idle;
@@ -85,6 +135,8 @@ private:
     bool m_running = false;
     bool m_stopping = false;
     bool m_shutDown = false;
+    bool m_runFromScratch = false; ///< of the run going on (or last started)
+    QString m_importPath;          ///< the load in flight is an import of this file
     QString m_lastSaveError = QStringLiteral("no save yet");
 };
 

@@ -1,11 +1,11 @@
 #include "traintab.h"
 #include "mnistdownloadpanel.h"
-#include "modelstate.h"
+#include "modeldocument.h"
+#include "historycsv.h"
 #include "trainingcharts.h"
 #include "trainingcontroller.h"
 #include "core/metrics.h"
 #include "core/mnist.h"
-#include "core/trainingworker.h"
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QFontDatabase>
@@ -69,46 +69,49 @@ constexpr auto &percent = core::percentText;
 
 } // namespace
 
-TrainTab::TrainTab(TrainingController *controller, ModelState *modelState, QWidget *parent)
-    : QWidget(parent), m_controller(controller), m_modelState(modelState)
+TrainTab::TrainTab(TrainingController *controller, QWidget *parent)
+    : QWidget(parent), m_controller(controller), m_document(controller->document())
 {
     buildUi();
+    connectController();
+    connect(m_document, &ModelDocument::dataStateChanged, this, &TrainTab::updateButtons);
+    connect(m_document, &ModelDocument::infoReplaced, this, [this] { onModelInfo(true); });
+    updateButtons();
+}
 
-    auto *w = m_controller->worker();
-    connect(w, &core::TrainingWorker::started, this, &TrainTab::onStarted);
-    connect(w, &core::TrainingWorker::batchLosses, m_charts, &TrainingCharts::addBatchLosses);
-    connect(w, &core::TrainingWorker::batchLosses, this, &TrainTab::onBatchLosses);
-    connect(w, &core::TrainingWorker::batchFinished, this, &TrainTab::onBatch);
-    connect(w, &core::TrainingWorker::epochFinished, this, &TrainTab::onEpoch);
-    connect(w, &core::TrainingWorker::finished, this, &TrainTab::onFinished);
-    connect(w, &core::TrainingWorker::failed, this, &TrainTab::onFailed);
-    connect(w, &core::TrainingWorker::initialized, this, [this](const core::CheckpointInfo &info) {
+void TrainTab::connectController()
+{
+    const TrainingController *c = m_controller;
+    connect(c, &TrainingController::started, this, &TrainTab::onStarted);
+    connect(c, &TrainingController::batchLosses, m_charts, &TrainingCharts::addBatchLosses);
+    connect(c, &TrainingController::batchLosses, this, &TrainTab::onBatchLosses);
+    connect(c, &TrainingController::batchFinished, this, &TrainTab::onBatch);
+    connect(c, &TrainingController::epochFinished, this, &TrainTab::onEpoch);
+    connect(c, &TrainingController::finished, this, &TrainTab::onFinished);
+    connect(c, &TrainingController::failed, this, &TrainTab::onFailed);
+    connect(c, &TrainingController::initialized, this, [this] {
         m_weightsAreNew = true;
-        onModelInfo(info, true);
+        updateButtons();
     });
-    connect(w, &core::TrainingWorker::resetDone, this, [this](const core::CheckpointInfo &info) {
+    connect(c, &TrainingController::resetDone, this, [this](const core::CheckpointInfo &info) {
         m_weightsAreNew = true;
-        onModelInfo(info, true);
+        updateButtons();
         log(tr("Weights reset (seed %1).").arg(info.config.seed));
     });
-    connect(w, &core::TrainingWorker::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
+    connect(c, &TrainingController::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
         m_weightsAreNew = false;
-        onModelInfo(info, true);
+        updateButtons();
         log(tr("Loaded %1: %2, %3, test accuracy %4.")
                 .arg(path.startsWith(QLatin1Char(':')) ? tr("the bundled model") : QDir::toNativeSeparators(path),
                      info.architecture, epochsDoneText(info),
                      info.testAccuracy() < 0 ? tr("unknown") : percent(info.testAccuracy())));
     });
-    connect(w, &core::TrainingWorker::snapshotReady, this,
-            [this](const std::shared_ptr<const core::Classifier> &, const core::CheckpointInfo &info) {
-                onModelInfo(info, false);
-            });
-    connect(w, &core::TrainingWorker::dataLoaded, this,
+    connect(c, &TrainingController::snapshotReady, this, [this] { onModelInfo(false); });
+    connect(c, &TrainingController::dataLoaded, this,
             [this](const std::shared_ptr<const core::MnistSet> &train, const std::shared_ptr<const core::MnistSet> &test,
                    const QString &dir) { onDataLoaded(dir, train->count, test->count); });
-    connect(w, &core::TrainingWorker::dataFailed, this, &TrainTab::onDataFailed);
-    connect(m_controller, &TrainingController::stateChanged, this, &TrainTab::updateButtons);
-    updateButtons();
+    connect(c, &TrainingController::dataFailed, this, &TrainTab::onDataFailed);
+    connect(c, &TrainingController::stateChanged, this, &TrainTab::updateButtons);
 }
 
 TrainTab::~TrainTab() = default;
@@ -116,6 +119,34 @@ TrainTab::~TrainTab() = default;
 void TrainTab::buildUi()
 {
     // --- left column: hyper-parameters, run controls, data status ---
+    QGroupBox *params = createParameterBox();
+    QLayout *buttons = createRunControls();
+    m_modelSummary = new QLabel;
+    m_modelSummary->setWordWrap(true);
+    m_modelSummary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    createDataPanel();
+    createDivergenceBanner();
+
+    auto *left = new QWidget;
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addWidget(params);
+    leftLayout->addWidget(m_continueChoice);
+    leftLayout->addWidget(m_startOverChoice);
+    leftLayout->addLayout(buttons);
+    leftLayout->addWidget(m_dataPanel);
+    leftLayout->addWidget(m_modelSummary);
+    leftLayout->addStretch(1);
+    left->setMinimumWidth(left->sizeHint().width());
+    left->setMaximumWidth(std::max(320, left->sizeHint().width()));
+
+    auto *layout = new QHBoxLayout(this);
+    layout->addWidget(left);
+    layout->addWidget(createProgressSide(), 1);
+}
+
+void TrainTab::createParameterFields()
+{
     m_model = new QComboBox;
     m_model->addItem(tr("seed (2 conv + 2 fc, 21,840 weights)"), QStringLiteral("seed"));
     m_model->setToolTip(tr("The network architecture. The seed recipe: conv 10 → conv 20 → fc 50 → fc 10."));
@@ -159,7 +190,12 @@ void TrainTab::buildUi()
     // waits for a core (the GUI's, another program's) costs little (docs/benchmarks.md, issue 12).
     m_threads->setValue(cores);
     m_threads->setToolTip(tr("Threads for training (%1 cores here).").arg(cores));
+}
 
+QGroupBox *TrainTab::createParameterBox()
+{
+    createParameterFields();
+    const int cores = m_threads->maximum();
     auto *form = new QFormLayout;
     form->addRow(tr("&Model:"), m_model);
     form->addRow(tr("&Epochs:"), m_epochs);
@@ -180,7 +216,11 @@ void TrainTab::buildUi()
     watchRange(m_threads, tr("Threads"), tr("1 to %1, the cores of this machine").arg(cores));
     auto *params = new QGroupBox(tr("Hyper-parameters"));
     params->setLayout(form);
+    return params;
+}
 
+QLayout *TrainTab::createRunControls()
+{
     // "Continue" or "Start over": an explicit, visible choice (issue 9 item 6).
     m_continueChoice = new QRadioButton(tr("&Continue the current model"));
     m_continueChoice->setObjectName(QStringLiteral("continueChoice"));
@@ -230,14 +270,14 @@ void TrainTab::buildUi()
     });
     connect(m_epochs, &QSpinBox::valueChanged, this, [this] {
         if (!m_controller->isRunning())
-            m_charts->setPlannedEpochs(std::max(m_epochs->value(), m_epochsDone));
+            m_charts->setPlannedEpochs(std::max(m_epochs->value(), m_document->epochsDone()));
         updateButtons();
     });
+    return buttons;
+}
 
-    m_modelSummary = new QLabel;
-    m_modelSummary->setWordWrap(true);
-    m_modelSummary->setTextInteractionFlags(Qt::TextSelectableByMouse);
-
+void TrainTab::createDataPanel()
+{
     m_dataPanel = new QFrame;
     m_dataPanel->setFrameShape(QFrame::StyledPanel);
     m_dataPanel->setObjectName(QStringLiteral("dataPanel"));
@@ -254,7 +294,17 @@ void TrainTab::buildUi()
     dataLayout->addLayout(dataButtons);
     dataLayout->addWidget(m_downloadPanel);
     m_dataPanel->hide();
+    connect(m_chooseDataButton, &QPushButton::clicked, this, &TrainTab::chooseDataDir);
+    // Whichever tab started the download, the Train tab loads the result.
+    connect(m_downloadPanel, &MnistDownloadPanel::downloaded, this, [this](const QString &dir) {
+        log(tr("MNIST downloaded and verified in %1.").arg(QDir::toNativeSeparators(dir)));
+        m_controller->loadData(dir);
+        updateButtons();
+    });
+}
 
+void TrainTab::createDivergenceBanner()
+{
     // A diverging run: said plainly, with the way out (issue 9 item 2).
     m_divergeBanner = new QFrame;
     m_divergeBanner->setObjectName(QStringLiteral("divergenceBanner"));
@@ -279,28 +329,10 @@ void TrainTab::buildUi()
         m_divergeBanner->hide();
     });
     connect(keepGoing, &QPushButton::clicked, m_divergeBanner, &QWidget::hide);
-    connect(m_chooseDataButton, &QPushButton::clicked, this, &TrainTab::chooseDataDir);
-    // Whichever tab started the download, the Train tab loads the result.
-    connect(m_downloadPanel, &MnistDownloadPanel::downloaded, this, [this](const QString &dir) {
-        log(tr("MNIST downloaded and verified in %1.").arg(QDir::toNativeSeparators(dir)));
-        if (m_controller->loadData(dir))
-            m_dataLoading = true;
-        updateButtons();
-    });
+}
 
-    auto *left = new QWidget;
-    auto *leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
-    leftLayout->addWidget(params);
-    leftLayout->addWidget(m_continueChoice);
-    leftLayout->addWidget(m_startOverChoice);
-    leftLayout->addLayout(buttons);
-    leftLayout->addWidget(m_dataPanel);
-    leftLayout->addWidget(m_modelSummary);
-    leftLayout->addStretch(1);
-    left->setMinimumWidth(left->sizeHint().width());
-    left->setMaximumWidth(std::max(320, left->sizeHint().width()));
-
+QWidget *TrainTab::createProgressSide()
+{
     // --- right: charts, progress, log ---
     m_charts = new TrainingCharts;
     m_progress = new QProgressBar;
@@ -332,10 +364,7 @@ void TrainTab::buildUi()
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setChildrenCollapsible(false);
-
-    auto *layout = new QHBoxLayout(this);
-    layout->addWidget(left);
-    layout->addWidget(m_splitter, 1);
+    return m_splitter;
 }
 
 core::TrainConfig TrainTab::config() const
@@ -380,7 +409,7 @@ QString TrainTab::epochsDoneText(const core::CheckpointInfo &info)
 
 bool TrainTab::startsFromScratch() const
 {
-    return m_epochsDone >= m_epochs->value() || m_startOverChoice->isChecked();
+    return m_document->epochsDone() >= m_epochs->value() || m_startOverChoice->isChecked();
 }
 
 void TrainTab::setStartOver(bool startOver)
@@ -499,22 +528,24 @@ void TrainTab::updateButtons()
     const bool idle = state == TrainingController::State::Idle;
     const bool running = m_controller->isRunning();
     const bool stopping = state == TrainingController::State::Stopping;
-    m_startButton->setEnabled(idle && m_dataReady);
-    const bool targetReached = m_epochsDone >= m_epochs->value();
+    const bool dataReady = m_document->isDataReady();
+    const int epochsDone = m_document->epochsDone();
+    m_startButton->setEnabled(idle && dataReady);
+    const bool targetReached = epochsDone >= m_epochs->value();
     m_continueChoice->setEnabled(idle && !targetReached);
     m_startOverChoice->setEnabled(idle);
     m_continueChoice->setText(targetReached
-                                  ? tr("&Continue: the model has %1; raise Epochs").arg(epochsText(m_epochsDone))
-                                  : tr("&Continue the current model (%1 → %2)").arg(m_epochsDone).arg(m_epochs->value()));
+                                  ? tr("&Continue: the model has %1; raise Epochs").arg(epochsText(epochsDone))
+                                  : tr("&Continue the current model (%1 → %2)").arg(epochsDone).arg(m_epochs->value()));
     m_startOverChoice->setText(tr("Start o&ver from new weights (seed %1)").arg(m_seed->value()));
     if (running)
         m_startButton->setText(tr("Training…"));
     else
-        m_startButton->setText(m_weightsAreNew && m_epochsDone == 0 ? tr("Start")
+        m_startButton->setText(m_weightsAreNew && epochsDone == 0 ? tr("Start")
                                : startsFromScratch()                 ? tr("Start over")
                                                                      : tr("Continue"));
-    if (!m_dataReady)
-        m_startButton->setToolTip(m_dataLoading ? tr("Loading MNIST…") : tr("MNIST is missing: see the panel below."));
+    if (!dataReady)
+        m_startButton->setToolTip(m_document->dataState() == ModelDocument::DataState::Loading ? tr("Loading MNIST…") : tr("MNIST is missing: see the panel below."));
     else if (startsFromScratch())
         m_startButton->setToolTip(tr("Train a new model from the seed up to the epochs set above."));
     else
@@ -538,13 +569,11 @@ void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
     m_lastBatchIndex = 0;
     if (epochsDone == 0) {
         m_charts->clear(config.epochs);
-        m_history.clear();
     } else {
         // A stopped run left part of this epoch on the chart; it is trained again from its start.
         m_charts->truncateAfterEpoch(epochsDone);
         m_charts->setPlannedEpochs(config.epochs);
     }
-    m_epochsDone = epochsDone;
     // Say what happens: new weights only when the run really starts over; otherwise the current
     // weights (loaded, imported, or left by a stopped epoch) train on.
     QString how;
@@ -628,8 +657,6 @@ void TrainTab::reportDivergence(const QString &reason)
 void TrainTab::onEpoch(const core::EpochStats &e)
 {
     m_charts->addEpoch(e);
-    m_history.push_back(e);
-    m_epochsDone = e.epoch;
     log(tr("Epoch %1/%2  train loss %3 acc %4  test loss %5 acc %6  %7 s  %8 img/s")
             .arg(e.epoch, 2)
             .arg(e.epochs)
@@ -646,7 +673,6 @@ void TrainTab::onEpoch(const core::EpochStats &e)
 
 void TrainTab::onFinished(const core::TrainingSummary &summary)
 {
-    m_epochsDone = summary.epochsDone;
     if (m_pauseTimer.isValid())
         m_pausedMs += m_pauseTimer.elapsed();
     m_pauseTimer.invalidate();
@@ -681,11 +707,10 @@ void TrainTab::onFailed(const QString &message)
     updateButtons();
 }
 
-void TrainTab::onModelInfo(const core::CheckpointInfo &info, bool replaceCharts)
+void TrainTab::onModelInfo(bool replaceCharts)
 {
-    m_epochsDone = info.epochsDone;
+    const core::CheckpointInfo &info = m_document->info();
     if (replaceCharts) {
-        m_history = info.history;
         m_charts->setHistory(info.history, std::max(m_epochs->value(), info.epochsDone));
         m_progress->setValue(0);
         m_progress->setFormat(tr("Idle"));
@@ -699,8 +724,6 @@ void TrainTab::onModelInfo(const core::CheckpointInfo &info, bool replaceCharts)
 
 void TrainTab::onDataLoaded(const QString &dir, int trainCount, int testCount)
 {
-    m_dataReady = true;
-    m_dataLoading = false;
     m_dataPanel->hide();
     log(tr("MNIST: %1 training and %2 test images from %3.")
             .arg(trainCount)
@@ -711,8 +734,6 @@ void TrainTab::onDataLoaded(const QString &dir, int trainCount, int testCount)
 
 void TrainTab::onDataFailed(const QString &dir, const QString &message)
 {
-    m_dataReady = false;
-    m_dataLoading = false;
     // The folder just tried first (a folder the user chose is not among the defaults).
     QStringList places{QDir::toNativeSeparators(dir)};
     for (const QString &candidate : core::mnist::candidateDataDirs())
@@ -730,13 +751,11 @@ void TrainTab::onDataFailed(const QString &dir, const QString &message)
 void TrainTab::chooseDataDir()
 {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder with the four MNIST files"),
-                                                          m_modelState->dataDir());
+                                                          m_document->dataDir());
     if (dir.isEmpty())
         return;
-    if (m_controller->loadData(dir)) {
-        m_dataLoading = true;
+    if (m_controller->loadData(dir))
         Q_EMIT dataDirChosen(dir);
-    }
 }
 
 QString TrainTab::exportCharts(const QString &path)
@@ -744,24 +763,6 @@ QString TrainTab::exportCharts(const QString &path)
     const QImage image = m_charts->toImage();
     if (image.isNull() || !image.save(path, "PNG"))
         return tr("Cannot write the PNG file %1.").arg(QDir::toNativeSeparators(path));
-    return {};
-}
-
-QString TrainTab::exportHistory(const QString &path) const
-{
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
-        return tr("Cannot write %1: %2").arg(QDir::toNativeSeparators(path), file.errorString());
-    QTextStream out(&file);
-    out << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second\n";
-    for (const auto &e : m_history) {
-        out << e.epoch << ',' << QString::number(e.trainLoss, 'g', 8) << ',' << QString::number(e.trainAccuracy, 'g', 8)
-            << ',' << QString::number(e.testLoss, 'g', 8) << ',' << QString::number(e.testAccuracy, 'g', 8) << ','
-            << QString::number(e.seconds, 'f', 3) << ',' << QString::number(e.imagesPerSecond, 'f', 1) << '\n';
-    }
-    out.flush();
-    if (!file.commit())
-        return tr("Cannot write %1: %2").arg(QDir::toNativeSeparators(path), file.errorString());
     return {};
 }
 

@@ -11,6 +11,8 @@ class QComboBox;
 class QRadioButton;
 class QDoubleSpinBox;
 class QFrame;
+class QGroupBox;
+class QLayout;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -19,25 +21,23 @@ class QSettings;
 class QSpinBox;
 class QSplitter;
 
-namespace core {
-struct BatchLosses;
-}
-
 namespace ui {
 
 class MnistDownloadPanel;
-class ModelState;
+class ModelDocument;
 class TrainingCharts;
 class TrainingController;
 
 /// The Train tab: hyper-parameters, Start/Pause/Stop/Reset, live charts, progress and log, and
-/// the "MNIST missing" panel. It listens to the worker's signals itself; decisions that concern
-/// the whole document (discarding unsaved weights) go to the main window via startRequested()
-/// and resetRequested().
+/// the "MNIST missing" panel. It shows the controller's signals and the ModelDocument (epochs,
+/// history, data readiness) and keeps no copy of the document; decisions that concern the whole
+/// document (discarding unsaved weights) go to the main window via startRequested() and
+/// resetRequested().
 class TrainTab : public QWidget {
     Q_OBJECT
 public:
-    TrainTab(TrainingController *controller, ModelState *modelState, QWidget *parent = nullptr);
+    /// Shows controller->document().
+    explicit TrainTab(TrainingController *controller, QWidget *parent = nullptr);
     ~TrainTab() override;
 
     /// The hyper-parameters in the form (plus the subset limits, which have no widgets).
@@ -46,15 +46,11 @@ public:
     /// Train on the first n training / test images only (tests, demos, the benchmark).
     void setLimits(int trainLimit, int testLimit);
 
-    /// Epochs the current model has completed (from the last snapshot, load or reset).
-    int epochsDone() const { return m_epochsDone; }
     /// True when Start will train from new weights: "Start over" is chosen, or the model has
     /// already reached the epoch target.
     bool startsFromScratch() const;
     /// Chooses "Continue the current model" (false) or "Start over from new weights" (true).
     void setStartOver(bool startOver);
-    bool isDataReady() const { return m_dataReady; }
-    const std::vector<core::EpochStats> &history() const { return m_history; }
 
     /// "3 epochs", or "3 epochs + 350 batches" for a model stopped mid-epoch (issue 9 item 7).
     static QString epochsDoneText(const core::CheckpointInfo &info);
@@ -62,9 +58,8 @@ public:
     void saveSettings(QSettings &settings) const;
     void restoreSettings(const QSettings &settings);
 
-    /// Writes both charts as a PNG / the epoch history as CSV. Return an error text or empty.
+    /// Writes both charts as a PNG. Returns an error text or empty.
     QString exportCharts(const QString &path);
-    QString exportHistory(const QString &path) const;
 
     /// Appends a line to the log pane.
     void log(const QString &line);
@@ -105,13 +100,23 @@ Q_SIGNALS:
 
 private:
     void buildUi();
+    void createParameterFields();
+    QGroupBox *createParameterBox();
+    /// Continue / Start over and the four run buttons.
+    QLayout *createRunControls();
+    void createDataPanel();
+    void createDivergenceBanner();
+    /// Charts, progress and log in a splitter.
+    QWidget *createProgressSide();
+    void connectController();
     void updateButtons();
     void onStarted(const core::TrainConfig &config, int epochsDone);
     void onBatch(const core::BatchStats &stats);
     void onEpoch(const core::EpochStats &stats);
     void onFinished(const core::TrainingSummary &summary);
     void onFailed(const QString &message);
-    void onModelInfo(const core::CheckpointInfo &info, bool replaceCharts);
+    /// The document describes the model anew; replaceCharts when it is another model.
+    void onModelInfo(bool replaceCharts);
     void onDataLoaded(const QString &dir, int trainCount, int testCount);
     void onDataFailed(const QString &dir, const QString &message);
     void chooseDataDir();
@@ -120,7 +125,7 @@ private:
     void watchRange(QAbstractSpinBox *field, const QString &name, const QString &range);
 
     TrainingController *m_controller;
-    ModelState *m_modelState;
+    ModelDocument *m_document;
 
     QComboBox *m_model = nullptr;
     QSpinBox *m_epochs = nullptr;
@@ -150,10 +155,6 @@ private:
 
     int m_trainLimit = 0;
     int m_testLimit = 0;
-    int m_epochsDone = 0;
-    bool m_dataReady = false;
-    bool m_dataLoading = true;
-    std::vector<core::EpochStats> m_history;
     // The current run, for progress and ETA.
     int m_runFirstEpoch = 1;
     int m_runEpochs = 0;

@@ -1,7 +1,7 @@
 #pragma once
 // Shared helpers of the Draw and Browse tab tests.
 #include "ui/drawtab.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include <QList>
 #include <QPointF>
 #include <QSize>
@@ -31,7 +31,7 @@ std::shared_ptr<const core::Classifier> untrained();
 /// A Draw tab predicting with the bundled model, shown at `size` and exposed: the setting of
 /// every Draw tab test and screenshot.
 struct DrawTabFixture {
-    ui::ModelState state;
+    ui::ModelDocument state;
     ui::DrawTab tab{&state};
     ui::DrawCanvas *canvas = tab.canvas();
     explicit DrawTabFixture(QSize size);

@@ -5,7 +5,7 @@
 #include "drawbrowsesupport.h"
 #include "ui/browsetab.h"
 #include "ui/confusionmatrixview.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/probabilitybars.h"
 #include "ui/testsetfilter.h"
 #include "ui/testsetmodel.h"
@@ -25,7 +25,7 @@ namespace {
 constexpr int kWaitMs = 120000; // full-set predictions under a loaded CI machine
 
 struct BrowseFixture {
-    ui::ModelState state;
+    ui::ModelDocument state;
     std::unique_ptr<ui::BrowseTab> tab;
     std::shared_ptr<const core::MnistSet> set = drawbrowse::testSet();
 
@@ -259,7 +259,7 @@ TEST_CASE("Predictions refresh when the classifier changes", "[browse]")
 
 TEST_CASE("The browser says why when the test set is missing", "[browse]")
 {
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setDataError(QStringLiteral("/nowhere"), QStringLiteral("/nowhere/t10k-images-idx3-ubyte: missing"));
     ui::BrowseTab tab(&state);
     CHECK(tab.model()->rowCount() == 0);
@@ -275,7 +275,7 @@ TEST_CASE("A hidden browser defers its predictions until it is shown", "[browse]
 {
     // A new snapshot arrives every training epoch; a hidden tab must not spend the cores on it.
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setTestSet(set, QStringLiteral("test"));
     state.setClassifier(drawbrowse::bundled());
     ui::BrowseTab tab(&state);

@@ -5,6 +5,7 @@
 #include "core/mnistdownloader.h"
 #include "uitestsupport.h"
 #include "ui/mainwindow.h"
+#include "ui/modeldocument.h"
 #include "ui/mnistdownloadpanel.h"
 #include "ui/traintab.h"
 #include "ui/trainingcontroller.h"
@@ -83,7 +84,7 @@ TEST_CASE("Download MNIST from the Browse tab: verified files and the Train tab 
     QTest::mouseClick(panel->downloadButton(), Qt::LeftButton);
     // While it runs, both tabs' panels show it: one download for the whole window.
     REQUIRE_FALSE(w->trainTab()->downloadPanel()->downloadButton()->isEnabled());
-    REQUIRE(uitest::waitUntil([&w] { return w->trainTab()->isDataReady(); }, 120000));
+    REQUIRE(uitest::waitUntil([&w] { return w->document()->isDataReady(); }, 120000));
     CHECK(core::MnistDownloader::allVerified(env.dir));
     CHECK(w->trainTab()->dataPanel()->isHidden());
     CHECK(panel->downloadButton()->isEnabled());
@@ -105,7 +106,7 @@ TEST_CASE("Download MNIST Cancel in the Train tab leaves no partial file", "[dow
     REQUIRE(uitest::waitUntil([panel] { return panel->downloadButton()->isEnabled(); }, 30000));
     CHECK(panel->statusLabel()->text().contains(QStringLiteral("cancelled")));
     CHECK(QDir(env.dir).entryList(QDir::Files | QDir::Hidden).isEmpty());
-    CHECK_FALSE(w->trainTab()->isDataReady());
+    CHECK_FALSE(w->document()->isDataReady());
 }
 
 TEST_CASE("Screenshot of the MNIST download in progress", "[.screenshots]")

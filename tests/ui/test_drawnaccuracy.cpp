@@ -8,7 +8,7 @@
 #include "drawbrowsesupport.h"
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include <QTest>
 #include <catch2/catch.hpp>
 #include <iostream>
@@ -18,7 +18,7 @@ TEST_CASE("Digits drawn with the mouse along MNIST strokes are recognised", "[dr
 {
     const auto set = drawbrowse::testSet();
     const auto classifier = drawbrowse::bundled();
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setClassifier(classifier);
     ui::DrawTab tab(&state);
     tab.resize(900, 620);

@@ -7,7 +7,7 @@
 #include "drawbrowsesupport.h"
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/predictiontext.h"
 #include "ui/probabilitybars.h"
 #include <QCoreApplication>

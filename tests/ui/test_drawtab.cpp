@@ -8,7 +8,7 @@
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
 #include "ui/predictiontext.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/probabilitybars.h"
 #include <QApplication>
 #include <QDragEnterEvent>

@@ -5,7 +5,6 @@
 #include "core/classifier.h"
 #include "core/export.h"
 #include "core/mnist.h"
-#include "core/trainingworker.h"
 #include "drawbrowsesupport.h"
 #include "uitestsupport.h"
 #include "ui/browsetab.h"
@@ -17,7 +16,7 @@
 #include "ui/inside/modelexporter.h"
 #include "ui/inside/saliencyview.h"
 #include "ui/mainwindow.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/trainingcontroller.h"
 #include <QAbstractButton>
 #include <QComboBox>
@@ -39,7 +38,7 @@ using Row = ui::LayerView::Row;
 namespace {
 
 struct InsideFixture {
-    ui::ModelState state;
+    ui::ModelDocument state;
     ui::InsideTab tab{&state};
 
     InsideFixture()
@@ -169,10 +168,10 @@ TEST_CASE("Inside: live training snapshots drive the view with an epoch and batc
     REQUIRE(controller.initialize(config));
     REQUIRE(controller.loadData(uitest::requireMnistDir()));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
-    auto *worker = controller.worker();
+    auto *worker = &controller;
     QObject::connect(&f.tab, &ui::InsideTab::liveSnapshotsWanted, worker, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
-    QObject::connect(worker, &core::TrainingWorker::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
-    QSignalSpy live(worker, &core::TrainingWorker::liveSnapshot);
+    QObject::connect(worker, &ui::TrainingController::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
+    QSignalSpy live(worker, &ui::TrainingController::liveSnapshot);
     // Every batch for the test (the tab's own interval is a few per second).
     worker->setLiveSnapshotInterval(1);
     const int updates = f.tab.updateCount();
@@ -219,7 +218,7 @@ TEST_CASE("Inside: File > Export Model writes ONNX and a state_dict", "[inside][
     ui::MainWindow window(options);
     window.setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
     window.show();
-    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.modelState()->classifier(); }, 30000));
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->classifier(); }, 30000));
     // The tab is there, after Browse.
     CHECK(window.tabs()->indexOf(window.insideTab()) == 3);
     auto *exporter = window.modelExporter();
@@ -254,7 +253,7 @@ TEST_CASE("Inside: in the window it shows what was drawn or selected last and ke
     window.resize(1280, 860);
     window.show();
     REQUIRE(QTest::qWaitForWindowExposed(&window));
-    ui::ModelState *state = window.modelState();
+    ui::ModelDocument *state = window.document();
     REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && state->classifier() && state->testSet(); }, 60000));
     auto *draw = window.findChild<ui::DrawTab *>();
     auto *browse = window.findChild<ui::BrowseTab *>();
@@ -357,9 +356,9 @@ TEST_CASE("Screenshots of the Inside tab", "[.screenshots][inside]")
         REQUIRE(controller.initialize(config));
         REQUIRE(controller.loadData(uitest::requireMnistDir()));
         REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
-        auto *worker = controller.worker();
-        QObject::connect(worker, &core::TrainingWorker::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
-        QObject::connect(worker, &core::TrainingWorker::snapshotReady, &f.state,
+        auto *worker = &controller;
+        QObject::connect(worker, &ui::TrainingController::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
+        QObject::connect(worker, &ui::TrainingController::snapshotReady, &f.state,
                          [&](std::shared_ptr<const core::Classifier> c, const core::CheckpointInfo &) { f.state.setClassifier(c); });
         QCoreApplication::processEvents();
         worker->setLiveSnapshotInterval(ui::InsideTab::kLiveSnapshotMs);
@@ -387,10 +386,10 @@ TEST_CASE("Inside: training throughput with the view shown vs hidden", "[.benchm
     REQUIRE(controller.initialize(config));
     REQUIRE(controller.loadData(uitest::requireMnistDir()));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
-    auto *worker = controller.worker();
+    auto *worker = &controller;
     QObject::connect(&f.tab, &ui::InsideTab::liveSnapshotsWanted, worker, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
-    QObject::connect(worker, &core::TrainingWorker::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
-    QSignalSpy epochs(worker, &core::TrainingWorker::epochFinished);
+    QObject::connect(worker, &ui::TrainingController::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
+    QSignalSpy epochs(worker, &ui::TrainingController::epochFinished);
     std::vector<double> shown, hidden, cpuShown, cpuHidden;
     const auto processCpuMs = [] {
         timespec ts{};

@@ -1,13 +1,13 @@
 // The main window with its real Train tab and worker: buttons, charts, File menu actions.
 #include "uitestsupport.h"
 #include "ui/mainwindow.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/trainingcharts.h"
 #include "ui/trainingcontroller.h"
 #include "ui/traintab.h"
 #include "ui/userguide.h"
 #include "core/classifier.h"
-#include "core/trainingworker.h"
+#include "ui/historycsv.h"
 #include <catch2/catch.hpp>
 #include <QElapsedTimer>
 #include <QFile>
@@ -73,7 +73,7 @@ struct Fixture {
     }
 
     ui::TrainTab *tab() const { return window->trainTab(); }
-    core::TrainingWorker *worker() const { return window->controller()->worker(); }
+    ui::TrainingController *controller() const { return window->controller(); }
 
     /// Sets a small, quick run in the form.
     void configure(int trainLimit, int epochs)
@@ -90,7 +90,7 @@ struct Fixture {
 
     void trainToEnd()
     {
-        QSignalSpy finished(worker(), &core::TrainingWorker::finished);
+        QSignalSpy finished(controller(), &ui::TrainingController::finished);
         QTest::mouseClick(tab()->startButton(), Qt::LeftButton);
         REQUIRE(uitest::waitUntil([&] { return finished.count() > 0; }, 120000));
         REQUIRE(uitest::waitUntil([this] { return window->controller()->isIdle(); }, 5000));
@@ -101,8 +101,8 @@ struct Fixture {
 /// Predictions of the window's current snapshot on the first n test images.
 std::vector<core::Prediction> predictions(const MainWindow &window, int n)
 {
-    const auto set = window.modelState()->testSet();
-    const auto classifier = window.modelState()->classifier();
+    const auto set = window.document()->testSet();
+    const auto classifier = window.document()->classifier();
     REQUIRE(set);
     REQUIRE(classifier);
     return testsupport::predictFirst(*classifier, *set, n);
@@ -128,8 +128,8 @@ TEST_CASE("window: training from the Train tab fills the charts and progress and
 {
     Fixture f;
     f.configure(2000, 2);
-    QSignalSpy epochs(f.worker(), &core::TrainingWorker::epochFinished);
-    const quint64 generation = f.window->modelState()->generation();
+    QSignalSpy epochs(f.controller(), &ui::TrainingController::epochFinished);
+    const quint64 generation = f.window->document()->generation();
     CHECK(f.tab()->startButton()->isEnabled());
     CHECK_FALSE(f.tab()->pauseButton()->isEnabled());
 
@@ -148,9 +148,9 @@ TEST_CASE("window: training from the Train tab fills the charts and progress and
     CHECK(f.tab()->charts()->rawLossPointCount() == 40);  // every batch of 2 x 20
     CHECK(f.tab()->charts()->smoothedLossPointCount() == 40);
     CHECK(f.tab()->charts()->epochPointCount() == 2);
-    CHECK(f.tab()->history().size() == 2);
+    CHECK(f.window->document()->history().size() == 2);
     CHECK(f.tab()->progressBar()->value() == f.tab()->progressBar()->maximum());
-    CHECK(f.window->modelState()->generation() >= generation + 2);
+    CHECK(f.window->document()->generation() >= generation + 2);
     CHECK(f.window->isModified());
     CHECK(f.window->modelStatusText().contains(QStringLiteral("2 epochs")));
     CHECK(f.window->modelStatusText().contains(QStringLiteral("modified")));
@@ -166,7 +166,7 @@ TEST_CASE("window: training from the Train tab fills the charts and progress and
         CHECK(f.tab()->exportCharts(dir + QStringLiteral("/charts.png")).isEmpty());
         QImage png(dir + QStringLiteral("/charts.png"));
         CHECK(png.width() > 300);
-        CHECK(f.tab()->exportHistory(dir + QStringLiteral("/history.csv")).isEmpty());
+        CHECK(ui::writeHistoryCsv(dir + QStringLiteral("/history.csv"), f.window->document()->history()).isEmpty());
         QFile csv(dir + QStringLiteral("/history.csv"));
         REQUIRE(csv.open(QIODevice::ReadOnly));
         const auto lines = QString::fromUtf8(csv.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
@@ -180,7 +180,7 @@ TEST_CASE("window: training from the Train tab fills the charts and progress and
         f.configure(2000, 3);
         CHECK(f.tab()->startButton()->text().contains(QStringLiteral("Continue")));
         f.trainToEnd();
-        CHECK(f.tab()->history().size() == 3);
+        CHECK(f.window->document()->history().size() == 3);
         CHECK(f.tab()->charts()->rawLossPointCount() == 60);
         CHECK(f.tab()->charts()->epochPointCount() == 3);
     }
@@ -211,7 +211,7 @@ TEST_CASE("window: Pause holds the batch counter and Resume continues and Stop e
     CHECK(f.tab()->pauseButton()->text() == QStringLiteral("Pause"));
     REQUIRE(uitest::waitUntil([&] { return f.tab()->lastBatchIndex() > pausedAt; }, 60000));
 
-    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QSignalSpy finished(f.controller(), &ui::TrainingController::finished);
     const qint64 stepsAtStop = controller->batchesTrained();
     QTest::mouseClick(f.tab()->stopButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return controller->isIdle(); }, 60000));
@@ -229,11 +229,11 @@ TEST_CASE("window: save then open restores the weights and the history", "[windo
     f.configure(2000, 2);
     f.trainToEnd();
     const auto trained = predictions(*f.window, 50);
-    const auto history = f.tab()->history();
+    const auto history = f.window->document()->history();
     REQUIRE(history.size() == 2);
 
     const QString path = uitest::tempDir() + QStringLiteral("/two-epochs.pt");
-    QSignalSpy saved(f.worker(), &core::TrainingWorker::saved);
+    QSignalSpy saved(f.controller(), &ui::TrainingController::saved);
     REQUIRE(f.window->saveTo(path));
     REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
@@ -243,27 +243,27 @@ TEST_CASE("window: save then open restores the weights and the history", "[windo
     CHECK(f.window->recentFiles().value(0) == QFileInfo(path).absoluteFilePath());
 
     // Reset: new weights, empty history, nothing to save (no prompt).
-    QSignalSpy resets(f.worker(), &core::TrainingWorker::resetDone);
+    QSignalSpy resets(f.controller(), &ui::TrainingController::resetDone);
     QTest::mouseClick(f.tab()->resetButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return resets.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
     CHECK(f.prompts == 0);
-    CHECK(f.tab()->history().empty());
+    CHECK(f.window->document()->history().empty());
     CHECK(f.tab()->charts()->epochPointCount() == 0);
     CHECK_FALSE(samePredictions(predictions(*f.window, 50), trained));
 
-    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
     REQUIRE(f.window->openFile(path));
     REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
     CHECK(samePredictions(predictions(*f.window, 50), trained));
-    REQUIRE(f.tab()->history().size() == 2);
+    REQUIRE(f.window->document()->history().size() == 2);
     for (std::size_t i = 0; i < 2; ++i) {
-        CHECK(f.tab()->history()[i].testAccuracy == Approx(history[i].testAccuracy));
-        CHECK(f.tab()->history()[i].trainLoss == Approx(history[i].trainLoss));
+        CHECK(f.window->document()->history()[i].testAccuracy == Approx(history[i].testAccuracy));
+        CHECK(f.window->document()->history()[i].trainLoss == Approx(history[i].trainLoss));
     }
     CHECK(f.tab()->charts()->epochPointCount() == 2);
-    CHECK(f.tab()->epochsDone() == 2);
+    CHECK(f.window->document()->epochsDone() == 2);
     CHECK_FALSE(f.window->isModified());
     CHECK(f.messages.empty());
 
@@ -271,9 +271,9 @@ TEST_CASE("window: save then open restores the weights and the history", "[windo
     f.configure(2000, 3);
     CHECK(f.tab()->startButton()->text().contains(QStringLiteral("Continue")));
     f.trainToEnd();
-    REQUIRE(f.tab()->history().size() == 3);
-    CHECK(f.tab()->history()[1].testAccuracy == Approx(history[1].testAccuracy));
-    CHECK(f.tab()->history()[2].epoch == 3);
+    REQUIRE(f.window->document()->history().size() == 3);
+    CHECK(f.window->document()->history()[1].testAccuracy == Approx(history[1].testAccuracy));
+    CHECK(f.window->document()->history()[2].epoch == 3);
     CHECK(f.tab()->charts()->epochPointCount() == 3);
     CHECK(f.window->isModified());
     CHECK(f.messages.empty());
@@ -284,8 +284,8 @@ TEST_CASE("window: a corrupt checkpoint reports an error and changes nothing", "
     Fixture f;
     f.configure(1000, 1);
     f.trainToEnd();
-    const auto before = f.window->modelState()->classifier();
-    const quint64 generation = f.window->modelState()->generation();
+    const auto before = f.window->document()->classifier();
+    const quint64 generation = f.window->document()->generation();
     const auto trained = predictions(*f.window, 20);
     const QString pathBefore = f.window->currentPath();
     f.answer = QMessageBox::Discard;  // the trained model is unsaved, but a bad file is refused before asking
@@ -304,10 +304,10 @@ TEST_CASE("window: a corrupt checkpoint reports an error and changes nothing", "
     REQUIRE(f.messages.size() == 1);
     CHECK(f.messages[0].icon == QMessageBox::Critical);
     CHECK(f.messages[0].text.contains(QStringLiteral("corrupt.pt")));
-    CHECK(f.window->modelState()->classifier() == before);
-    CHECK(f.window->modelState()->generation() == generation);
+    CHECK(f.window->document()->classifier() == before);
+    CHECK(f.window->document()->generation() == generation);
     CHECK(samePredictions(predictions(*f.window, 20), trained));
-    CHECK(f.tab()->history().size() == 1);
+    CHECK(f.window->document()->history().size() == 1);
     CHECK(f.window->currentPath() == pathBefore);
     CHECK(f.window->isModified());
     // The failed file is not remembered.
@@ -324,11 +324,11 @@ TEST_CASE("window: with unsaved training Cancel keeps the window and Discard clo
     CHECK_FALSE(f.window->close());
     CHECK(f.prompts == 1);
     CHECK(f.window->isVisible());
-    CHECK(f.window->controller()->worker() != nullptr);
+    CHECK(f.window->controller()->hasWorker());
     f.answer = QMessageBox::Discard;
     CHECK(f.window->close());
     CHECK(f.prompts == 2);
-    CHECK(f.window->controller()->worker() == nullptr);
+    CHECK_FALSE(f.window->controller()->hasWorker());
 }
 
 TEST_CASE("window: with unsaved training Save on close writes the checkpoint first", "[window]")
@@ -352,7 +352,7 @@ TEST_CASE("window: closing the window during training stops the worker cleanly",
     f.answer = QMessageBox::Discard;
     CHECK(f.window->close());
     CHECK(f.prompts == 1);
-    CHECK(f.window->controller()->worker() == nullptr);
+    CHECK_FALSE(f.window->controller()->hasWorker());
     // Events still queued from the worker are harmless once it is gone.
     uitest::waitUntil([] { return false; }, 200);
     f.window.reset();
@@ -377,12 +377,12 @@ TEST_CASE("window: without MNIST the Train tab says so and cannot start", "[wind
     Fixture f(false, empty);
     QCoreApplication::processEvents();
     CHECK(f.tab()->dataPanel()->isVisible());
-    CHECK_FALSE(f.tab()->isDataReady());
+    CHECK_FALSE(f.window->document()->isDataReady());
     CHECK_FALSE(f.tab()->startButton()->isEnabled());
-    CHECK_FALSE(f.window->modelState()->dataError().isEmpty());
-    CHECK(f.window->modelState()->testSet() == nullptr);
+    CHECK_FALSE(f.window->document()->dataError().isEmpty());
+    CHECK(f.window->document()->testSet() == nullptr);
     // The model is still there for drawing.
-    CHECK(f.window->modelState()->classifier() != nullptr);
+    CHECK(f.window->document()->classifier() != nullptr);
 }
 
 TEST_CASE("window: start-up shows the bundled model and Revert goes back to it after training", "[window]")
@@ -393,7 +393,7 @@ TEST_CASE("window: start-up shows the bundled model and Revert goes back to it a
     const int bundledEpochs = bundled->info().epochsDone;
     CHECK(bundledEpochs > 0);
     CHECK(f.window->modelStatusText().contains(QStringLiteral("bundled model")));
-    CHECK(f.tab()->epochsDone() == bundledEpochs);
+    CHECK(f.window->document()->epochsDone() == bundledEpochs);
     CHECK(f.window->currentPath().isEmpty());
     CHECK_FALSE(f.window->isModified());
 
@@ -402,15 +402,15 @@ TEST_CASE("window: start-up shows the bundled model and Revert goes back to it a
     CHECK(f.tab()->startsFromScratch());
     f.trainToEnd();
     CHECK(f.prompts == 0);
-    CHECK(f.tab()->epochsDone() == 1);
+    CHECK(f.window->document()->epochsDone() == 1);
     CHECK(f.window->isModified());
 
-    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
     f.window->revertToBundled();
     CHECK(f.prompts == 1);
     REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
-    CHECK(f.tab()->epochsDone() == bundledEpochs);
+    CHECK(f.window->document()->epochsDone() == bundledEpochs);
     CHECK(f.window->modelStatusText().contains(QStringLiteral("bundled model")));
     CHECK_FALSE(f.window->isModified());
     CHECK(f.messages.empty());
@@ -422,15 +422,15 @@ TEST_CASE("window: dropping a checkpoint file on the window opens it", "[window]
     f.configure(1000, 1);
     f.trainToEnd();
     const QString path = uitest::tempDir() + QStringLiteral("/dropped.pt");
-    QSignalSpy saved(f.worker(), &core::TrainingWorker::saved);
+    QSignalSpy saved(f.controller(), &ui::TrainingController::saved);
     REQUIRE(f.window->saveTo(path));
     REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     const auto trained = predictions(*f.window, 20);
-    QSignalSpy resets(f.worker(), &core::TrainingWorker::resetDone);
+    QSignalSpy resets(f.controller(), &ui::TrainingController::resetDone);
     f.window->resetWeights();
     REQUIRE(uitest::waitUntil([&] { return resets.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
-    REQUIRE(f.tab()->epochsDone() == 0);
+    REQUIRE(f.window->document()->epochsDone() == 0);
 
     QMimeData mime;
     mime.setUrls({QUrl::fromLocalFile(path)});
@@ -438,12 +438,12 @@ TEST_CASE("window: dropping a checkpoint file on the window opens it", "[window]
     QDragEnterEvent enter(pos, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QCoreApplication::sendEvent(f.window.get(), &enter);
     CHECK(enter.isAccepted());
-    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
     QDropEvent drop(pos, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QCoreApplication::sendEvent(f.window.get(), &drop);
     REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
-    CHECK(f.tab()->epochsDone() == 1);
+    CHECK(f.window->document()->epochsDone() == 1);
     CHECK(samePredictions(predictions(*f.window, 20), trained));
     CHECK(f.window->currentPath() == QFileInfo(path).absoluteFilePath());
 }
@@ -485,8 +485,8 @@ TEST_CASE("window: a diverging run is reported and leaves the window usable", "[
 {
     Fixture f;
     f.configure(1000, 2);
-    QMetaObject::invokeMethod(f.worker(), "injectNanForTesting", Qt::QueuedConnection);
-    QSignalSpy failed(f.worker(), &core::TrainingWorker::failed);
+    f.controller()->injectNanForTesting();
+    QSignalSpy failed(f.controller(), &ui::TrainingController::failed);
     QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return failed.count() == 1 && f.window->controller()->isIdle(); }, 30000));
     QCoreApplication::processEvents();
@@ -495,10 +495,10 @@ TEST_CASE("window: a diverging run is reported and leaves the window usable", "[
     CHECK(f.messages[0].text.contains(QStringLiteral("NaN")));
     CHECK(f.tab()->progressBar()->text() == QStringLiteral("Failed"));
     CHECK(f.tab()->startButton()->isEnabled());
-    CHECK(f.tab()->epochsDone() == 0);
+    CHECK(f.window->document()->epochsDone() == 0);
     // The next run works.
     f.trainToEnd();
-    CHECK(f.tab()->epochsDone() == 2);
+    CHECK(f.window->document()->epochsDone() == 2);
 }
 
 TEST_CASE("window: importing PyTorch weights makes a new unsaved model", "[window]")
@@ -506,7 +506,7 @@ TEST_CASE("window: importing PyTorch weights makes a new unsaved model", "[windo
     Fixture f;
     const QString path = QStringLiteral(DIGITLAB_SOURCE_DIR "/tests/data/seed_state_dict.pt");
     REQUIRE(QFileInfo::exists(path));
-    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
     REQUIRE(f.window->importWeights(path));
     REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
@@ -517,7 +517,7 @@ TEST_CASE("window: importing PyTorch weights makes a new unsaved model", "[windo
     CHECK_FALSE(f.window->recentFiles().contains(QFileInfo(path).absoluteFilePath()));
     // The window's snapshot predicts exactly as the weights read directly.
     const auto direct = core::Classifier::fromFile(path);
-    const auto set = f.window->modelState()->testSet();
+    const auto set = f.window->document()->testSet();
     REQUIRE(set);
     std::vector<float> pixels(std::size_t(20) * core::kPixels);
     for (std::size_t i = 0; i < pixels.size(); ++i)
@@ -541,8 +541,8 @@ TEST_CASE("window: learning rate 1.0 is reported as diverging and the window kee
     f.configure(3000, 1);
     f.tab()->learningRateField()->setValue(1.0);
     REQUIRE(f.tab()->config().learningRate == Approx(1.0));
-    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
-    QSignalSpy failed(f.worker(), &core::TrainingWorker::failed);
+    QSignalSpy finished(f.controller(), &ui::TrainingController::finished);
+    QSignalSpy failed(f.controller(), &ui::TrainingController::failed);
     QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
     // The event loop keeps turning (a zero timer fires again and again) while the run diverges,
     // and the charts' axes stay a handful of ticks whatever the loss does.
@@ -621,21 +621,21 @@ TEST_CASE("window: continue and start over are explicit and the log says which h
 {
     Fixture f(true, QString(), true); // the bundled model: 15 trained epochs
     f.configure(1000, 16);
-    REQUIRE(f.tab()->epochsDone() == 15);
+    REQUIRE(f.window->document()->epochsDone() == 15);
     CHECK_FALSE(f.tab()->startsFromScratch());
     CHECK(f.tab()->startButton()->text() == QStringLiteral("Continue"));
     f.trainToEnd();
     CHECK(logText(*f.window).contains(QStringLiteral("continuing the current model from epoch 16")));
     CHECK_FALSE(logText(*f.window).contains(QStringLiteral("new weights")));
-    CHECK(f.tab()->epochsDone() == 16);
+    CHECK(f.window->document()->epochsDone() == 16);
 
     // Start over, chosen explicitly although the model could continue.
     f.configure(1000, 17);
     f.tab()->setStartOver(true);
     CHECK(f.tab()->startsFromScratch());
     CHECK(f.tab()->startButton()->text() == QStringLiteral("Start over"));
-    QSignalSpy started(f.worker(), &core::TrainingWorker::started);
-    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    QSignalSpy started(f.controller(), &ui::TrainingController::started);
+    QSignalSpy finished(f.controller(), &ui::TrainingController::finished);
     QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return started.count() > 0; }, 30000));
     QCoreApplication::processEvents();
@@ -643,8 +643,8 @@ TEST_CASE("window: continue and start over are explicit and the log says which h
     CHECK(f.window->modelStatusText().contains(QStringLiteral("0 epochs")));
     REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && f.window->controller()->isIdle(); }, 120000));
     CHECK(logText(*f.window).contains(QStringLiteral("new model from new weights")));
-    CHECK(f.tab()->epochsDone() == 17);
-    CHECK(f.tab()->history().size() == 17);
+    CHECK(f.window->document()->epochsDone() == 17);
+    CHECK(f.window->document()->history().size() == 17);
     // Cosmetics of a finished run: no ETA left, "Done: 17 epochs".
     CHECK_FALSE(f.tab()->progressText().contains(QStringLiteral("ETA")));
     CHECK(f.tab()->progressBar()->text() == QStringLiteral("Done: 17 epochs"));
@@ -689,28 +689,28 @@ TEST_CASE("window: a model stopped mid-epoch is saved and reopened with its batc
     // Issue 9 item 7: closing mid-epoch and saving recorded "0 epochs" for trained weights.
     Fixture f;
     f.configure(20000, 1); // 200 batches
-    f.worker()->setBatchInterval(0);
-    QSignalSpy batches(f.worker(), &core::TrainingWorker::batchFinished);
-    QSignalSpy finished(f.worker(), &core::TrainingWorker::finished);
+    f.controller()->setBatchInterval(0);
+    QSignalSpy batches(f.controller(), &ui::TrainingController::batchFinished);
+    QSignalSpy finished(f.controller(), &ui::TrainingController::finished);
     QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return batches.count() >= 5; }, 60000));
     QTest::mouseClick(f.tab()->stopButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return finished.count() == 1 && f.window->controller()->isIdle(); }, 30000));
     QCoreApplication::processEvents();
-    REQUIRE(f.tab()->epochsDone() == 0);
+    REQUIRE(f.window->document()->epochsDone() == 0);
 
     const QString path = uitest::tempDir() + QStringLiteral("/partial.pt");
-    QSignalSpy saved(f.worker(), &core::TrainingWorker::saved);
+    QSignalSpy saved(f.controller(), &ui::TrainingController::saved);
     REQUIRE(f.window->saveTo(path));
     REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     const int partial = saved.takeFirst().at(1).value<core::CheckpointInfo>().partialBatches;
     CHECK(partial >= 5);
     CHECK(partial < 200);
 
-    QSignalSpy resets(f.worker(), &core::TrainingWorker::resetDone);
+    QSignalSpy resets(f.controller(), &ui::TrainingController::resetDone);
     QTest::mouseClick(f.tab()->resetButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return resets.count() == 1 && f.window->controller()->isIdle(); }, 20000));
-    QSignalSpy loaded(f.worker(), &core::TrainingWorker::loaded);
+    QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
     REQUIRE(f.window->openFile(path));
     REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();

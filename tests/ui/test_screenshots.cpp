@@ -7,14 +7,13 @@
 #include "core/mnist.h"
 #include "drawbrowsesupport.h"
 #include "uitestsupport.h"
-#include "core/trainingworker.h"
 #include "ui/browsetab.h"
 #include "ui/mainwindow.h"
 #include "ui/trainingcontroller.h"
 #include "ui/traintab.h"
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 #include "ui/testsetmodel.h"
 #include <QDir>
 #include <QListView>
@@ -47,7 +46,7 @@ TEST_CASE("Screenshot of the Draw tab", "[.screenshots]")
 TEST_CASE("Screenshot of the Browse tab filtered to mistakes", "[.screenshots]")
 {
     const auto set = drawbrowse::testSet();
-    ui::ModelState state;
+    ui::ModelDocument state;
     state.setTestSet(set, QStringLiteral("data/mnist"));
     state.setClassifier(drawbrowse::bundled());
     ui::BrowseTab tab(&state);
@@ -102,7 +101,7 @@ TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
     window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
     window.resize(1200, 780);
     window.show();
-    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.trainTab()->isDataReady(); }, 60000));
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
     core::TrainConfig c = window.trainTab()->config();
     c.epochs = 3;
     c.batchSize = 100;
@@ -111,8 +110,8 @@ TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
     c.trainLimit = 12000;
     c.testLimit = 2000;
     window.trainTab()->setConfig(c);
-    QSignalSpy finished(window.controller()->worker(), &core::TrainingWorker::finished);
-    QSignalSpy failed(window.controller()->worker(), &core::TrainingWorker::failed);
+    QSignalSpy finished(window.controller(), &ui::TrainingController::finished);
+    QSignalSpy failed(window.controller(), &ui::TrainingController::failed);
     QTest::mouseClick(window.trainTab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return finished.count() + failed.count() > 0 && window.controller()->isIdle(); }, 600000));
     REQUIRE(!window.trainTab()->divergenceText().isEmpty());
@@ -141,7 +140,7 @@ TEST_CASE("The main window at its minimum size (for checking clipping by eye)", 
     ui::MainWindow window(options);
     window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
     window.show();
-    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.trainTab()->isDataReady(); }, 60000));
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
     window.resize(window.minimumSizeHint());
     QTest::qWait(200);
     const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QDir::tempPath());

@@ -1,7 +1,7 @@
 // The Train tab's charts on their own, fed synthetic data.
 #include "ui/trainingcharts.h"
 #include "ui/chartaxes.h"
-#include "core/trainingworker.h"
+#include "core/types.h"
 #include <QTest>
 #include <QTimer>
 #include <catch2/catch.hpp>
@@ -250,4 +250,45 @@ TEST_CASE("charts: show all epochs widens the accuracy axis to every point", "[c
     CHECK(charts.accuracyRange().second >= 98.5);
     charts.setShowAllEpochs(false);
     CHECK(charts.accuracyRange().first > 80.0);
+}
+
+TEST_CASE("charts: decimateMinMax keeps short curves and each bucket's extremes", "[charts]")
+{
+    QList<QPointF> few;
+    for (int i = 0; i < 10; ++i)
+        few.append(QPointF(i, i % 3));
+    CHECK(ui::decimateMinMax(few, 10) == few);
+
+    // 1000 points, at most 100 drawn: buckets of 20, each shown as its min and max in x order.
+    QList<QPointF> many;
+    for (int i = 0; i < 1000; ++i)
+        many.append(QPointF(i, (i * 37) % 101));
+    many[503].setY(-5);  // a dip and a spike inside one bucket must both survive
+    many[517].setY(500);
+    const QList<QPointF> shown = ui::decimateMinMax(many, 100);
+    CHECK(shown.size() <= 100);
+    CHECK(shown.size() >= 50);
+    CHECK(shown.contains(many[503]));
+    CHECK(shown.contains(many[517]));
+    for (qsizetype i = 1; i < shown.size(); ++i)
+        CHECK(shown[i].x() > shown[i - 1].x());
+    double lo = 1e9, hi = -1e9;
+    for (const QPointF &p : shown) {
+        lo = std::min(lo, p.y());
+        hi = std::max(hi, p.y());
+    }
+    CHECK(lo == -5);
+    CHECK(hi == 500);
+}
+
+TEST_CASE("charts: decimateLast thins a smooth curve in step with the raw one", "[charts]")
+{
+    QList<QPointF> smooth;
+    for (int i = 0; i < 1000; ++i)
+        smooth.append(QPointF(i, 1.0 / (i + 1)));
+    const QList<QPointF> shown = ui::decimateLast(smooth, smooth.size(), 100);
+    REQUIRE(shown.size() == 51); // the first point, then the last of each of 50 buckets
+    CHECK(shown.first() == smooth.first());
+    CHECK(shown.last() == smooth.last());
+    CHECK(ui::decimateLast(smooth.mid(0, 50), 50, 100) == smooth.mid(0, 50));
 }

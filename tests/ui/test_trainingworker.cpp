@@ -1,8 +1,8 @@
 // The training worker on its thread, driven through the controller as the window does.
 #include "uitestsupport.h"
+#include "ui/modeldocument.h"
 #include "ui/trainingcontroller.h"
 #include "core/classifier.h"
-#include "core/trainingworker.h"
 #include <catch2/catch.hpp>
 #include <QElapsedTimer>
 #include <QFile>
@@ -21,7 +21,7 @@ core::TrainConfig smallConfig(int trainLimit, int epochs)
 void prepare(TrainingController &controller, const core::TrainConfig &config)
 {
     const QString dir = uitest::requireMnistDir();
-    QSignalSpy data(controller.worker(), &core::TrainingWorker::dataLoaded);
+    QSignalSpy data(&controller, &ui::TrainingController::dataLoaded);
     REQUIRE(controller.initialize(config));
     REQUIRE(controller.loadData(dir));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
@@ -35,13 +35,13 @@ TEST_CASE("worker: a short run sends every batch loss with throttled batch signa
     TrainingController controller;
     const auto config = smallConfig(2000, 2);
     prepare(controller, config);
-    auto *w = controller.worker();
-    QSignalSpy batches(w, &core::TrainingWorker::batchFinished);
-    QSignalSpy losses(w, &core::TrainingWorker::batchLosses);
-    QSignalSpy epochs(w, &core::TrainingWorker::epochFinished);
-    QSignalSpy snapshots(w, &core::TrainingWorker::snapshotReady);
-    QSignalSpy finished(w, &core::TrainingWorker::finished);
-    QSignalSpy failed(w, &core::TrainingWorker::failed);
+    auto *w = &controller;
+    QSignalSpy batches(w, &ui::TrainingController::batchFinished);
+    QSignalSpy losses(w, &ui::TrainingController::batchLosses);
+    QSignalSpy epochs(w, &ui::TrainingController::epochFinished);
+    QSignalSpy snapshots(w, &ui::TrainingController::snapshotReady);
+    QSignalSpy finished(w, &ui::TrainingController::finished);
+    QSignalSpy failed(w, &ui::TrainingController::failed);
 
     REQUIRE(controller.start(config));
     CHECK(controller.state() == TrainingController::State::Training);
@@ -49,7 +49,8 @@ TEST_CASE("worker: a short run sends every batch loss with throttled batch signa
     CHECK_FALSE(controller.start(config));
     CHECK_FALSE(controller.save(QStringLiteral("/tmp/never.pt")));
 
-    // The spies count on the worker thread; the controller hears it through the event loop.
+    // The worker signals reach the controller (and its re-emitted signals the spies) through the
+    // GUI event loop, which waitUntil() runs.
     REQUIRE(uitest::waitUntil([&] { return finished.count() + failed.count() > 0 && controller.isIdle(); }, 60000));
     REQUIRE(failed.count() == 0);
     CHECK(controller.isIdle());
@@ -91,9 +92,9 @@ TEST_CASE("worker: batch signals are throttled to the interval", "[worker]")
     TrainingController controller;
     const auto config = smallConfig(3000, 1);
     prepare(controller, config);
-    controller.worker()->setBatchInterval(400);
-    QSignalSpy batches(controller.worker(), &core::TrainingWorker::batchFinished);
-    QSignalSpy finished(controller.worker(), &core::TrainingWorker::finished);
+    controller.setBatchInterval(400);
+    QSignalSpy batches(&controller, &ui::TrainingController::batchFinished);
+    QSignalSpy finished(&controller, &ui::TrainingController::finished);
     QElapsedTimer clock;
     clock.start();
     REQUIRE(controller.start(config));
@@ -110,15 +111,15 @@ TEST_CASE("worker: pause holds the batch counter and resume continues and stop e
     // Long enough that it cannot end during the test: 5 epochs over 20,000 images.
     const auto config = smallConfig(20000, 5);
     prepare(controller, config);
-    auto *w = controller.worker();
+    auto *w = &controller;
     int lastBatch = 0;
     int lastEpoch = 0;
     QObject context;
-    QObject::connect(w, &core::TrainingWorker::batchFinished, &context, [&](const core::BatchStats &s) {
+    QObject::connect(w, &ui::TrainingController::batchFinished, &context, [&](const core::BatchStats &s) {
         lastBatch = s.batch;
         lastEpoch = s.epoch;
     });
-    QSignalSpy finished(w, &core::TrainingWorker::finished);
+    QSignalSpy finished(w, &ui::TrainingController::finished);
 
     REQUIRE(controller.start(config));
     REQUIRE(uitest::waitUntil([&] { return lastBatch >= 3; }, 60000));
@@ -155,8 +156,8 @@ TEST_CASE("worker: stop while paused ends the run without another batch", "[work
     TrainingController controller;
     const auto config = smallConfig(20000, 5);
     prepare(controller, config);
-    QSignalSpy batches(controller.worker(), &core::TrainingWorker::batchFinished);
-    QSignalSpy finished(controller.worker(), &core::TrainingWorker::finished);
+    QSignalSpy batches(&controller, &ui::TrainingController::batchFinished);
+    QSignalSpy finished(&controller, &ui::TrainingController::finished);
     REQUIRE(controller.start(config));
     REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 60000));
     controller.pause();
@@ -171,7 +172,7 @@ TEST_CASE("worker: stop while paused ends the run without another batch", "[work
 TEST_CASE("worker: a corrupt checkpoint is refused and the model stays", "[worker]")
 {
     TrainingController controller;
-    QSignalSpy snapshots(controller.worker(), &core::TrainingWorker::snapshotReady);
+    QSignalSpy snapshots(&controller, &ui::TrainingController::snapshotReady);
     REQUIRE(controller.initialize(smallConfig(1000, 1)));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle() && snapshots.count() == 1; }, 20000));
 
@@ -181,8 +182,8 @@ TEST_CASE("worker: a corrupt checkpoint is refused and the model stays", "[worke
     file.write(QByteArray("PK\x03\x04 this is not a checkpoint", 32));
     file.close();
 
-    QSignalSpy failedLoads(controller.worker(), &core::TrainingWorker::loadFailed);
-    QSignalSpy loads(controller.worker(), &core::TrainingWorker::loaded);
+    QSignalSpy failedLoads(&controller, &ui::TrainingController::loadFailed);
+    QSignalSpy loads(&controller, &ui::TrainingController::loaded);
     REQUIRE(controller.load(path));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 20000));
     REQUIRE(failedLoads.count() == 1);
@@ -192,18 +193,58 @@ TEST_CASE("worker: a corrupt checkpoint is refused and the model stays", "[worke
     CHECK(snapshots.count() == 1);
 }
 
+TEST_CASE("controller: receivers of its signals see the document and the state already updated", "[worker]")
+{
+    // The controller is the worker's only receiver: whoever connects to it, in whatever order,
+    // finds the request count and the document current when its slot runs.
+    TrainingController controller;
+    ui::ModelDocument *document = controller.document();
+    QObject context;
+    bool dataSeen = false, idleWithData = false, loadSeen = false, finishSeen = false;
+    QObject::connect(&controller, &TrainingController::dataLoaded, &context, [&] {
+        dataSeen = document->isDataReady() && document->testSet() != nullptr && controller.isIdle();
+    });
+    QObject::connect(&controller, &TrainingController::stateChanged, &context, [&](TrainingController::State state) {
+        if (state == TrainingController::State::Idle && document->isDataReady())
+            idleWithData = true;
+    });
+    QObject::connect(&controller, &TrainingController::loaded, &context, [&](const QString &, const core::CheckpointInfo &info) {
+        loadSeen = controller.isIdle() && document->epochsDone() == info.epochsDone && !document->isModified()
+                   && document->source() == QStringLiteral("bundled model");
+    });
+    QObject::connect(&controller, &TrainingController::finished, &context, [&](const core::TrainingSummary &summary) {
+        finishSeen = controller.isIdle() && document->epochsDone() == summary.epochsDone && document->isModified()
+                     && document->history().size() == 1;
+    });
+
+    const auto config = smallConfig(1000, 1);
+    CHECK(document->dataState() == ui::ModelDocument::DataState::Loading);
+    prepare(controller, config);
+    CHECK(dataSeen);
+    CHECK(idleWithData);
+    REQUIRE(controller.load(core::Classifier::bundledPath()));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
+    CHECK(loadSeen);
+    CHECK(document->path().isEmpty());
+    REQUIRE(controller.start(config, true));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle() && finishSeen; }, 120000));
+    // A run from scratch made a new, unsaved model.
+    CHECK(document->source() == QStringLiteral("new model"));
+    CHECK(document->path().isEmpty());
+}
+
 TEST_CASE("worker: shutdown during a run joins the thread", "[worker]")
 {
     auto controller = std::make_unique<TrainingController>();
     const auto config = smallConfig(20000, 5);
     prepare(*controller, config);
-    QSignalSpy batches(controller->worker(), &core::TrainingWorker::batchFinished);
+    QSignalSpy batches(controller.get(), &ui::TrainingController::batchFinished);
     REQUIRE(controller->start(config));
     REQUIRE(uitest::waitUntil([&] { return batches.count() > 0; }, 60000));
     // A generous bound: the run stops within one batch (tested above), however slow batches
     // are on a loaded machine; what matters here is that the thread is joined and gone.
     CHECK(controller->shutdown(60000));
-    CHECK(controller->worker() == nullptr);
+    CHECK_FALSE(controller->hasWorker());
     CHECK_FALSE(controller->start(config));
     controller.reset();
 }

@@ -7,7 +7,7 @@
 #include "core/preprocess.h"
 #include "ui/drawcanvas.h"
 #include "ui/drawtab.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 
 #include <QButtonGroup>
 #include <QComboBox>
@@ -25,7 +25,7 @@
 
 namespace ui {
 
-InsideTab::InsideTab(ModelState *state, QWidget *parent)
+InsideTab::InsideTab(ModelDocument *state, QWidget *parent)
     : QWidget(parent), m_state(state), m_canvas(new DrawCanvas(this)), m_origin(new QLabel(this)), m_stamp(new QLabel(this)),
       m_layers(new LayerView(this)), m_kernels(new KernelView(this)), m_classButtons(new QButtonGroup(this)),
       m_question(new QLabel(this)), m_method(new QComboBox(this)), m_saliency(new SaliencyView(this)),
@@ -33,7 +33,16 @@ InsideTab::InsideTab(ModelState *state, QWidget *parent)
       m_watcher(new QFutureWatcher<SaliencyJob>(this)), m_liveSaliencyTimer(new QTimer(this))
 {
     setObjectName(QStringLiteral("insideTab"));
+    auto *layout = new QHBoxLayout(this);
+    layout->addWidget(createLeftColumn());
+    layout->addWidget(createMiddle(), 1);
+    layout->addWidget(createRightColumn());
+    connectParts();
+    onClassifierChanged();
+}
 
+QWidget *InsideTab::createLeftColumn()
+{
     // Left: a small canvas (draw here and watch every layer), where the input comes from.
     m_canvas->setObjectName(QStringLiteral("insideCanvas"));
     m_canvas->setAccessibleName(tr("Drawing canvas of the Inside tab"));
@@ -57,7 +66,14 @@ InsideTab::InsideTab(ModelState *state, QWidget *parent)
     left->addWidget(m_origin);
     left->addWidget(m_stamp);
     left->addStretch();
+    auto *leftWidget = new QWidget(this);
+    leftWidget->setLayout(left);
+    leftWidget->setFixedWidth(236);
+    return leftWidget;
+}
 
+QWidget *InsideTab::createMiddle()
+{
     // Middle: the layers over the kernel view, scrollable on small screens.
     auto *middle = new QWidget(this);
     auto *middleLayout = new QVBoxLayout(middle);
@@ -69,12 +85,11 @@ InsideTab::InsideTab(ModelState *state, QWidget *parent)
     scroll->setWidget(middle);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    return scroll;
+}
 
-    // Right: why this class, why not that one.
-    auto *right = new QVBoxLayout;
-    auto *explain = new QLabel(tr("<b>Explain class</b> (or click a logit / softmax bar)"), this);
-    explain->setWordWrap(true);
-    right->addWidget(explain);
+QLayout *InsideTab::createClassButtons()
+{
     auto *buttons = new QGridLayout;
     buttons->setSpacing(2);
     for (int d = 0; d < core::kClasses; ++d) {
@@ -88,7 +103,17 @@ InsideTab::InsideTab(ModelState *state, QWidget *parent)
         buttons->addWidget(b, d / 5, d % 5);
     }
     m_classButtons->setExclusive(true);
-    right->addLayout(buttons);
+    return buttons;
+}
+
+QWidget *InsideTab::createRightColumn()
+{
+    // Right: why this class, why not that one.
+    auto *right = new QVBoxLayout;
+    auto *explain = new QLabel(tr("<b>Explain class</b> (or click a logit / softmax bar)"), this);
+    explain->setWordWrap(true);
+    right->addWidget(explain);
+    right->addLayout(createClassButtons());
     m_question->setObjectName(QStringLiteral("insideQuestion"));
     m_question->setAccessibleName(tr("Question explained"));
     m_question->setWordWrap(true);
@@ -121,18 +146,14 @@ InsideTab::InsideTab(ModelState *state, QWidget *parent)
     m_message->hide();
     right->addWidget(m_message);
     right->addStretch();
-
-    auto *layout = new QHBoxLayout(this);
-    auto *leftWidget = new QWidget(this);
-    leftWidget->setLayout(left);
-    leftWidget->setFixedWidth(236);
     auto *rightWidget = new QWidget(this);
     rightWidget->setLayout(right);
     rightWidget->setFixedWidth(m_saliency->sizeHint().width() + 40);
-    layout->addWidget(leftWidget);
-    layout->addWidget(scroll, 1);
-    layout->addWidget(rightWidget);
+    return rightWidget;
+}
 
+void InsideTab::connectParts()
+{
     m_throttle->setSingleShot(true);
     m_liveSaliencyTimer->setSingleShot(true);
     connect(m_liveSaliencyTimer, &QTimer::timeout, this, &InsideTab::startSaliency);
@@ -143,11 +164,14 @@ InsideTab::InsideTab(ModelState *state, QWidget *parent)
     connect(m_layers, &LayerView::classClicked, this, &InsideTab::explainClass);
     connect(m_layers, &LayerView::conv2UnitHovered, m_kernels, &KernelView::setUnit);
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { startSaliency(); });
-    connect(m_state, &ModelState::classifierChanged, this, &InsideTab::onClassifierChanged);
-    connect(m_state, &ModelState::currentInputChanged, this, &InsideTab::refresh);
+    connect(m_state, &ModelDocument::classifierChanged, this, &InsideTab::onClassifierChanged);
+    connect(m_state, &ModelDocument::currentInputChanged, this, &InsideTab::refresh);
+    // A save or an import renames the model the stamp names.
+    connect(m_state, &ModelDocument::fileChanged, this, [this] {
+        if (!m_live)
+            onClassifierChanged();
+    });
     connect(m_watcher, &QFutureWatcher<SaliencyJob>::finished, this, &InsideTab::onSaliencyFinished);
-
-    onClassifierChanged();
 }
 
 InsideTab::~InsideTab()
@@ -185,8 +209,22 @@ void InsideTab::showTrainingSnapshot(std::shared_ptr<const core::Classifier> cla
     if (!classifier)
         return;
     m_live = std::move(classifier);
-    m_stampText = tr("Weights: training, epoch %1/%2 · batch %3/%4").arg(at.epoch).arg(at.epochs).arg(at.batch).arg(at.batchesPerEpoch);
+    m_stampText = tr("Weights: %1, training epoch %2/%3 · batch %4/%5")
+                      .arg(modelName(*m_live))
+                      .arg(at.epoch)
+                      .arg(at.epochs)
+                      .arg(at.batch)
+                      .arg(at.batchesPerEpoch);
     refresh();
+}
+
+QString InsideTab::modelName(const core::Classifier &classifier) const
+{
+    // The worker's snapshots all say "training snapshot": name the model as the status bar does
+    // (the document's source), except for a model read straight from the bundled resource.
+    if (classifier.source() == core::Classifier::bundledPath())
+        return tr("bundled model");
+    return m_state->source();
 }
 
 void InsideTab::onClassifierChanged()
@@ -195,8 +233,8 @@ void InsideTab::onClassifierChanged()
     m_live.reset();
     if (const auto c = m_state->classifier()) {
         const int epochs = c->info().epochsDone;
-        m_stampText = epochs == 1 ? tr("Weights: %1, 1 epoch trained").arg(c->source())
-                                  : tr("Weights: %1, %2 epochs trained").arg(c->source()).arg(epochs);
+        m_stampText = epochs == 1 ? tr("Weights: %1, 1 epoch trained").arg(modelName(*c))
+                                  : tr("Weights: %1, %2 epochs trained").arg(modelName(*c)).arg(epochs);
     } else {
         m_stampText = tr("Weights: no model");
     }

@@ -9,6 +9,7 @@
 class QButtonGroup;
 class QComboBox;
 class QLabel;
+class QLayout;
 class QTimer;
 template <typename T> class QFutureWatcher;
 
@@ -21,10 +22,10 @@ namespace ui {
 class DrawCanvas;
 class KernelView;
 class LayerView;
-class ModelState;
+class ModelDocument;
 class SaliencyView;
 
-/// The Inside tab: every layer of the network for the current input (ModelState::currentInput():
+/// The Inside tab: every layer of the network for the current input (ModelDocument::currentInput():
 /// the Draw tab's drawing, the Browse tab's selection, or the small canvas here), the filters,
 /// what feeds a conv2 unit, and why the network says what it says: a saliency map (integrated
 /// gradients or gradient x input) and an occlusion map for the predicted class or any class the
@@ -46,7 +47,7 @@ public:
     /// would otherwise cost the trainer's machine more CPU than the layers themselves.
     static constexpr int kLiveSaliencyMs = 1000;
 
-    explicit InsideTab(ModelState *state, QWidget *parent = nullptr);
+    explicit InsideTab(ModelDocument *state, QWidget *parent = nullptr);
     ~InsideTab() override;
 
     LayerView *layerView() const { return m_layers; }
@@ -73,11 +74,11 @@ public:
 public Q_SLOTS:
     /// Explain this class (0-9); the predicted class, or -1, follows the prediction again.
     void explainClass(int digit);
-    /// A mid-epoch copy of the training weights (TrainingWorker::liveSnapshot).
+    /// A mid-epoch copy of the training weights (TrainingController::liveSnapshot).
     void showTrainingSnapshot(std::shared_ptr<const core::Classifier> classifier, const core::BatchStats &at);
 
 Q_SIGNALS:
-    /// The live-snapshot interval the tab wants from the training worker: kLiveSnapshotMs while
+    /// The live-snapshot interval the tab wants (TrainingController::setLiveSnapshotInterval): kLiveSnapshotMs while
     /// it is shown, 0 when hidden (then training runs exactly as without the tab).
     void liveSnapshotsWanted(int milliseconds);
     /// A layer update has been shown.
@@ -100,6 +101,13 @@ private:
     };
 
     std::shared_ptr<const core::Classifier> model() const;
+    QWidget *createLeftColumn();
+    QWidget *createMiddle();
+    QLayout *createClassButtons();
+    QWidget *createRightColumn();
+    void connectParts();
+    /// The model's name in the stamp, the one the status bar uses ("bundled model", a file).
+    QString modelName(const core::Classifier &classifier) const;
     void onClassifierChanged();
     void refresh();
     void startSaliency();
@@ -108,7 +116,7 @@ private:
     void scheduleCanvasInput();
     void takeCanvasInput();
 
-    ModelState *m_state;
+    ModelDocument *m_state;
     DrawCanvas *m_canvas;
     QLabel *m_origin;
     QLabel *m_stamp;

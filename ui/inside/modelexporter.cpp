@@ -1,7 +1,7 @@
 #include "modelexporter.h"
 #include "core/classifier.h"
 #include "core/export.h"
-#include "ui/modelstate.h"
+#include "ui/modeldocument.h"
 
 #include <QAction>
 #include <QFileDialog>
@@ -10,7 +10,7 @@
 
 namespace ui {
 
-ModelExporter::ModelExporter(ModelState *state, QWidget *dialogParent)
+ModelExporter::ModelExporter(ModelDocument *state, QWidget *dialogParent)
     : QObject(dialogParent), m_state(state), m_dialogParent(dialogParent)
 {
     setObjectName(QStringLiteral("modelExporter"));

@@ -9,10 +9,10 @@ class QWidget;
 
 namespace ui {
 
-class ModelState;
+class ModelDocument;
 
 /// File > Export > ONNX… / PyTorch state_dict…: writes the model the Draw, Browse and Inside
-/// tabs use (ModelState's classifier: while training, the last published snapshot) with
+/// tabs use (ModelDocument's classifier: while training, the last published snapshot) with
 /// core::exportOnnx / core::exportStateDict. The file dialog is an injectable hook so tests
 /// never block on it.
 class ModelExporter : public QObject {
@@ -24,7 +24,7 @@ public:
     /// Shows an error. Default: QMessageBox::critical.
     using ErrorSink = std::function<void(const QString &message)>;
 
-    ModelExporter(ModelState *state, QWidget *dialogParent);
+    ModelExporter(ModelDocument *state, QWidget *dialogParent);
 
     /// Adds the "Export Model" submenu with both actions to menu.
     void addTo(QMenu *menu);
@@ -42,7 +42,7 @@ Q_SIGNALS:
 private:
     void run(Format format);
 
-    ModelState *m_state;
+    ModelDocument *m_state;
     QWidget *m_dialogParent;
     QAction *m_onnx = nullptr;
     QAction *m_pytorch = nullptr;
