@@ -5,7 +5,7 @@
 #include "ui/mainwindow.h"
 #include "ui/modeldocument.h"
 #include "ui/responsivenessprobe.h"
-#include "ui/traintab.h"
+#include "ui/train/traintab.h"
 #include "ui/trainingcontroller.h"
 #include "core/version.h"
 #include <QApplication>

@@ -4,7 +4,7 @@
 #include "core/error.h"
 #include "core/mnist.h"
 #include "core/trainer.h"
-#include "ui/drawcanvas.h"
+#include "ui/draw/drawcanvas.h"
 #include <QImage>
 #include <QTest>
 #include <QWidget>

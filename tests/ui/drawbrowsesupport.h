@@ -1,6 +1,6 @@
 #pragma once
 // Shared helpers of the Draw and Browse tab tests.
-#include "ui/drawtab.h"
+#include "ui/draw/drawtab.h"
 #include "ui/modeldocument.h"
 #include <QList>
 #include <QPointF>

@@ -3,12 +3,12 @@
 #include "core/classifier.h"
 #include "core/mnist.h"
 #include "drawbrowsesupport.h"
-#include "ui/browsetab.h"
-#include "ui/confusionmatrixview.h"
+#include "ui/browse/browsetab.h"
+#include "ui/browse/confusionmatrixview.h"
 #include "ui/modeldocument.h"
-#include "ui/probabilitybars.h"
-#include "ui/testsetfilter.h"
-#include "ui/testsetmodel.h"
+#include "ui/draw/probabilitybars.h"
+#include "ui/browse/testsetfilter.h"
+#include "ui/browse/testsetmodel.h"
 #include <QLabel>
 #include <QElapsedTimer>
 #include <QListView>

@@ -1,5 +1,5 @@
 // Issue 9 item 2: a diverging run is detected (ui::DivergenceMonitor) from its losses and epochs.
-#include "ui/divergencemonitor.h"
+#include "ui/train/divergencemonitor.h"
 #include "core/types.h"
 #include <catch2/catch.hpp>
 #include <cmath>

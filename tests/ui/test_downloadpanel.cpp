@@ -7,7 +7,7 @@
 #include "ui/mainwindow.h"
 #include "ui/modeldocument.h"
 #include "ui/mnistdownloadpanel.h"
-#include "ui/traintab.h"
+#include "ui/train/traintab.h"
 #include "ui/trainingcontroller.h"
 #include <QDir>
 #include <QFile>

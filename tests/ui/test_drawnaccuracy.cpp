@@ -6,8 +6,8 @@
 #include "core/classifier.h"
 #include "core/mnist.h"
 #include "drawbrowsesupport.h"
-#include "ui/drawcanvas.h"
-#include "ui/drawtab.h"
+#include "ui/draw/drawcanvas.h"
+#include "ui/draw/drawtab.h"
 #include "ui/modeldocument.h"
 #include <QTest>
 #include <catch2/catch.hpp>

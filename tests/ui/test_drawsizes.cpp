@@ -5,11 +5,11 @@
 #include "core/mnist.h"
 #include "core/preprocess.h"
 #include "drawbrowsesupport.h"
-#include "ui/drawcanvas.h"
-#include "ui/drawtab.h"
+#include "ui/draw/drawcanvas.h"
+#include "ui/draw/drawtab.h"
 #include "ui/modeldocument.h"
 #include "ui/predictiontext.h"
-#include "ui/probabilitybars.h"
+#include "ui/draw/probabilitybars.h"
 #include <QCoreApplication>
 #include <QTest>
 #include <QUndoStack>

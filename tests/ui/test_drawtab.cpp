@@ -5,11 +5,11 @@
 #include "core/preprocess.h"
 #include "drawbrowsesupport.h"
 #include "ui/digitview.h"
-#include "ui/drawcanvas.h"
-#include "ui/drawtab.h"
+#include "ui/draw/drawcanvas.h"
+#include "ui/draw/drawtab.h"
 #include "ui/predictiontext.h"
 #include "ui/modeldocument.h"
-#include "ui/probabilitybars.h"
+#include "ui/draw/probabilitybars.h"
 #include <QApplication>
 #include <QDragEnterEvent>
 #include <QDropEvent>

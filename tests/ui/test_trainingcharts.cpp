@@ -1,6 +1,6 @@
 // The Train tab's charts on their own, fed synthetic data.
-#include "ui/trainingcharts.h"
-#include "ui/chartaxes.h"
+#include "ui/train/trainingcharts.h"
+#include "ui/train/chartaxes.h"
 #include "core/types.h"
 #include <QTest>
 #include <QTimer>

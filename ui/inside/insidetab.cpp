@@ -5,8 +5,8 @@
 #include "saliencyview.h"
 #include "core/classifier.h"
 #include "core/preprocess.h"
-#include "ui/drawcanvas.h"
-#include "ui/drawtab.h"
+#include "ui/draw/drawcanvas.h"
+#include "ui/draw/drawtab.h"
 #include "ui/modeldocument.h"
 
 #include <QButtonGroup>

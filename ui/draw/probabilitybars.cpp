@@ -1,4 +1,4 @@
-#include "probabilitybars.h"
+#include "ui/draw/probabilitybars.h"
 #include <QPainter>
 #include <QPaintEvent>
 #include <algorithm>

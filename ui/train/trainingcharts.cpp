@@ -1,5 +1,5 @@
-#include "trainingcharts.h"
-#include "chartaxes.h"
+#include "ui/train/trainingcharts.h"
+#include "ui/train/chartaxes.h"
 #include <QChart>
 #include <QCheckBox>
 #include <QLogValueAxis>

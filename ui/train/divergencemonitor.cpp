@@ -1,4 +1,4 @@
-#include "divergencemonitor.h"
+#include "ui/train/divergencemonitor.h"
 #include "core/types.h"
 #include <QCoreApplication>
 #include <cmath>

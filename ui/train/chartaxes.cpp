@@ -1,4 +1,4 @@
-#include "chartaxes.h"
+#include "ui/train/chartaxes.h"
 #include <algorithm>
 #include <cmath>
 

@@ -1,5 +1,5 @@
-#include "digitdelegate.h"
-#include "testsetmodel.h"
+#include "ui/browse/digitdelegate.h"
+#include "ui/browse/testsetmodel.h"
 #include <QApplication>
 #include <QPainter>
 

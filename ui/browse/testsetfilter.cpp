@@ -1,5 +1,5 @@
-#include "testsetfilter.h"
-#include "testsetmodel.h"
+#include "ui/browse/testsetfilter.h"
+#include "ui/browse/testsetmodel.h"
 
 namespace ui {
 

@@ -1,6 +1,6 @@
 #pragma once
 #include "core/types.h"
-#include "testsetfilter.h"
+#include "ui/browse/testsetfilter.h"
 #include <QFuture>
 #include <QList>
 #include <QWidget>

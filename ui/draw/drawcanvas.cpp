@@ -1,4 +1,4 @@
-#include "drawcanvas.h"
+#include "ui/draw/drawcanvas.h"
 #include "core/error.h"
 #include "core/preprocess.h"
 #include <QDragEnterEvent>

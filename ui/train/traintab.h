@@ -1,6 +1,6 @@
 #pragma once
 #include "core/types.h"
-#include "divergencemonitor.h"
+#include "ui/train/divergencemonitor.h"
 #include <QElapsedTimer>
 #include <QHash>
 #include <QWidget>

@@ -1,4 +1,4 @@
-#include "confusionmatrixview.h"
+#include "ui/browse/confusionmatrixview.h"
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>

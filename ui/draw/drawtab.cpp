@@ -1,11 +1,11 @@
-#include "drawtab.h"
+#include "ui/draw/drawtab.h"
 #include "core/classifier.h"
 #include "core/preprocess.h"
-#include "digitview.h"
-#include "drawcanvas.h"
-#include "modeldocument.h"
-#include "predictiontext.h"
-#include "probabilitybars.h"
+#include "ui/digitview.h"
+#include "ui/draw/drawcanvas.h"
+#include "ui/modeldocument.h"
+#include "ui/predictiontext.h"
+#include "ui/draw/probabilitybars.h"
 #include <QAction>
 #include <QBoxLayout>
 #include <QFileDialog>

@@ -1,4 +1,4 @@
-#include "testsetmodel.h"
+#include "ui/browse/testsetmodel.h"
 #include "core/mnist.h"
 
 namespace ui {
