@@ -31,9 +31,11 @@ class TrainingController;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    /// Reports an error or notice to the user. Default: a modal QMessageBox.
+    /// Reports an error or notice to the user. Default: a window-modal QMessageBox opened with
+    /// open(), so the event loop (and training) keeps running behind it.
     using MessageSink = std::function<void(QMessageBox::Icon icon, const QString &title, const QString &text)>;
-    /// Asks Save / Discard / Cancel about unsaved weights. Default: a modal QMessageBox.
+    /// Asks Save / Discard / Cancel about unsaved weights. Default: QMessageBox::warning (blocking:
+    /// the answer decides whether the window closes or the file is replaced).
     using UnsavedPrompt = std::function<QMessageBox::StandardButton(const QString &question)>;
     /// Asks for a file name to save to (empty = cancelled). Default: QFileDialog.
     using SavePathPrompt = std::function<QString(const QString &suggestion)>;

@@ -56,6 +56,15 @@ struct InsideFixture {
         state.setCurrentTestImage(i);
         REQUIRE(uitest::waitUntil([&] { return tab.saliencyCount() > saliency; }, 30000));
     }
+    /// Readies `controller` (config, MNIST loaded, idle) and sends its live snapshots to the tab,
+    /// as MainWindow wires them.
+    void connectTraining(ui::TrainingController &controller, const core::TrainConfig &config)
+    {
+        REQUIRE(controller.initialize(config));
+        REQUIRE(controller.loadData(uitest::requireMnistDir()));
+        REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
+        QObject::connect(&controller, &ui::TrainingController::liveSnapshot, &tab, &ui::InsideTab::showTrainingSnapshot);
+    }
 };
 
 float mapTotal(const core::TensorData &t)
@@ -165,12 +174,9 @@ TEST_CASE("Inside: live training snapshots drive the view with an epoch and batc
     f.showTestImage(0);
     ui::TrainingController controller;
     core::TrainConfig config = testsupport::smallConfig(3000, 200);
-    REQUIRE(controller.initialize(config));
-    REQUIRE(controller.loadData(uitest::requireMnistDir()));
-    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
+    f.connectTraining(controller, config);
     auto *worker = &controller;
     QObject::connect(&f.tab, &ui::InsideTab::liveSnapshotsWanted, worker, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
-    QObject::connect(worker, &ui::TrainingController::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
     QSignalSpy live(worker, &ui::TrainingController::liveSnapshot);
     // Every batch for the test (the tab's own interval is a few per second).
     worker->setLiveSnapshotInterval(1);
@@ -353,11 +359,8 @@ TEST_CASE("Screenshots of the Inside tab", "[.screenshots][inside]")
         f.showTestImage(0);
         ui::TrainingController controller;
         const core::TrainConfig config = testsupport::smallConfig(30000, 200);
-        REQUIRE(controller.initialize(config));
-        REQUIRE(controller.loadData(uitest::requireMnistDir()));
-        REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
+        f.connectTraining(controller, config);
         auto *worker = &controller;
-        QObject::connect(worker, &ui::TrainingController::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
         QObject::connect(worker, &ui::TrainingController::snapshotReady, &f.state,
                          [&](std::shared_ptr<const core::Classifier> c, const core::CheckpointInfo &) { f.state.setClassifier(c); });
         QCoreApplication::processEvents();
@@ -383,12 +386,9 @@ TEST_CASE("Inside: training throughput with the view shown vs hidden", "[.benchm
     ui::TrainingController controller;
     const int threads = qEnvironmentVariableIntValue("DIGITLAB_BENCH_THREADS");
     const core::TrainConfig config = testsupport::smallConfig(15000, 100, 1, threads > 0 ? threads : 1);
-    REQUIRE(controller.initialize(config));
-    REQUIRE(controller.loadData(uitest::requireMnistDir()));
-    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 30000));
+    f.connectTraining(controller, config);
     auto *worker = &controller;
     QObject::connect(&f.tab, &ui::InsideTab::liveSnapshotsWanted, worker, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
-    QObject::connect(worker, &ui::TrainingController::liveSnapshot, &f.tab, &ui::InsideTab::showTrainingSnapshot);
     QSignalSpy epochs(worker, &ui::TrainingController::epochFinished);
     std::vector<double> shown, hidden, cpuShown, cpuHidden;
     const auto processCpuMs = [] {
