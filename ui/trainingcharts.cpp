@@ -126,7 +126,8 @@ TrainingCharts::TrainingCharts(QWidget *parent) : QWidget(parent)
         m_lossView->setMinimumWidth(std::max(m_lossView->minimumWidth(), legend + 40));
     }
     m_accView = makeView(m_accChart, this);
-    m_lossLogY = new QLogValueAxis;
+    // Owned from the start: until the log scale is first shown no chart holds it (LeakSanitizer).
+    m_lossLogY = new QLogValueAxis(this);
     m_lossLogY->setTitleText(tr("cross-entropy (log)"));
     m_lossLogY->setMinorTickCount(0);
     m_logBox = new QCheckBox(tr("&Log scale"), this);
