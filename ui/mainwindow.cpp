@@ -85,7 +85,10 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
         m_insideTab = new InsideTab(m_modelState, this);
         m_tabs->addTab(m_insideTab, tr("&Inside"));
         core::TrainingWorker *worker = m_controller->worker();
-        connect(m_insideTab, &InsideTab::liveSnapshotsWanted, this, [worker](int ms) { worker->setLiveSnapshotInterval(ms); });
+        // The worker as context, called directly: closing deletes the worker before the tab's
+        // hideEvent asks for no more snapshots, and the connection must die with it (ASan, issue 8).
+        connect(m_insideTab, &InsideTab::liveSnapshotsWanted, worker, [worker](int ms) { worker->setLiveSnapshotInterval(ms); },
+                Qt::DirectConnection);
         connect(worker, &core::TrainingWorker::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
         m_exporter = new ModelExporter(m_modelState, this);
         m_exporter->setErrorSink([this](const QString &message) { report(QMessageBox::Critical, tr("Export failed"), message); });
