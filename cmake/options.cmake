@@ -3,7 +3,17 @@
 add_library(digitlab_options INTERFACE)
 add_library(DigitLab::options ALIAS digitlab_options)
 target_compile_features(digitlab_options INTERFACE cxx_std_20)
-target_compile_options(digitlab_options INTERFACE -Wall -Wextra -Wno-unused-parameter)
+# Warnings for our code only: Qt's and LibTorch's imported targets put their headers on the
+# SYSTEM include path, so third-party headers stay silent. The set qBittorrent uses where it
+# applies to us (issue 7): C casts, a base class without a virtual destructor, hidden virtual
+# overloads and GNU extensions are errors waiting to happen.
+option(DIGITLAB_WERROR "Treat compiler warnings as errors (CI: the asan/tsan presets set it)" OFF)
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(digitlab_options INTERFACE
+    -Wall -Wextra -Wno-unused-parameter
+    -Wold-style-cast -Wnon-virtual-dtor -Woverloaded-virtual -pedantic
+    $<$<BOOL:${DIGITLAB_WERROR}>:-Werror>)
+endif()
 target_compile_definitions(digitlab_options INTERFACE
   QT_NO_KEYWORDS              # LibTorch uses the identifier 'slots'; write Q_SIGNALS/Q_SLOTS/Q_EMIT
   QT_USE_QSTRINGBUILDER)

@@ -30,6 +30,7 @@
 #include <QTest>
 #include <catch2/catch.hpp>
 #include <iostream>
+#include <memory>
 #include <numeric>
 #include <ctime>
 
@@ -287,6 +288,25 @@ TEST_CASE("Inside: in the window it shows what was drawn or selected last and ke
     CHECK(state->currentInputOrigin().startsWith(QStringLiteral("test image 42")));
     CHECK(window.insideTab()->stampText().contains(QStringLiteral("epoch")));
     window.close();
+}
+
+// Issue 8 (ASan, heap-use-after-free): closing the window deleted the training worker, then the
+// shown Inside tab's hideEvent called that worker to stop the live snapshots.
+TEST_CASE("Inside: closing the window while the Inside tab is shown", "[inside][window]")
+{
+    ui::MainWindow::Options options;
+    options.restoreSettings = false;
+    options.loadData = false;
+    auto window = std::make_unique<ui::MainWindow>(options);
+    window->setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    window->show();
+    REQUIRE(QTest::qWaitForWindowExposed(window.get()));
+    window->tabs()->setCurrentWidget(window->insideTab());
+    REQUIRE(uitest::waitUntil([&] { return window->controller()->isIdle() && window->insideTab()->isVisible(); }, 60000));
+    QSignalSpy wanted(window->insideTab(), &ui::InsideTab::liveSnapshotsWanted);
+    CHECK(window->close());
+    CHECK(wanted.count() >= 1); // the tab asked to stop after the worker was gone
+    window.reset();
 }
 
 TEST_CASE("Inside: cost of an update and of the maps", "[.benchmark][inside]")

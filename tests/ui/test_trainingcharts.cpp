@@ -2,12 +2,17 @@
 #include "ui/train/trainingcharts.h"
 #include "ui/train/chartaxes.h"
 #include "core/types.h"
+#include <QChartView>
+#include <QLogValueAxis>
+#include <QPointer>
 #include <QTest>
+#include <QValueAxis>
 #include <QTimer>
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace {
 
@@ -291,4 +296,40 @@ TEST_CASE("charts: decimateLast thins a smooth curve in step with the raw one", 
     CHECK(shown.first() == smooth.first());
     CHECK(shown.last() == smooth.last());
     CHECK(ui::decimateLast(smooth.mid(0, 50), 50, 100) == smooth.mid(0, 50));
+}
+
+// Issue 8 (LeakSanitizer): the log axis is off the chart until the log scale is first shown, and
+// the axis not on show has no chart: the charts must own both whatever was shown.
+TEST_CASE("charts: both loss axes are freed whichever one is on show", "[charts]")
+{
+    {
+        auto charts = std::make_unique<ui::TrainingCharts>();
+        const auto logAxes = charts->findChildren<QLogValueAxis *>();
+        REQUIRE(logAxes.size() == 1); // owned before the log scale is ever shown
+        QPointer<QLogValueAxis> log = logAxes.front();
+        charts.reset();
+        CHECK(log.isNull());
+    }
+    for (const bool logScale : {false, true}) {
+        auto charts = std::make_unique<ui::TrainingCharts>();
+        QPointer<QValueAxis> linear;
+        QPointer<QLogValueAxis> log;
+        // Both axes are on the loss chart at some point; record them while attached.
+        for (const bool on : {true, false}) {
+            charts->setLogScale(on);
+            for (auto *view : charts->findChildren<QChartView *>())
+                for (QAbstractAxis *axis : view->chart()->axes(Qt::Vertical)) {
+                    if (auto *l = qobject_cast<QLogValueAxis *>(axis))
+                        log = l;
+                    else if (auto *v = qobject_cast<QValueAxis *>(axis); v && v->titleText().contains(QStringLiteral("cross-entropy")))
+                        linear = v;
+                }
+        }
+        charts->setLogScale(logScale);
+        REQUIRE(linear);
+        REQUIRE(log);
+        charts.reset();
+        CHECK(linear.isNull());
+        CHECK(log.isNull());
+    }
 }

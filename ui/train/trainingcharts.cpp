@@ -154,7 +154,8 @@ void TrainingCharts::createLossChart()
         s->attachAxis(m_lossX);
         s->attachAxis(m_lossY);
     }
-    m_lossLogY = new QLogValueAxis;
+    // Owned from the start: until the log scale is first shown no chart holds it (LeakSanitizer).
+    m_lossLogY = new QLogValueAxis(this);
     m_lossLogY->setTitleText(tr("cross-entropy (log)"));
     m_lossLogY->setMinorTickCount(0);
 }
