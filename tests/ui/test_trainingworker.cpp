@@ -141,8 +141,9 @@ TEST_CASE("worker: pause holds the batch counter and resume continues and stop e
     CHECK_FALSE(controller.isPaused());
     REQUIRE(uitest::waitUntil([&] { return controller.batchesTrained() > stepsAtPause; }, 60000));
 
-    const qint64 stepsAtStop = controller.batchesTrained();
     controller.stop();
+    // Read after the flag is set: a read before it could be preempted for several batches.
+    const qint64 stepsAtStop = controller.batchesTrained();
     CHECK(controller.state() == TrainingController::State::Stopping);
     REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && controller.isIdle(); }, 60000));
     // Stop is checked before every batch: only the batch in flight may have finished.
