@@ -41,7 +41,7 @@ measure() {
         split(a, x, " "); split(b, y, " ");
         busy = (y[1] - x[1]) / tk; all = (y[1] - x[1] + y[2] - x[2]) / tk;
         others = busy - u - s; if (others < 0) others = 0;
-        printf "%.4f %.3f %.3f\n", n / r, w, all > 0 ? others / all : 0 }' >>"$file"
+        printf "%.4f %.3f %.3f\n", n / r, w, (all > 0 ? others / all : 0) }' >>"$file"
   grep '^epoch' "$log" | tail -1 | sed 's/^/    /' >&2
 }
 col() { awk -v c="$1" '{print $c}' "$2" | median; }
