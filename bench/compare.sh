@@ -76,12 +76,13 @@ echo
 echo "Training seconds per epoch (evaluation excluded; $train_images / images/s) and whole process ($epochs epoch(s)),"
 echo "medians of $repeats, $start-$(date -u +%H:%M) UTC; other processes used a median $(pct "$others") of the machine's CPU during these runs:"
 echo
-echo "| threads | DigitLab s/epoch | seed s/epoch | DigitLab / seed | DigitLab process | seed process | DigitLab / seed |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| threads | DigitLab s/epoch | seed s/epoch | DigitLab / seed | DigitLab process | seed process | DigitLab / seed | others' CPU share (DigitLab / seed runs) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for threads in 1 2; do
   c=$(col 1 "$tmp/cpp$threads"); p=$(col 1 "$tmp/py$threads")
   cw=$(col 2 "$tmp/cpp$threads"); pw=$(col 2 "$tmp/py$threads")
-  printf '| %s | %.2f s | %.2f s | %s | %.2f s | %.2f s | %s |\n' "$threads" "$c" "$p" "$(ratio "$c" "$p")" "$cw" "$pw" "$(ratio "$cw" "$pw")"
+  printf '| %s | %.2f s | %.2f s | %s | %.2f s | %.2f s | %s | %s / %s |\n' "$threads" "$c" "$p" "$(ratio "$c" "$p")" "$cw" "$pw" "$(ratio "$cw" "$pw")" \
+    "$(pct "$(col 3 "$tmp/cpp$threads")")" "$(pct "$(col 3 "$tmp/py$threads")")"
 done
 if [ -n "${BASELINE_CLI:-}" ]; then
   echo
