@@ -115,7 +115,7 @@ std::vector<Prediction> Classifier::predictSet(const MnistSet &set, int batchSiz
 {
     SetTeam team;
     std::vector<Prediction> out(static_cast<std::size_t>(set.count));
-    batchSize = std::max(1, batchSize);
+    batchSize = std::clamp(batchSize, 1, detail::kMaxInferencePiece);
     const int pieces = (set.count + batchSize - 1) / batchSize;
     // A round of one piece per member, then progress and cancellation on the calling thread.
     const int perRound = team.team().size();

@@ -410,7 +410,7 @@ EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize, WorkTea
 {
     EvalResult r;
     const auto labels = labelsTensor(set);
-    batchSize = std::max(1, batchSize);
+    batchSize = std::clamp(batchSize, 1, kMaxInferencePiece);
     const int pieces = (set.count + batchSize - 1) / batchSize;
     std::vector<double> lossSums(static_cast<std::size_t>(pieces));
     std::vector<std::int64_t> predicted(static_cast<std::size_t>(set.count));

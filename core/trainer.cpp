@@ -333,9 +333,6 @@ struct EpochTally {
     Clock::duration busy{}; ///< training time only
 };
 
-/// Test images per evaluation task (evaluation holds no gradients: larger pieces are cheaper).
-constexpr int kEvalPiece = 500;
-
 } // namespace
 
 struct Trainer::Impl {
@@ -381,7 +378,7 @@ struct Trainer::Impl {
     {
         const bool wasTraining = net->is_training();
         net->eval();
-        auto result = detail::evaluateNet(net, set, kEvalPiece, team);
+        auto result = detail::evaluateNet(net, set, detail::kMaxInferencePiece, team);
         if (wasTraining)
             net->train();
         return result;
