@@ -2,8 +2,10 @@
 #include "error.h"
 #include "mnist.h"
 #include "model_p.h"
+#include "workteam.h"
 
 #include <QFile>
+#include <ATen/Parallel.h>
 #include <thread>
 
 namespace core {
@@ -84,31 +86,63 @@ std::vector<Prediction> Classifier::predictBatch(const float *pixels, int n) con
     return toPredictions(d->net->forward(x));
 }
 
+namespace {
+/// A team of one single-threaded LibTorch member per core for a whole set (evaluate, predictSet):
+/// members take pieces as they come free, so a core taken by another program (training next
+/// door, a build) costs at most one piece instead of stalling an OpenMP team in every operator.
+/// The calling thread is member 0; its thread count is restored afterwards.
+class SetTeam {
+public:
+    SetTeam() : m_saved(at::get_num_threads())
+    {
+        detail::singleThreadedTorch();
+        m_team = std::make_unique<WorkTeam>(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                                            [](int) { detail::singleThreadedTorch(); });
+    }
+    ~SetTeam() { at::set_num_threads(m_saved); }
+    SetTeam(const SetTeam &) = delete;
+    SetTeam &operator=(const SetTeam &) = delete;
+    WorkTeam &team() { return *m_team; }
+
+private:
+    int m_saved;
+    std::unique_ptr<WorkTeam> m_team;
+};
+} // namespace
+
 std::vector<Prediction> Classifier::predictSet(const MnistSet &set, int batchSize, const std::function<void(int, int)> &progress,
                                                const std::function<bool()> &cancelled) const
 {
-    // OpenMP thread counts are per calling thread; a pool thread starts at 1 here.
-    at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
-    c10::InferenceMode inference;
-    std::vector<Prediction> out;
-    out.reserve(set.count);
-    batchSize = std::max(1, batchSize);
-    for (int first = 0; first < set.count; first += batchSize) {
+    SetTeam team;
+    std::vector<Prediction> out(static_cast<std::size_t>(set.count));
+    batchSize = std::clamp(batchSize, 1, detail::kMaxInferencePiece);
+    const int pieces = (set.count + batchSize - 1) / batchSize;
+    // A round of one piece per member, then progress and cancellation on the calling thread.
+    const int perRound = team.team().size();
+    int done = 0;
+    for (int round = 0; round * perRound < pieces; ++round) {
         if (cancelled && cancelled())
             break;
-        const int n = std::min(batchSize, set.count - first);
-        auto batch = toPredictions(d->net->forward(detail::imagesTensor(set, first, n)));
-        out.insert(out.end(), batch.begin(), batch.end());
+        const int first = round * perRound, count = std::min(perRound, pieces - first);
+        team.team().run(count, [&](int task, int) {
+            c10::InferenceMode inference;
+            const int at = (first + task) * batchSize;
+            const int n = std::min(batchSize, set.count - at);
+            const auto batch = toPredictions(d->net->forward(detail::imagesTensor(set, at, n)));
+            std::copy(batch.begin(), batch.end(), out.begin() + at);
+        });
+        done = std::min(set.count, (first + count) * batchSize);
         if (progress)
-            progress(int(out.size()), set.count);
+            progress(done, set.count);
     }
+    out.resize(static_cast<std::size_t>(done));
     return out;
 }
 
 EvalResult Classifier::evaluate(const MnistSet &set, int batchSize) const
 {
-    at::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
-    return detail::evaluateNet(d->net, set, batchSize);
+    SetTeam team;
+    return detail::evaluateNet(d->net, set, batchSize, team.team());
 }
 
 const CheckpointInfo &Classifier::info() const { return d->info; }

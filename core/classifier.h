@@ -29,8 +29,9 @@ public:
     Prediction predict(const float *pixels) const;
     /// n images, n * kPixels floats.
     std::vector<Prediction> predictBatch(const float *pixels, int n) const;
-    /// Every image of a set, in batches; progress(done, total) after each batch; stops early (and
-    /// returns what it has) when cancelled() returns true.
+    /// Every image of a set, in pieces of batchSize (at most 250) shared out to one thread per
+    /// core; progress(done, total) and cancelled() are called on the calling thread between
+    /// rounds of one piece per thread; stops early (and returns what it has) when cancelled().
     std::vector<Prediction> predictSet(const MnistSet &set, int batchSize = 1000,
                                        const std::function<void(int, int)> &progress = {},
                                        const std::function<bool()> &cancelled = {}) const;

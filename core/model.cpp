@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <ATen/Parallel.h>
 #include <torch/autograd.h>
+#include <algorithm>
 #include <cmath>
 #include <set>
 #if defined(__SSE2__)
@@ -399,22 +401,37 @@ torch::Tensor labelsTensor(const MnistSet &set)
         .to(torch::kInt64);
 }
 
-EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize)
+void singleThreadedTorch()
 {
-    c10::InferenceMode inference;
+    at::internal::lazy_init_num_threads(); // else the first operator resets the count from the global
+    at::set_num_threads(1);
+}
+
+EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize, WorkTeam &team)
+{
     EvalResult r;
     const auto labels = labelsTensor(set);
-    double lossSum = 0;
-    batchSize = std::max(1, batchSize);
-    for (int first = 0; first < set.count; first += batchSize) {
+    batchSize = std::clamp(batchSize, 1, kMaxInferencePiece);
+    const int pieces = (set.count + batchSize - 1) / batchSize;
+    std::vector<double> lossSums(static_cast<std::size_t>(pieces));
+    std::vector<std::int64_t> predicted(static_cast<std::size_t>(set.count));
+    team.run(pieces, [&](int piece, int) {
+        c10::InferenceMode inference;
+        const int first = piece * batchSize;
         const int n = std::min(batchSize, set.count - first);
         const auto out = net->forward(imagesTensor(set, first, n));
         const auto y = labels.slice(0, first, first + n);
-        lossSum += F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+        lossSums[static_cast<std::size_t>(piece)] =
+            F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
         const auto pred = out.argmax(1).contiguous();
-        r.correct += tallyConfusion(r.confusion, {y.data_ptr<int64_t>(), std::size_t(n)},
-                                    {pred.data_ptr<int64_t>(), std::size_t(n)});
-    }
+        std::copy_n(pred.data_ptr<int64_t>(), n, predicted.begin() + first);
+    });
+    // Summed in piece order whatever order the team ran them in: the same loss on any thread count.
+    double lossSum = 0;
+    for (const double pieceLoss : lossSums)
+        lossSum += pieceLoss;
+    const auto count = static_cast<std::size_t>(set.count);
+    r.correct = tallyConfusion(r.confusion, {labels.data_ptr<std::int64_t>(), count}, {predicted.data(), count});
     r.total = set.count;
     r.loss = set.count ? lossSum / set.count : 0;
     return r;

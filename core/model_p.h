@@ -3,6 +3,7 @@
 // classifier.cpp and trainer.cpp.
 #include "checkpointreader.h"
 #include "types.h"
+#include "workteam.h"
 #include <torch/nn.h>
 #include <torch/optim/adam.h>
 #include <torch/serialize.h>
@@ -83,8 +84,20 @@ torch::Tensor imagesTensor(const MnistSet &set, int first, int n);
 /// The whole set's labels as int64.
 torch::Tensor labelsTensor(const MnistSet &set);
 
-/// Loss (mean cross-entropy), accuracy and confusion of a model already in eval mode.
-EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize);
+/// Largest piece of a set given to one forward pass (evaluation, predictSet): 10,000 test images
+/// on 2 threads took 0.32 s in pieces of 1,000 against 0.14-0.16 s in pieces of 100-500 (the
+/// activations of 1,000 images, ~23 MB for conv1 alone, no longer fit the caches).
+inline constexpr int kMaxInferencePiece = 250;
+
+/// Loss (mean cross-entropy), accuracy and confusion of a model already in eval mode, in pieces
+/// of batchSize images (at most kMaxInferencePiece) taken by the team's members (each single-threaded, see
+/// singleThreadedTorch) and summed in piece order: the same numbers for any team size.
+EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize, WorkTeam &team);
+
+/// Makes LibTorch single-threaded on the calling thread (work-team members and the thread that
+/// drives a team): the team is the parallelism, and an OpenMP team inside each operator would
+/// wait for descheduled members on a busy machine (docs/benchmarks.md).
+void singleThreadedTorch();
 
 /// Converts a c10/LibTorch exception message into one line without the C++ backtrace.
 QString torchMessage(const std::exception &e);

@@ -13,6 +13,9 @@
 #include <cmath>
 #include <cstring>
 #include <thread>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace core {
 
@@ -56,8 +59,6 @@ int chunkSize(int batchSize, int threads)
     return std::min(batchSize, std::max(kMinChunk, (batchSize + wanted - 1) / wanted));
 }
 
-/// Test images per evaluation task (evaluation holds no gradients: larger pieces are cheaper).
-constexpr int kEvalChunk = 500;
 /// The seed's dropout probability (Dropout2d after conv2, dropout after fc1).
 constexpr double kDropout = 0.5;
 /// Channels of conv2 and units of fc1: the shapes of the two dropout masks per sample.
@@ -72,107 +73,44 @@ std::uint64_t splitmix64(std::uint64_t &state)
     return z ^ (z >> 31);
 }
 
-/// Dropout masks for one batch (values 0 or 1/(1-p), as LibTorch's dropout scales), drawn on
-/// the driving thread from a stream seeded by (epoch seed, batch): they depend neither on which
-/// thread runs a sample nor on anything before this batch, so a resumed run gets the same ones.
-void dropoutMasks(std::uint64_t epochSeedValue, int batch, int n, torch::Tensor &channel, torch::Tensor &unit)
+/// Dropout masks (values 0 or 1/(1-p), as LibTorch's dropout scales) for samples [at, at+m) of
+/// one batch, each sample from its own stream seeded by (epoch seed, batch, position in the
+/// batch): they depend neither on which thread or chunk runs a sample nor on anything before
+/// this batch, so chunks draw their own in parallel and a resumed run gets the same ones.
+void dropoutMasks(std::uint64_t epochSeedValue, int batch, int at, int m, torch::Tensor &channel, torch::Tensor &unit)
 {
-    std::uint64_t state = epochSeedValue ^ (std::uint64_t(batch + 1) * 0xD1B54A32D192ED03ull);
-    const float keep = float(1.0 / (1.0 - kDropout));
-    auto fill = [&](torch::Tensor &t, int width) {
-        t = torch::empty({n, width});
-        float *p = t.data_ptr<float>();
-        for (std::int64_t i = 0; i < std::int64_t(n) * width; ++i)
-            p[i] = double(splitmix64(state) >> 11) * 0x1.0p-53 < kDropout ? 0.0f : keep;
+    const float keep = static_cast<float>(1.0 / (1.0 - kDropout));
+    channel = torch::empty({m, kMaskChannels});
+    unit = torch::empty({m, kMaskUnits});
+    float *c = channel.data_ptr<float>(), *u = unit.data_ptr<float>();
+    auto draw = [&](std::uint64_t &state) {
+        return static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53 < kDropout ? 0.0f : keep;
     };
-    fill(channel, kMaskChannels);
-    fill(unit, kMaskUnits);
-}
-
-/// Runs once on each team thread: one LibTorch thread per member (the team is the parallelism;
-/// an OpenMP team per operator would wait for descheduled members).
-void singleThreadedTorch(int)
-{
-    at::internal::lazy_init_num_threads(); // else the first operator resets the count from the global
-    at::set_num_threads(1);
-}
-
-/// Mean cross-entropy, accuracy and confusion over a set, in pieces of kEvalChunk taken by the
-/// team's members, summed in piece order: the same numbers for any team size.
-EvalResult evaluateChunked(detail::SeedNet &net, const MnistSet &set, WorkTeam &team)
-{
-    const auto labels = detail::labelsTensor(set);
-    const int pieces = (set.count + kEvalChunk - 1) / kEvalChunk;
-    std::vector<double> lossSums(pieces);
-    std::vector<std::vector<std::int64_t>> predicted(pieces);
-    team.run(pieces, [&](int piece, int) {
-        c10::InferenceMode inference;
-        const int first = piece * kEvalChunk;
-        const int n = std::min(kEvalChunk, set.count - first);
-        const auto out = net->forward(detail::imagesTensor(set, first, n));
-        const auto y = labels.slice(0, first, first + n);
-        lossSums[piece] = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
-        const auto pred = out.argmax(1).contiguous();
-        predicted[piece].assign(pred.data_ptr<std::int64_t>(), pred.data_ptr<std::int64_t>() + n);
-    });
-    EvalResult r;
-    double lossSum = 0;
-    for (int piece = 0; piece < pieces; ++piece) {
-        lossSum += lossSums[piece];
-        for (std::size_t i = 0; i < predicted[piece].size(); ++i) {
-            const int t = set.labels[std::size_t(piece) * kEvalChunk + i];
-            const auto p = predicted[piece][i];
-            r.confusion[t][p]++;
-            r.correct += (t == p);
-        }
+    std::uint64_t batchState = epochSeedValue ^ (static_cast<std::uint64_t>(batch + 1) * 0xD1B54A32D192ED03ull);
+    const std::uint64_t batchHash = splitmix64(batchState);
+    for (int i = 0; i < m; ++i) {
+        std::uint64_t state = batchHash + static_cast<std::uint64_t>(at + i) * 0x8CB92BA72F3D8DD7ull;
+        for (int k = 0; k < kMaskChannels; ++k)
+            *c++ = draw(state);
+        for (int k = 0; k < kMaskUnits; ++k)
+            *u++ = draw(state);
     }
-    r.total = set.count;
-    r.loss = set.count ? lossSum / set.count : 0;
-    return r;
 }
 
-/// torch::optim::Adam::step() of LibTorch 1.13 (no weight decay, no amsgrad; the seed's Python
-/// Adam is the same formula) as one loop per parameter over the optimizer's own state, so
-/// checkpoints save and restore it unchanged. LibTorch's step is ~60 small operators with
-/// temporaries per batch: ~3% of a batch, and serial however many threads train.
-void adamStep(torch::optim::Adam &optimizer)
+/// Images order[0..m) of set as a float tensor [m,1,rows,cols] (ToTensor: pixel/255) and their
+/// labels: a chunk gathers its own, in parallel with the others.
+void gather(const MnistSet &set, const std::int64_t *order, int m, torch::Tensor &x, torch::Tensor &y)
 {
-    auto &states = optimizer.state();
-    for (auto &group : optimizer.param_groups()) {
-        const auto &o = static_cast<const torch::optim::AdamOptions &>(group.options());
-        const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
-        for (auto &p : group.params()) {
-            if (!p.grad().defined())
-                continue;
-            const auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
-            auto it = states.find(key);
-            if (it == states.end()) {
-                auto fresh = std::make_unique<torch::optim::AdamParamState>();
-                fresh->step(0);
-                fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-                fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-                states[key] = std::move(fresh);
-                it = states.find(key);
-            }
-            auto &state = static_cast<torch::optim::AdamParamState &>(*it->second);
-            state.step(state.step() + 1);
-            const double correction1 = 1 - std::pow(beta1, double(state.step()));
-            const double correction2 = 1 - std::pow(beta2, double(state.step()));
-            const float stepSize = float(o.lr() / correction1);
-            const float correction2Sqrt = float(std::sqrt(correction2));
-            const float b1 = float(beta1), b2 = float(beta2), a1 = float(1 - beta1), a2 = float(1 - beta2), eps = float(o.eps());
-            const auto grad = p.grad().contiguous();
-            auto &expAvg = state.exp_avg(), &expAvgSq = state.exp_avg_sq();
-            TORCH_CHECK(p.is_contiguous() && expAvg.is_contiguous() && expAvgSq.is_contiguous(), "adamStep: contiguous tensors");
-            float *w = p.data_ptr<float>();
-            const float *g = grad.data_ptr<float>();
-            float *m = expAvg.data_ptr<float>(), *v = expAvgSq.data_ptr<float>();
-            for (std::int64_t e = 0, n = p.numel(); e < n; ++e) {
-                m[e] = m[e] * b1 + g[e] * a1;
-                v[e] = v[e] * b2 + g[e] * g[e] * a2;
-                w[e] -= stepSize * m[e] / (std::sqrt(v[e]) / correction2Sqrt + eps);
-            }
-        }
+    const int imageSize = set.rows * set.cols;
+    x = torch::empty({m, 1, set.rows, set.cols});
+    y = torch::empty({m}, torch::kInt64);
+    float *xp = x.data_ptr<float>();
+    std::int64_t *yp = y.data_ptr<std::int64_t>();
+    for (int i = 0; i < m; ++i) {
+        const std::uint8_t *src = set.image(static_cast<int>(order[i]));
+        for (int k = 0; k < imageSize; ++k)
+            xp[static_cast<std::int64_t>(i) * imageSize + k] = static_cast<float>(src[k]) / 255.0f;
+        yp[i] = set.labels[static_cast<std::size_t>(order[i])];
     }
 }
 
@@ -186,6 +124,31 @@ torch::Tensor stockForward(detail::SeedNet &net, torch::Tensor x, const torch::T
     x = torch::relu(net->fc1->forward(x)) * unitMask;
     return net->fc2->forward(x);
 }
+
+/// How many rows of logits [m,10] have their first maximum at the label (argmax's choice).
+std::int64_t hits(const torch::Tensor &logits, const torch::Tensor &labels)
+{
+    const auto l = logits.contiguous();
+    const float *p = l.data_ptr<float>();
+    const std::int64_t *y = labels.data_ptr<std::int64_t>();
+    const std::int64_t rows = l.size(0), cols = l.size(1);
+    std::int64_t n = 0;
+    for (std::int64_t i = 0; i < rows; ++i, p += cols)
+        n += std::max_element(p, p + cols) - p == y[i];
+    return n;
+}
+
+/// One batch of an epoch: images order[first .. first+n) of set, batch number `index` (for its
+/// dropout masks).
+struct Batch {
+    const MnistSet *set = nullptr;
+    const std::int64_t *order = nullptr;
+    int first = 0;
+    int n = 0;
+    std::uint64_t epochSeed = 0;
+    int index = 0;
+    bool stockOps = false; ///< the reference forward (tests)
+};
 
 /// One batch's gradient, shared out to a team in chunks: each chunk is a single-threaded
 /// forward/backward on the shared weights (torch::autograd::grad, so nothing accumulates into
@@ -201,7 +164,7 @@ public:
         for (const auto &p : m_params)
             m_offsets.push_back(m_offsets.back() + p.numel());
         const int chunks = (batchSize + chunk - 1) / chunk;
-        m_grads.resize(std::size_t(chunks) * m_offsets.back());
+        m_grads.resize(static_cast<std::size_t>(chunks) * m_offsets.back());
         m_loss.resize(chunks);
         m_correct.resize(chunks);
     }
@@ -209,51 +172,18 @@ public:
     std::int64_t parameterCount() const { return m_offsets.back(); }
     const std::vector<torch::Tensor> &parameters() const { return m_params; }
     const std::vector<std::int64_t> &offsets() const { return m_offsets; }
+    /// Chunks of the last compute() and their gradient slots (parameterCount() floats each).
+    int chunks() const { return m_chunks; }
+    const float *slot(int c) const { return m_grads.data() + static_cast<std::size_t>(c) * parameterCount(); }
 
-    /// Images order[first .. first+n) of set as one batch; returns the summed loss and hits.
-    std::pair<double, std::int64_t> compute(const MnistSet &set, const std::int64_t *order, int first, int n,
-                                            const torch::Tensor &channelMask, const torch::Tensor &unitMask, bool stockOps = false)
+    /// The batch's gradient into the slots; returns the summed loss and hits.
+    std::pair<double, std::int64_t> compute(const Batch &batch)
     {
-        const int chunks = (n + m_chunk - 1) / m_chunk;
-        const int imageSize = set.rows * set.cols;
-        m_chunks = chunks;
-        m_team.run(chunks, [&](int c, int) {
-            const int at = c * m_chunk;
-            const int m = std::min(m_chunk, n - at);
-            // Gather and convert this chunk's images (ToTensor: pixel/255) and labels.
-            auto x = torch::empty({m, 1, set.rows, set.cols});
-            auto y = torch::empty({m}, torch::kInt64);
-            float *xp = x.data_ptr<float>();
-            std::int64_t *yp = y.data_ptr<std::int64_t>();
-            for (int i = 0; i < m; ++i) {
-                const std::int64_t index = order[first + at + i];
-                const std::uint8_t *src = set.image(int(index));
-                for (int k = 0; k < imageSize; ++k)
-                    xp[std::int64_t(i) * imageSize + k] = float(src[k]) / 255.0f;
-                yp[i] = set.labels[std::size_t(index)];
-            }
-            const auto cm = channelMask.narrow(0, at, m), um = unitMask.narrow(0, at, m);
-            const auto out = stockOps ? stockForward(m_net, x, cm, um) : m_net->forward(x, cm, um);
-            const auto loss = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
-            // Chunk sum / batch size: the chunks' gradients add up to the gradient of the
-            // batch's mean loss, as in the seed.
-            const auto grads = torch::autograd::grad({loss / double(n)}, m_params);
-            float *slot = m_grads.data() + std::size_t(c) * parameterCount();
-            for (std::size_t j = 0; j < grads.size(); ++j) {
-                const auto g = grads[j].contiguous();
-                std::memcpy(slot + m_offsets[j], g.data_ptr<float>(), sizeof(float) * g.numel());
-            }
-            m_loss[c] = loss.item<double>();
-            const auto pred = out.argmax(1);
-            const std::int64_t *pp = pred.data_ptr<std::int64_t>();
-            std::int64_t hits = 0;
-            for (int i = 0; i < m; ++i)
-                hits += pp[i] == yp[i];
-            m_correct[c] = hits;
-        });
+        m_chunks = (batch.n + m_chunk - 1) / m_chunk;
+        m_team.run(m_chunks, [&](int c, int) { computeChunk(batch, c); });
         double loss = 0;
         std::int64_t correct = 0;
-        for (int c = 0; c < chunks; ++c) {
+        for (int c = 0; c < m_chunks; ++c) {
             loss += m_loss[c];
             correct += m_correct[c];
         }
@@ -264,16 +194,37 @@ public:
     void sum(std::size_t j, float *dest) const
     {
         const std::int64_t len = m_offsets[j + 1] - m_offsets[j];
-        const float *src = m_grads.data() + m_offsets[j];
-        std::memcpy(dest, src, sizeof(float) * len);
+        std::memcpy(dest, slot(0) + m_offsets[j], sizeof(float) * len);
         for (int c = 1; c < m_chunks; ++c) {
-            src += parameterCount();
+            const float *src = slot(c) + m_offsets[j];
             for (std::int64_t e = 0; e < len; ++e)
                 dest[e] += src[e];
         }
     }
 
 private:
+    void computeChunk(const Batch &batch, int c)
+    {
+        const int at = c * m_chunk;
+        const int m = std::min(m_chunk, batch.n - at);
+        torch::Tensor x, y, channelMask, unitMask;
+        gather(*batch.set, batch.order + batch.first + at, m, x, y);
+        dropoutMasks(batch.epochSeed, batch.index, at, m, channelMask, unitMask);
+        const auto out = batch.stockOps ? stockForward(m_net, x, channelMask, unitMask) : m_net->forward(x, channelMask, unitMask);
+        const auto loss = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+        // Gradient of (chunk sum / batch size), seeded with 1/n instead of dividing the loss
+        // (one operator less each way): the chunks' gradients add up to the gradient of the
+        // batch's mean loss, as in the seed.
+        const auto grads = torch::autograd::grad({loss}, m_params, {torch::full({}, 1.0f / static_cast<float>(batch.n))});
+        float *dest = m_grads.data() + static_cast<std::size_t>(c) * parameterCount();
+        for (std::size_t j = 0; j < grads.size(); ++j) {
+            const auto g = grads[j].contiguous();
+            std::memcpy(dest + m_offsets[j], g.data_ptr<float>(), sizeof(float) * g.numel());
+        }
+        m_loss[c] = loss.item<double>();
+        m_correct[c] = hits(out, y);
+    }
+
     detail::SeedNet &m_net;
     WorkTeam &m_team;
     int m_chunk;
@@ -283,6 +234,103 @@ private:
     std::vector<float> m_grads;          ///< one parameter-sized slot per chunk
     std::vector<double> m_loss;
     std::vector<std::int64_t> m_correct;
+};
+
+/// Adam's update of one parameter's elements [0, n) as LibTorch 1.13's step() computes it, with
+/// the gradient summed from the chunk slots on the way (in chunk order, as BatchStep::sum): one
+/// pass over memory instead of a sum into .grad and ~60 small operators reading it back.
+struct AdamUpdate {
+    float stepSize, correction2Sqrt, b1, b2, a1, a2, eps;
+
+    void apply(float *w, float *m, float *v, const float *const *slots, int chunks, std::int64_t n) const
+    {
+        std::int64_t e = 0;
+#if defined(__SSE2__)
+        // Four at a time: SSE's add, mul, div and sqrt round exactly as the scalar ones below, so
+        // the result is bit-identical to the scalar loop.
+        const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), va1 = _mm_set1_ps(a1), va2 = _mm_set1_ps(a2);
+        const __m128 vStep = _mm_set1_ps(stepSize), vC2 = _mm_set1_ps(correction2Sqrt), vEps = _mm_set1_ps(eps);
+        for (; e + 4 <= n; e += 4) {
+            __m128 g = _mm_loadu_ps(slots[0] + e);
+            for (int c = 1; c < chunks; ++c)
+                g = _mm_add_ps(g, _mm_loadu_ps(slots[c] + e));
+            const __m128 mv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + e), vb1), _mm_mul_ps(g, va1));
+            const __m128 vv = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + e), vb2), _mm_mul_ps(_mm_mul_ps(g, g), va2));
+            const __m128 denom = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vv), vC2), vEps);
+            _mm_storeu_ps(m + e, mv);
+            _mm_storeu_ps(v + e, vv);
+            _mm_storeu_ps(w + e, _mm_sub_ps(_mm_loadu_ps(w + e), _mm_div_ps(_mm_mul_ps(vStep, mv), denom)));
+        }
+#endif
+        for (; e < n; ++e) {
+            float g = slots[0][e];
+            for (int c = 1; c < chunks; ++c)
+                g += slots[c][e];
+            m[e] = m[e] * b1 + g * a1;
+            v[e] = v[e] * b2 + g * g * a2;
+            w[e] -= stepSize * m[e] / (std::sqrt(v[e]) / correction2Sqrt + eps);
+        }
+    }
+};
+
+/// The optimizer's state of p, created (zero moments, step 0) on its first step.
+torch::optim::AdamParamState &adamState(torch::optim::Adam &optimizer, const torch::Tensor &p)
+{
+    auto &states = optimizer.state();
+    const auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+    auto it = states.find(key);
+    if (it == states.end()) {
+        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+        fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+        it = states.emplace(key, std::move(fresh)).first;
+    }
+    return static_cast<torch::optim::AdamParamState &>(*it->second);
+}
+
+/// torch::optim::Adam::step() of LibTorch 1.13 (no weight decay, no amsgrad; the seed's Python
+/// Adam is the same formula) with the batch gradient read from step's chunk slots, over the
+/// optimizer's own state, so checkpoints save and restore it unchanged. LibTorch's step is ~60
+/// small operators with temporaries per batch, serial however many threads train.
+void adamStep(torch::optim::Adam &optimizer, const BatchStep &step)
+{
+    auto &group = optimizer.param_groups().at(0);
+    const auto &o = static_cast<const torch::optim::AdamOptions &>(group.options());
+    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+    TORCH_CHECK(optimizer.param_groups().size() == 1 && group.params().size() == step.parameters().size(),
+                "adamStep: one group with the network's parameters");
+    std::vector<const float *> slots(static_cast<std::size_t>(step.chunks()));
+    for (std::size_t j = 0; j < group.params().size(); ++j) {
+        auto &p = group.params()[j];
+        TORCH_CHECK(p.unsafeGetTensorImpl() == step.parameters()[j].unsafeGetTensorImpl(), "adamStep: parameter order");
+        auto &state = adamState(optimizer, p);
+        state.step(state.step() + 1);
+        const double correction1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
+        const double correction2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
+        const AdamUpdate update{static_cast<float>(o.lr() / correction1), static_cast<float>(std::sqrt(correction2)),
+                                static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1 - beta1),
+                                static_cast<float>(1 - beta2), static_cast<float>(o.eps())};
+        auto &expAvg = state.exp_avg(), &expAvgSq = state.exp_avg_sq();
+        TORCH_CHECK(p.is_contiguous() && expAvg.is_contiguous() && expAvgSq.is_contiguous(), "adamStep: contiguous tensors");
+        for (int c = 0; c < step.chunks(); ++c)
+            slots[static_cast<std::size_t>(c)] = step.slot(c) + step.offsets()[j];
+        update.apply(p.data_ptr<float>(), expAvg.data_ptr<float>(), expAvgSq.data_ptr<float>(), slots.data(), step.chunks(), p.numel());
+    }
+}
+
+/// Training time (pauses and evaluation excluded) and images of one run(), for the rates reported.
+struct RunClock {
+    Clock::duration busy{};
+    std::int64_t imagesSeen = 0;
+};
+
+/// One epoch's running sums.
+struct EpochTally {
+    double lossSum = 0;
+    std::int64_t correct = 0;
+    std::int64_t seen = 0;
+    Clock::duration busy{}; ///< training time only
 };
 
 } // namespace
@@ -330,12 +378,120 @@ struct Trainer::Impl {
     {
         const bool wasTraining = net->is_training();
         net->eval();
-        auto result = evaluateChunked(net, set, team);
+        auto result = detail::evaluateNet(net, set, detail::kMaxInferencePiece, team);
         if (wasTraining)
             net->train();
         return result;
     }
+
+    bool trainEpoch(const MnistSet &set, int epoch, BatchStep &step, RunControl &control, const ProgressSink &sink,
+                    RunClock &clock, EpochTally &tally);
+    void trainBatch(BatchStep &step, const Batch &batch, int batches, RunControl &control, const ProgressSink &sink,
+                    RunClock &clock, EpochTally &tally);
+    EpochStats finishEpoch(int epoch, const EpochTally &tally, const MnistSet &test, WorkTeam &team);
 };
+
+namespace {
+/// Sleeps while control.pause is set; false when control.stop is set.
+bool waitWhilePaused(RunControl &control)
+{
+    while (control.pause.load() && !control.stop.load()) {
+        control.holding.store(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    control.holding.store(false);
+    return !control.stop.load();
+}
+} // namespace
+
+/// One epoch in shuffled batches (the seed's DataLoader(shuffle=True)); false when stopped
+/// before its end (the batches trained so far are counted in partialBatches).
+bool Trainer::Impl::trainEpoch(const MnistSet &set, int epoch, BatchStep &step, RunControl &control,
+                               const ProgressSink &sink, RunClock &clock, EpochTally &tally)
+{
+    const int batchSize = config.batchSize;
+    const int batches = (set.count + batchSize - 1) / batchSize;
+    const auto seed = epochSeed(config.seed, epoch);
+    auto gen = at::detail::createCPUGenerator(seed + 1);
+    const auto perm = torch::randperm(set.count, gen, torch::TensorOptions().dtype(torch::kInt64));
+    for (int b = 0; b < batches; ++b) {
+        if (!waitWhilePaused(control)) {
+            // The weights keep what these batches taught them: say so in the checkpoint.
+            partialBatches += b;
+            return false;
+        }
+        Batch batch;
+        batch.set = &set;
+        batch.order = perm.data_ptr<std::int64_t>();
+        batch.first = b * batchSize;
+        batch.n = std::min(batchSize, set.count - batch.first);
+        batch.epochSeed = seed;
+        batch.index = b;
+        trainBatch(step, batch, batches, control, sink, clock, tally);
+    }
+    return true;
+}
+
+/// One optimizer step: the batch's gradient on the team, then Adam; reports the batch.
+void Trainer::Impl::trainBatch(BatchStep &step, const Batch &batch, int batches, RunControl &control,
+                               const ProgressSink &sink, RunClock &clock, EpochTally &tally)
+{
+    const auto t0 = Clock::now();
+    const auto [batchLoss, batchCorrect] = step.compute(batch);
+    double lossValue = batchLoss / batch.n;
+    if (injectNan) {
+        injectNan = false;
+        lossValue = std::numeric_limits<double>::quiet_NaN();
+    }
+    if (!std::isfinite(lossValue))
+        throw TrainingError(QStringLiteral("the loss became %1 at epoch %2, batch %3 (learning rate %4 too high?); "
+                                           "training stopped, the weights are those before this batch")
+                                .arg(std::isnan(lossValue) ? QStringLiteral("NaN") : QStringLiteral("infinite"))
+                                .arg(epochsDone + 1).arg(batch.index + 1).arg(config.learningRate));
+    {
+        torch::NoGradGuard noGrad;
+        adamStep(*optimizer, step);
+    }
+    control.batchesDone.fetch_add(1);
+    const auto dt = Clock::now() - t0;
+    clock.busy += dt;
+    clock.imagesSeen += batch.n;
+    tally.busy += dt;
+    tally.lossSum += lossValue * batch.n;
+    tally.correct += batchCorrect;
+    tally.seen += batch.n;
+    if (sink.batch) {
+        BatchStats s;
+        s.epoch = epochsDone + 1;
+        s.epochs = config.epochs;
+        s.batch = batch.index + 1;
+        s.batchesPerEpoch = batches;
+        s.loss = lossValue;
+        s.accuracy = static_cast<double>(batchCorrect) / batch.n;
+        s.imagesSeen = clock.imagesSeen;
+        s.imagesPerSecond = static_cast<double>(clock.imagesSeen) / std::max(1e-9, seconds(clock.busy));
+        sink.batch(s);
+    }
+}
+
+/// Evaluates on the test set after a complete epoch and records the epoch in the history.
+EpochStats Trainer::Impl::finishEpoch(int epoch, const EpochTally &tally, const MnistSet &test, WorkTeam &team)
+{
+    const auto result = evaluate(test, team);
+    EpochStats e;
+    e.epoch = epoch;
+    e.epochs = config.epochs;
+    e.trainLoss = tally.lossSum / std::max<std::int64_t>(1, tally.seen);
+    e.trainAccuracy = static_cast<double>(tally.correct) / std::max<std::int64_t>(1, tally.seen);
+    e.testLoss = result.loss;
+    e.testAccuracy = result.accuracy();
+    e.seconds = seconds(tally.busy);
+    e.imagesPerSecond = static_cast<double>(tally.seen) / std::max(1e-9, e.seconds);
+    history.push_back(e);
+    epochsDone = epoch;
+    partialBatches = 0;
+    return e;
+}
 
 Trainer::Trainer(const TrainConfig &config) : d(std::make_unique<Impl>())
 {
@@ -373,110 +529,27 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
     d->trainChecksum = trainSet.checksum;
     d->testChecksum = testSet.checksum;
 
-    const int batchSize = cfg.batchSize;
-    const int batches = (tr.count + batchSize - 1) / batchSize;
     const int threads = cfg.effectiveThreads();
-    const int chunk = chunkSize(batchSize, threads);
-    const int chunksPerBatch = (batchSize + chunk - 1) / chunk;
+    const int chunk = chunkSize(cfg.batchSize, threads);
     // Data parallelism inside each batch (docs/architecture.md, "Parallel training"): the team's
     // members take chunks of the batch, each a single-threaded forward/backward on the shared
     // weights; the driving thread sums the chunk gradients in chunk order and takes one Adam step.
-    singleThreadedTorch(0);
-    WorkTeam team(std::min(threads, chunksPerBatch), singleThreadedTorch);
-
-    BatchStep step(d->net, team, chunk, batchSize);
-    const auto &params = step.parameters();
-    for (const auto &p : params)
-        if (!p.grad().defined())
-            p.mutable_grad() = torch::zeros_like(p);
+    detail::singleThreadedTorch();
+    WorkTeam team(std::min(threads, (cfg.batchSize + chunk - 1) / chunk), [](int) { detail::singleThreadedTorch(); });
+    BatchStep step(d->net, team, chunk, cfg.batchSize);
 
     TrainingSummary summary;
     const auto runStart = Clock::now();
-    Clock::duration busy{}; // training time excluding pauses and evaluation
-    std::int64_t imagesSeen = 0;
-
+    RunClock clock;
     d->net->train();
     while (d->epochsDone < cfg.epochs) {
         const int epoch = d->epochsDone + 1;
-        const auto seed = epochSeed(cfg.seed, epoch);
-        auto gen = at::detail::createCPUGenerator(seed + 1);
-        const auto perm = torch::randperm(tr.count, gen, torch::TensorOptions().dtype(torch::kInt64));
-        const std::int64_t *order = perm.data_ptr<std::int64_t>();
-
-        double lossSum = 0;
-        std::int64_t correct = 0, seen = 0;
-        Clock::duration epochBusy{};
-        for (int b = 0; b < batches; ++b) {
-            while (control.pause.load() && !control.stop.load()) {
-                control.holding.store(true);
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            }
-            control.holding.store(false);
-            if (control.stop.load()) {
-                summary.stopped = true;
-                // The weights keep what these batches taught them: say so in the checkpoint.
-                d->partialBatches += b;
-                break;
-            }
-            const auto t0 = Clock::now();
-            const int first = b * batchSize;
-            const int n = std::min(batchSize, tr.count - first);
-            torch::Tensor channelMask, unitMask;
-            dropoutMasks(seed, b, n, channelMask, unitMask);
-            const auto [batchLoss, batchCorrect] = step.compute(tr, order, first, n, channelMask, unitMask);
-            double lossValue = batchLoss / n;
-            if (d->injectNan) {
-                d->injectNan = false;
-                lossValue = std::numeric_limits<double>::quiet_NaN();
-            }
-            if (!std::isfinite(lossValue))
-                throw TrainingError(QStringLiteral("the loss became %1 at epoch %2, batch %3 (learning rate %4 too high?); "
-                                                   "training stopped, the weights are those before this batch")
-                                        .arg(std::isnan(lossValue) ? QStringLiteral("NaN") : QStringLiteral("infinite"))
-                                        .arg(epoch).arg(b + 1).arg(cfg.learningRate));
-            for (std::size_t j = 0; j < params.size(); ++j)
-                step.sum(j, params[j].mutable_grad().data_ptr<float>());
-            {
-                torch::NoGradGuard noGrad;
-                adamStep(*d->optimizer);
-            }
-            control.batchesDone.fetch_add(1);
-            const auto dt = Clock::now() - t0;
-            busy += dt;
-            epochBusy += dt;
-            lossSum += lossValue * n;
-            correct += batchCorrect;
-            seen += n;
-            imagesSeen += n;
-            if (sink.batch) {
-                BatchStats s;
-                s.epoch = epoch;
-                s.epochs = cfg.epochs;
-                s.batch = b + 1;
-                s.batchesPerEpoch = batches;
-                s.loss = lossValue;
-                s.accuracy = double(batchCorrect) / n;
-                s.imagesSeen = imagesSeen;
-                s.imagesPerSecond = imagesSeen / std::max(1e-9, seconds(busy));
-                sink.batch(s);
-            }
-        }
-        if (summary.stopped)
+        EpochTally tally;
+        if (!d->trainEpoch(tr, epoch, step, control, sink, clock, tally)) {
+            summary.stopped = true;
             break;
-
-        const auto result = d->evaluate(te, team);
-        EpochStats e;
-        e.epoch = epoch;
-        e.epochs = cfg.epochs;
-        e.trainLoss = lossSum / std::max<std::int64_t>(1, seen);
-        e.trainAccuracy = double(correct) / std::max<std::int64_t>(1, seen);
-        e.testLoss = result.loss;
-        e.testAccuracy = result.accuracy();
-        e.seconds = seconds(epochBusy);
-        e.imagesPerSecond = seen / std::max(1e-9, e.seconds);
-        d->history.push_back(e);
-        d->epochsDone = epoch;
-        d->partialBatches = 0;
+        }
+        const auto e = d->finishEpoch(epoch, tally, te, team);
         if (sink.epoch)
             sink.epoch(e);
     }
@@ -488,8 +561,8 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
 
 EvalResult Trainer::evaluate(const MnistSet &set) const
 {
-    singleThreadedTorch(0);
-    WorkTeam team(d->config.effectiveThreads(), singleThreadedTorch);
+    detail::singleThreadedTorch();
+    WorkTeam team(d->config.effectiveThreads(), [](int) { detail::singleThreadedTorch(); });
     return d->evaluate(set, team);
 }
 int Trainer::epochsDone() const { return d->epochsDone; }
@@ -579,16 +652,20 @@ void Trainer::injectNanForTesting() { d->injectNan = true; }
 std::vector<float> Trainer::batchGradientForTesting(const MnistSet &set, int n, int threads, bool stockOps) const
 {
     n = std::min(n, set.count);
-    singleThreadedTorch(0);
+    detail::singleThreadedTorch();
     const int chunk = stockOps ? n : chunkSize(n, threads);
-    WorkTeam team(std::min(threads, (n + chunk - 1) / chunk), singleThreadedTorch);
+    WorkTeam team(std::min(threads, (n + chunk - 1) / chunk), [](int) { detail::singleThreadedTorch(); });
     BatchStep step(d->net, team, chunk, n);
     std::vector<std::int64_t> order(n);
     for (int i = 0; i < n; ++i)
         order[i] = i;
-    torch::Tensor channelMask, unitMask;
-    dropoutMasks(epochSeed(d->config.seed, 1), 0, n, channelMask, unitMask);
-    step.compute(set, order.data(), 0, n, channelMask, unitMask, stockOps);
+    Batch batch;
+    batch.set = &set;
+    batch.order = order.data();
+    batch.n = n;
+    batch.epochSeed = epochSeed(d->config.seed, 1);
+    batch.stockOps = stockOps;
+    step.compute(batch);
     std::vector<float> out(step.parameterCount());
     for (std::size_t j = 0; j < step.parameters().size(); ++j)
         step.sum(j, out.data() + step.offsets()[j]);

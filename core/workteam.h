@@ -15,8 +15,12 @@ namespace core {
 /// on its core simply takes fewer tasks, so a busy machine costs at most one task's time per
 /// run() instead of stalling the whole team (what happens to an OpenMP team whose member is
 /// descheduled). The caller of run() is member 0 and works too; members 1..size()-1 are threads
-/// owned by the team that sleep (no spinning) between runs. One run() = one synchronisation.
-/// Not thread-safe: one thread calls run().
+/// owned by the team. Between runs, and while the caller waits for the last task, a thread first
+/// polls for a short bounded time (kSpin) and then sleeps: back-to-back runs (one per training
+/// batch) hand over without a futex wake-up. A poll that runs out makes that thread sleep at once
+/// for its next waits, so a crowded machine, where the awaited thread may not even be running,
+/// loses little CPU to polling. One run() = one synchronisation. Not thread-safe: one thread
+/// calls run().
 class WorkTeam {
 public:
     /// size members in all (the caller plus size-1 threads; size < 1 counts as 1). threadInit runs
@@ -35,6 +39,9 @@ public:
 
 private:
     void worker(int member, const std::function<void(int)> &threadInit);
+    /// Polls for up to kSpin until ready() holds; false if it still does not. sleepsLeft is the
+    /// waiting thread's own count of waits that skip polling (set after a poll ran out).
+    template <typename Ready> static bool spinUntil(Ready ready, int &sleepsLeft);
     /// Takes and runs tasks of generation gen until none is left.
     void work(std::uint32_t gen, int member);
 
@@ -53,6 +60,7 @@ private:
     std::atomic<int> m_tasks{0};
     const std::function<void(int, int)> *m_task = nullptr;
     std::exception_ptr m_error;       ///< guarded by m_mutex
+    int m_callerSleeps = 0;           ///< spinUntil's count for the thread calling run()
 };
 
 } // namespace core

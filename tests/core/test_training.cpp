@@ -6,8 +6,11 @@
 #include "testsupport.h"
 
 #include <catch2/catch.hpp>
+#include <QElapsedTimer>
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 
@@ -159,4 +162,70 @@ TEST_CASE("one and two threads train to nearly the same model", "[training][data
     CHECK(two.history()[0].trainLoss == Approx(one.history()[0].trainLoss).epsilon(1e-3));
     CHECK(two.history()[0].testLoss == Approx(one.history()[0].testLoss).epsilon(1e-2));
     CHECK(std::abs(two.history()[0].testAccuracy - one.history()[0].testAccuracy) <= 0.01);
+}
+
+TEST_CASE("set prediction and evaluation on the work team match single-image predictions", "[training][data]")
+{
+    const auto model = core::Classifier::bundled();
+    const auto set = testsupport::testSet().head(1234); // several full pieces and a short one
+    const auto pixelsOf = [&](int i) {
+        std::vector<float> pixels(core::kPixels);
+        for (int k = 0; k < core::kPixels; ++k)
+            pixels[std::size_t(k)] = set.image(i)[k] / 255.0f;
+        return pixels;
+    };
+    std::vector<int> progress;
+    const auto all = model->predictSet(set, 500, [&](int done, int total) {
+        CHECK(total == set.count);
+        progress.push_back(done);
+    });
+    REQUIRE(int(all.size()) == set.count);
+    REQUIRE_FALSE(progress.empty());
+    CHECK(std::is_sorted(progress.begin(), progress.end()));
+    CHECK(progress.back() == set.count);
+    int correct = 0;
+    for (int i = 0; i < set.count; ++i)
+        correct += all[std::size_t(i)].digit == set.labels[std::size_t(i)];
+    for (int i : {0, 249, 250, 499, 500, 1001, 1233}) {
+        INFO("image " << i);
+        const auto one = model->predict(pixelsOf(i).data());
+        CHECK(all[std::size_t(i)].digit == one.digit);
+        CHECK(all[std::size_t(i)].confidence == Approx(one.confidence).margin(1e-5));
+    }
+    const auto eval = model->evaluate(set, 500);
+    CHECK(eval.total == set.count);
+    CHECK(eval.correct == correct);
+    int diagonal = 0, cells = 0;
+    for (int t = 0; t < core::kClasses; ++t)
+        for (int p = 0; p < core::kClasses; ++p) {
+            cells += eval.confusion[t][p];
+            diagonal += t == p ? eval.confusion[t][p] : 0;
+        }
+    CHECK(cells == set.count);
+    CHECK(diagonal == correct);
+    // Another piece size sums the same losses in another grouping: equal up to rounding.
+    CHECK(model->evaluate(set, 97).loss == Approx(eval.loss).epsilon(1e-6));
+    // Cancelled before the first round: nothing predicted, and no claim to have done anything.
+    CHECK(model->predictSet(set, 500, {}, [] { return true; }).empty());
+}
+
+TEST_CASE("evaluation and set prediction timings", "[.benchmark][training]")
+{
+    const auto model = core::Classifier::bundled();
+    const auto &test = testsupport::testSet();
+    const auto median = [](const std::function<void()> &f) {
+        std::vector<double> seconds;
+        for (int i = 0; i < 5; ++i) {
+            QElapsedTimer t;
+            t.start();
+            f();
+            seconds.push_back(t.nsecsElapsed() / 1e9);
+        }
+        std::sort(seconds.begin(), seconds.end());
+        return seconds[2];
+    };
+    for (int piece : {100, 250}) // larger requests are cut to 250 (kMaxInferencePiece)
+        WARN("Classifier::evaluate of " << test.count << " test images in pieces of " << piece << ": median "
+                                        << median([&] { (void)model->evaluate(test, piece); }) << " s over 5 runs");
+    WARN("Classifier::predictSet in pieces of 500: median " << median([&] { (void)model->predictSet(test, 500); }) << " s over 5 runs");
 }
