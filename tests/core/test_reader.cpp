@@ -405,8 +405,8 @@ TEST_CASE("every fuzzer finding kept in fuzz/regressions is handled", "[reader][
         }
         ++replayed;
     }
-    INFO("replayed " << replayed << " findings");
-    SUCCEED();
+    // The kept findings are read from the source tree: none replayed means the folder moved.
+    CHECK(replayed >= 1);
 }
 
 namespace {
