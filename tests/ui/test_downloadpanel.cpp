@@ -69,6 +69,25 @@ ui::MnistDownloadPanel *browsePanel(ui::MainWindow &w)
     return panel;
 }
 
+/// A window whose Train tab has started downloading from a server that sends `chunk` bytes at a
+/// time (slow enough to see progress, cancel, or take a screenshot mid-way).
+struct SlowDownload {
+    HttpTestServer server;
+    std::unique_ptr<DownloadEnvironment> env;
+    std::unique_ptr<ui::MainWindow> w;
+    ui::MnistDownloadPanel *panel = nullptr;
+
+    explicit SlowDownload(int chunk)
+    {
+        server.setSlowChunk(chunk);
+        serveMnist(server, HttpTestServer::Mode::Slow);
+        env = std::make_unique<DownloadEnvironment>(server);
+        w = window(env->dir);
+        panel = w->trainTab()->downloadPanel();
+        QTest::mouseClick(panel->downloadButton(), Qt::LeftButton);
+    }
+};
+
 } // namespace
 
 TEST_CASE("Download MNIST from the Browse tab: verified files and the Train tab loads them", "[download]")
@@ -93,36 +112,25 @@ TEST_CASE("Download MNIST from the Browse tab: verified files and the Train tab 
 
 TEST_CASE("Download MNIST Cancel in the Train tab leaves no partial file", "[download]")
 {
-    HttpTestServer server;
-    server.setSlowChunk(8 * 1024);
-    serveMnist(server, HttpTestServer::Mode::Slow);
-    DownloadEnvironment env(server);
-    auto w = window(env.dir);
-    auto *panel = w->trainTab()->downloadPanel();
-    QTest::mouseClick(panel->downloadButton(), Qt::LeftButton);
+    SlowDownload d(8 * 1024);
+    auto *panel = d.panel;
     REQUIRE(uitest::waitUntil([panel] { return panel->progressBar()->value() > 0; }, 60000));
     REQUIRE(panel->cancelButton()->isVisible());
     QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([panel] { return panel->downloadButton()->isEnabled(); }, 30000));
     CHECK(panel->statusLabel()->text().contains(QStringLiteral("cancelled")));
-    CHECK(QDir(env.dir).entryList(QDir::Files | QDir::Hidden).isEmpty());
-    CHECK_FALSE(w->document()->isDataReady());
+    CHECK(QDir(d.env->dir).entryList(QDir::Files | QDir::Hidden).isEmpty());
+    CHECK_FALSE(d.w->document()->isDataReady());
 }
 
 TEST_CASE("Screenshot of the MNIST download in progress", "[.screenshots]")
 {
-    HttpTestServer server;
-    server.setSlowChunk(24 * 1024);
-    serveMnist(server, HttpTestServer::Mode::Slow);
-    DownloadEnvironment env(server);
-    auto w = window(env.dir);
-    auto *panel = w->trainTab()->downloadPanel();
-    QTest::mouseClick(panel->downloadButton(), Qt::LeftButton);
+    SlowDownload d(24 * 1024);
+    auto *panel = d.panel;
+    auto &w = d.w;
     // Part way into the large training-images file.
     REQUIRE(uitest::waitUntil([panel] { return panel->progressBar()->value() > 350; }, 120000));
-    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QStringLiteral(DIGITLAB_SOURCE_DIR "/docs"));
-    QDir().mkpath(dir);
-    REQUIRE(w->grab().save(dir + QStringLiteral("/screenshot-download.png")));
+    REQUIRE(w->grab().save(uitest::shotsDir() + QStringLiteral("/screenshot-download.png")));
     QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([panel] { return panel->downloadButton()->isEnabled(); }, 30000));
 }
