@@ -34,6 +34,16 @@ constexpr int kMaxMetaString = 4096;            // checksums, dates and versions
     throw CheckpointError(kind, file, why);
 }
 
+/// A string from the file, shortened and with control characters escaped, for a message.
+QString printableExcerpt(const std::string &raw)
+{
+    const QString s = QString::fromUtf8(raw.substr(0, 100));
+    QString out;
+    for (const QChar c : s)
+        out += c.isPrint() ? QString(c) : QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
+    return raw.size() > 100 ? out + QStringLiteral("...") : out;
+}
+
 QString shapeText(const std::vector<std::int64_t> &sizes)
 {
     QStringList parts;
@@ -52,7 +62,7 @@ TensorData checkedTensor(const torchfile::Archive &a, const Value *v, const QStr
     if (dtype == torchfile::DType::Unsupported)
         fail(a.name, QStringLiteral("%1 has dtype %2; only float32 and float64 are read").arg(field, a.dtypeName(v->tensor)));
     if (v->tensor.sizes != shape)
-        fail(a.name, QStringLiteral("%1 has shape %2, the seed model expects %3").arg(field, shapeText(v->tensor.sizes), shapeText(shape)),
+        fail(a.name, QStringLiteral("%1 has shape %2, the network expects %3").arg(field, shapeText(v->tensor.sizes), shapeText(shape)),
              Kind::WrongShape);
     auto t = a.decode(v->tensor, field);
     for (std::size_t i = 0; i < t.values.size(); ++i)
@@ -61,7 +71,24 @@ TensorData checkedTensor(const torchfile::Archive &a, const Value *v, const QStr
     return t;
 }
 
-NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, const QString &where)
+/// The tutorial's network: what version 1 files and foreign state_dicts hold unless told otherwise.
+const Network &tutorialNetwork()
+{
+    static const Network net = Network::preset(QStringLiteral("tutorial"));
+    return net;
+}
+
+/// The state_dict entries of a network (its parameters and buffers, in PyTorch's order).
+std::vector<TensorSpec> specsOf(const QString &file, const Network &network)
+{
+    try {
+        return network.analyze().tensors();
+    } catch (const NetworkError &e) {
+        fail(file, QStringLiteral("the network does not work on MNIST: %1").arg(e.message()), Kind::WrongArchitecture);
+    }
+}
+
+NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, const QString &where, const Network &network)
 {
     // DataParallel saves "module.conv1.weight": strip the prefix when every key has it.
     bool prefixed = !dict.entries.empty();
@@ -73,24 +100,46 @@ NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, cons
     std::map<std::string, const Value *> byName;
     for (const auto &[key, value] : dict.entries)
         byName[prefixed ? key->text.substr(7) : key->text] = value.get();
+    const bool tutorial = network.isTutorial();
+    const QString whose = tutorial ? QStringLiteral("the seed model") : QStringLiteral("the network");
     NamedTensors out;
-    for (const auto &[name, shape] : seedParameterShapes()) {
+    for (const auto &spec : specsOf(a.name, network)) {
+        const auto &name = spec.key;
         auto it = byName.find(name);
+        const QString field = QStringLiteral("%1 '%2'").arg(spec.buffer ? QStringLiteral("buffer") : QStringLiteral("parameter"),
+                                                           QString::fromStdString(name));
+        if (spec.counter) {
+            // BatchNorm's num_batches_tracked: an int64 counter PyTorch saves; nothing reads it
+            // here (momentum is fixed), so only its presence as a tensor is checked.
+            if (it != byName.end()) {
+                if (it->second->type != VT::Tensor)
+                    fail(a.name, QStringLiteral("%1 is a %2, not a tensor").arg(field, QLatin1String(it->second->typeName())));
+                byName.erase(it);
+            }
+            continue;
+        }
         if (it == byName.end())
-            fail(a.name, QStringLiteral("parameter '%1' of the seed model is missing").arg(QString::fromStdString(name)),
-                 Kind::WrongArchitecture);
-        const QString field = QStringLiteral("parameter '%1'").arg(QString::fromStdString(name));
-        auto t = checkedTensor(a, it->second, field, shape);
+            fail(a.name, QStringLiteral("%1 of %2 is missing").arg(field, whose), Kind::WrongArchitecture);
+        auto t = checkedTensor(a, it->second, field, spec.shape);
         for (float x : t.values)
             if (std::fabs(x) > checkpoint::kMaxWeight)
                 fail(a.name, QStringLiteral("%1 holds %2, beyond any trained weight (|w| <= %3)")
                                  .arg(field).arg(double(x)).arg(double(checkpoint::kMaxWeight)));
+        if (spec.buffer)
+            for (float x : t.values)
+                if (x < 0 && name.size() > 12 && name.compare(name.size() - 12, 12, "running_var") == 0)
+                    fail(a.name, QStringLiteral("%1 holds a negative variance").arg(field));
         out.emplace_back(name, std::move(t));
         byName.erase(it);
     }
-    if (!byName.empty())
-        fail(a.name, QStringLiteral("unexpected parameter '%1': not the seed architecture").arg(QString::fromStdString(byName.begin()->first)),
+    if (!byName.empty()) {
+        const auto &key = byName.begin()->first;
+        const bool looksSequential = !key.empty() && std::isdigit(static_cast<unsigned char>(key[0]));
+        fail(a.name, QStringLiteral("unexpected parameter '%1': not %2%3").arg(QString::fromStdString(key.substr(0, 100)),
+                     tutorial ? QStringLiteral("the seed architecture") : QStringLiteral("this network"),
+                     looksSequential && tutorial ? QStringLiteral(" (a state_dict of another network: name it, e.g. --arch TEXT)") : QString()),
              Kind::WrongArchitecture);
+    }
     return out;
 }
 
@@ -150,6 +199,27 @@ TrainConfig readConfig(const QString &file, const QJsonObject &o, const TrainCon
     d.threads = integer(file, c, "threads", w, d.threads, INT_MIN, INT_MAX);
     d.trainLimit = integer(file, c, "train_limit", w, d.trainLimit, INT_MIN, INT_MAX);
     d.testLimit = integer(file, c, "test_limit", w, d.testLimit, INT_MIN, INT_MAX);
+    const auto textField = [&](const char *key, const QString &fallback) {
+        const auto v = c.value(QLatin1String(key));
+        if (v.isUndefined())
+            return fallback;
+        if (!v.isString() || v.toString().size() > kMaxNetworkText)
+            fail(file, QStringLiteral("metadata field 'config.%1' is not a short string").arg(QLatin1String(key)));
+        return v.toString();
+    };
+    d.network = textField("network", d.network);
+    if (!TrainConfig::parseOptimizer(textField("optimizer", QStringLiteral("adam")), &d.optimizer))
+        fail(file, QStringLiteral("metadata field 'config.optimizer' names no known optimizer (adam, adamw, sgd)"));
+    if (!TrainConfig::parseSchedule(textField("schedule", QStringLiteral("constant")), &d.schedule))
+        fail(file, QStringLiteral("metadata field 'config.schedule' names no known schedule (constant, step, onecycle)"));
+    d.momentum = number(file, c, "momentum", w, d.momentum);
+    d.weightDecay = number(file, c, "weight_decay", w, d.weightDecay);
+    d.stepEvery = integer(file, c, "step_every", w, d.stepEvery, INT_MIN, INT_MAX);
+    d.stepGamma = number(file, c, "step_gamma", w, d.stepGamma);
+    d.augment.rotation = number(file, c, "augment_rotation", w, d.augment.rotation);
+    d.augment.translate = number(file, c, "augment_translate", w, d.augment.translate);
+    d.augment.scale = number(file, c, "augment_scale", w, d.augment.scale);
+    d.holdout = integer(file, c, "holdout", w, d.holdout, INT_MIN, INT_MAX);
     const auto seed = c.value(QLatin1String("seed"));
     if (!seed.isUndefined()) {
         bool ok = false;
@@ -184,6 +254,7 @@ std::vector<EpochStats> readHistory(const QString &file, const QJsonObject &o)
         e.trainAccuracy = number(file, h, "train_accuracy", w, 0);
         e.testLoss = number(file, h, "test_loss", w, 0);
         e.testAccuracy = number(file, h, "test_accuracy", w, 0);
+        e.validationAccuracy = number(file, h, "validation_accuracy", w, -1);
         e.seconds = number(file, h, "seconds", w, 0);
         e.imagesPerSecond = number(file, h, "images_per_second", w, 0);
         out.push_back(e);
@@ -236,10 +307,14 @@ OptimizerMoments readMoments(const torchfile::Archive &a, const Value &entry, co
     if (!step || step->type != VT::Int || step->integer < 0 || step->integer > kMaxAdamStep)
         fail(file, QStringLiteral("optimizer step of '%1' is not a count of at most %2").arg(qname).arg(kMaxAdamStep));
     m.step = step->integer;
+    if (const Value *buffer = entry.find("momentum_buffer")) {
+        m.momentum = checkedTensor(a, buffer, QStringLiteral("optimizer momentum_buffer of '%1'").arg(qname), shape);
+        return m;
+    }
     const Value *avg = entry.find("exp_avg");
     const Value *avgSq = entry.find("exp_avg_sq");
     if (!avg || !avgSq)
-        fail(file, QStringLiteral("optimizer state of '%1' lacks exp_avg or exp_avg_sq").arg(qname));
+        fail(file, QStringLiteral("optimizer state of '%1' lacks exp_avg and exp_avg_sq (Adam) or momentum_buffer (SGD)").arg(qname));
     m.expAvg = checkedTensor(a, avg, QStringLiteral("optimizer exp_avg of '%1'").arg(qname), shape);
     const QString sqField = QStringLiteral("optimizer exp_avg_sq of '%1'").arg(qname);
     m.expAvgSq = checkedTensor(a, avgSq, sqField, shape);
@@ -250,7 +325,7 @@ OptimizerMoments readMoments(const torchfile::Archive &a, const Value &entry, co
 }
 
 // A PyTorch state_dict: bare (torch.save(model.state_dict())), or wrapped as the tutorials do.
-CheckpointContents interpretStateDict(const torchfile::Archive &a)
+CheckpointContents interpretStateDict(const torchfile::Archive &a, const Network &network)
 {
     const QString &file = a.name;
     const Value &root = *a.root;
@@ -269,27 +344,31 @@ CheckpointContents interpretStateDict(const torchfile::Archive &a)
     if (!anyTensor)
         fail(file, QStringLiteral("not a DigitLab checkpoint nor a PyTorch state_dict of the seed model"), Kind::Foreign);
     CheckpointContents out;
-    out.weights = checkedWeights(a, *dict, where);
+    out.weights = checkedWeights(a, *dict, where, network);
     out.info.formatVersion = 0;
-    out.info.architecture = QLatin1String(checkpoint::kSeedArchitecture);
+    out.info.architecture = QLatin1String(network.isTutorial() ? checkpoint::kSeedArchitecture : checkpoint::kNetworkArchitecture);
+    out.info.config.network = network.text();
     return out;
 }
 
 // Adam's moments per parameter ("optimizer_state"): shapes of the seed model, no negative second
 // moment, no unknown parameter.
-std::vector<std::pair<std::string, OptimizerMoments>> readOptimizerState(const torchfile::Archive &a, const Value &opt)
+std::vector<std::pair<std::string, OptimizerMoments>> readOptimizerState(const torchfile::Archive &a, const Value &opt,
+                                                                         const std::vector<TensorSpec> &specs)
 {
     const QString &file = a.name;
     if (opt.type != VT::Dict)
         fail(file, QStringLiteral("the entry 'optimizer_state' is a %1, expected a dictionary").arg(QLatin1String(opt.typeName())));
     std::vector<std::pair<std::string, OptimizerMoments>> out;
     std::set<std::string> known;
-    for (const auto &[name, shape] : seedParameterShapes()) {
-        known.insert(name);
-        const Value *entry = opt.find(name);
+    for (const auto &spec : specs) {
+        if (spec.buffer)
+            continue; // buffers are not trained
+        known.insert(spec.key);
+        const Value *entry = opt.find(spec.key);
         if (!entry)
             continue; // a parameter that never took a step has no state, as in PyTorch
-        out.emplace_back(name, readMoments(a, *entry, QString::fromStdString(name), shape));
+        out.emplace_back(spec.key, readMoments(a, *entry, QString::fromStdString(spec.key), spec.shape));
     }
     for (const auto &[key, value] : opt.entries)
         if (key->type != VT::String || !known.count(key->text))
@@ -297,7 +376,7 @@ std::vector<std::pair<std::string, OptimizerMoments>> readOptimizerState(const t
     return out;
 }
 
-CheckpointContents interpret(const torchfile::Archive &a)
+CheckpointContents interpret(const torchfile::Archive &a, const Network *given)
 {
     const QString &file = a.name;
     const Value &root = *a.root;
@@ -307,7 +386,7 @@ CheckpointContents interpret(const torchfile::Archive &a)
 
     const Value *format = root.find("format");
     if (!format)
-        return interpretStateDict(a);
+        return interpretStateDict(a, given ? *given : tutorialNetwork());
     if (format->type != VT::String || format->text != checkpoint::kFormatTag)
         fail(file, QStringLiteral("not a DigitLab checkpoint (unknown format tag)"), Kind::Foreign);
     const auto version = required(file, root, "format_version", VT::Int).integer;
@@ -315,23 +394,40 @@ CheckpointContents interpret(const torchfile::Archive &a)
         fail(file, QStringLiteral("format version %1; this DigitLab reads versions 1 to %2").arg(version).arg(checkpoint::kFormatVersion),
              Kind::NewerFormat);
     const auto &arch = required(file, root, "architecture", VT::String).text;
-    if (arch != checkpoint::kSeedArchitecture)
-        fail(file, QStringLiteral("architecture '%1', expected '%2'")
-                       .arg(QString::fromStdString(arch.substr(0, 100)), QLatin1String(checkpoint::kSeedArchitecture)),
+    // Version 1 holds the tutorial's network ("seed"); version 2 names its network in "network",
+    // read by the same parser and limits as a user's text.
+    const char *expected = version == 1 ? checkpoint::kSeedArchitecture : checkpoint::kNetworkArchitecture;
+    if (arch != expected)
+        fail(file, QStringLiteral("architecture '%1', expected '%2'").arg(printableExcerpt(arch), QLatin1String(expected)),
              Kind::WrongArchitecture);
+    Network network = tutorialNetwork();
+    if (version >= 2) {
+        const auto &text = required(file, root, "network", VT::String).text;
+        if (text.size() > std::size_t(kMaxNetworkText))
+            fail(file, QStringLiteral("the network's text is %1 bytes; at most %2").arg(text.size()).arg(kMaxNetworkText));
+        try {
+            network = Network::parse(QString::fromStdString(text));
+        } catch (const NetworkError &e) {
+            fail(file, QStringLiteral("the network in the file does not parse: %1").arg(e.message()), Kind::WrongArchitecture);
+        }
+    }
+    const auto specs = specsOf(file, network);
     readMetadata(file, required(file, root, "metadata", VT::String).text, out.info);
     out.info.formatVersion = int(version);
-    out.info.architecture = QLatin1String(checkpoint::kSeedArchitecture);
-    out.weights = checkedWeights(a, required(file, root, "model_state_dict", VT::Dict), QStringLiteral("model_state_dict"));
+    out.info.architecture = QLatin1String(expected);
+    if (!out.info.config.network.isEmpty() && out.info.config.network != network.text())
+        fail(file, QStringLiteral("metadata field 'config.network' differs from the entry 'network'"));
+    out.info.config.network = network.text();
+    out.weights = checkedWeights(a, required(file, root, "model_state_dict", VT::Dict), QStringLiteral("model_state_dict"), network);
 
     if (const Value *opt = root.find("optimizer_state"))
-        out.optimizer = readOptimizerState(a, *opt);
+        out.optimizer = readOptimizerState(a, *opt, specs);
     return out;
 }
 
 } // namespace
 
-CheckpointContents interpretArchive(const torchfile::Archive &archive) { return interpret(archive); }
+CheckpointContents interpretArchive(const torchfile::Archive &archive, const Network *network) { return interpret(archive, network); }
 
 const std::vector<std::pair<std::string, std::vector<std::int64_t>>> &seedParameterShapes()
 {
@@ -343,21 +439,22 @@ const std::vector<std::pair<std::string, std::vector<std::int64_t>>> &seedParame
     return shapes;
 }
 
-CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name, const torchfile::Limits &limits)
+CheckpointContents parseCheckpointBytes(std::vector<unsigned char> bytes, const QString &name, const torchfile::Limits &limits,
+                                        const Network *network)
 {
     try {
         const auto archive = torchfile::parse(std::move(bytes), name, limits);
-        return interpret(*archive);
+        return interpret(*archive, network);
     } catch (const std::bad_alloc &) {
         fail(name, QStringLiteral("out of memory while reading"));
     }
 }
 
-CheckpointContents readCheckpointFile(const QString &path)
+CheckpointContents readCheckpointFile(const QString &path, const Network *network)
 {
     try {
         const auto archive = torchfile::open(path);
-        return interpret(*archive); // the file's bytes are freed on return: peak ~2x the file
+        return interpret(*archive, network); // the file's bytes are freed on return: peak ~2x the file
     } catch (const std::bad_alloc &) {
         fail(path, QStringLiteral("out of memory while reading"));
     }

@@ -17,6 +17,7 @@ namespace {
 std::shared_ptr<const Classifier> fromData(detail::CheckpointData data, const QString &source)
 {
     auto impl = std::make_unique<Classifier::Impl>();
+    impl->net = detail::buildNet(data.network);
     detail::assignWeights(impl->net, data.weights);
     impl->net->eval();
     impl->info = std::move(data.info);
@@ -44,10 +45,12 @@ std::vector<Prediction> toPredictions(const torch::Tensor &logits)
 Classifier::Classifier(std::unique_ptr<Impl> impl) : d(std::move(impl)) {}
 Classifier::~Classifier() = default;
 
-std::shared_ptr<const Classifier> Classifier::fromFile(const QString &path)
+std::shared_ptr<const Classifier> Classifier::fromFile(const QString &path, const Network *network)
 {
-    return fromData(detail::readCheckpoint(path), path);
+    return fromData(detail::readCheckpoint(path, network), path);
 }
+
+const Network &Classifier::network() const { return d->net->network; }
 
 QString Classifier::bundledPath() { return QStringLiteral(":/digitlab/models/seed.pt"); }
 

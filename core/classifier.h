@@ -1,4 +1,5 @@
 #pragma once
+#include "network.h"
 #include "types.h"
 #include <QByteArray>
 #include <QString>
@@ -18,8 +19,9 @@ public:
     Classifier(const Classifier &) = delete;
     Classifier &operator=(const Classifier &) = delete;
 
-    /// Reads a checkpoint file (validated as Trainer::load does). Throws CheckpointError.
-    static std::shared_ptr<const Classifier> fromFile(const QString &path);
+    /// Reads a checkpoint file (validated as Trainer::load does); a plain PyTorch state_dict is
+    /// read as `network` when given, else as the tutorial's. Throws CheckpointError.
+    static std::shared_ptr<const Classifier> fromFile(const QString &path, const Network *network = nullptr);
     /// The pretrained model shipped in the binary's resources. Throws CheckpointError if missing.
     static std::shared_ptr<const Classifier> bundled();
     /// Resource path of the bundled checkpoint (for "Revert to bundled model").
@@ -39,6 +41,8 @@ public:
     EvalResult evaluate(const MnistSet &set, int batchSize = 1000) const;
 
     const CheckpointInfo &info() const;
+    /// The network the weights belong to.
+    const Network &network() const;
     /// Where it came from: a file path, the bundled resource, or "training snapshot".
     const QString &source() const;
 

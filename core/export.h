@@ -1,5 +1,6 @@
 #pragma once
 #include "error.h"
+#include "network.h"
 #include "tensordata.h"
 #include <QString>
 #include <string>
@@ -27,13 +28,26 @@ inline constexpr const char *kOnnxOutputName = "logits";
 /// MNIST), output "logits" float [N,10]; N is a dynamic dimension. weights are named and shaped as
 /// core::weights() returns them. Throws ExportError (file empty) when a tensor is missing or misshaped.
 std::string onnxModelBytes(const NamedTensors &weights);
+/// The same for any network: one ONNX node per layer in eval mode (Conv, MaxPool, AveragePool,
+/// BatchNormalization, Relu, LeakyRelu, Tanh, Flatten, Gemm; dropout is left out), initializers
+/// named by the state_dict keys. Throws ExportError.
+std::string onnxModelBytes(const Network &network, const NamedTensors &weights);
 
 /// Writes onnxModelBytes(weights(model)) to path atomically (QSaveFile). Throws ExportError.
 void exportOnnx(const Classifier &model, const QString &path);
 
-/// Writes a plain PyTorch state_dict (torch.save format: a dict of the 8 tensors named as the
-/// tutorial's Net) atomically, so that Python's net.load_state_dict(torch.load(path)) accepts it
-/// with strict=True. No DigitLab metadata, no optimizer. Throws ExportError.
+/// Writes a plain PyTorch state_dict (torch.save format: a dict of tensors keyed as PyTorch names
+/// them: the tutorial's Net keys conv1.weight...fc2.bias; any other network nn.Sequential's
+/// "0.weight", ..., BatchNorm's running_mean, running_var and num_batches_tracked) atomically,
+/// and beside it the Python module that builds the network (pythonModulePath(path)), so that
+/// `net = model.build(); net.load_state_dict(torch.load(path), strict=True)` works. No DigitLab
+/// metadata, no optimizer. Throws ExportError.
 void exportStateDict(const Classifier &model, const QString &path);
+/// Where exportStateDict() writes the Python module: the state_dict's path with ".py" for its
+/// suffix (model.pt -> model.py).
+QString pythonModulePath(const QString &stateDictPath);
+/// The Python source of a module whose build() returns the network as PyTorch modules: the
+/// tutorial's Net class for the tutorial, else an nn.Sequential of the layers in order.
+std::string pythonModule(const Network &network);
 
 } // namespace core

@@ -38,10 +38,10 @@ torch::Tensor inputTensor(const float *pixels, int n = 1)
     return torch::from_blob(const_cast<float *>(pixels), {n, 1, kSide, kSide}, torch::kFloat32).clone();
 }
 
-detail::SeedNet &net(const Classifier &model)
+detail::Net &net(const Classifier &model)
 {
     // The Impl's net is in eval mode and never changes after construction; forward() only reads.
-    return const_cast<detail::SeedNet &>(model.impl().net);
+    return const_cast<detail::Net &>(model.impl().net);
 }
 
 void checkDigit(int digit)
@@ -52,27 +52,36 @@ void checkDigit(int digit)
 
 } // namespace
 
-LayerActivations activations(const Classifier &model, const float *pixels)
+std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixels)
 {
     const SingleThread threads;
     c10::InferenceMode inference;
     auto &n = net(model);
-    const auto x = inputTensor(pixels);
-    const auto c1 = n->conv1->forward(x);
-    const auto p1 = torch::relu(F::max_pool2d(c1, F::MaxPool2dFuncOptions(2)));
-    const auto c2 = n->conv2->forward(p1);
-    const auto p2 = torch::relu(F::max_pool2d(c2, F::MaxPool2dFuncOptions(2)));
-    const auto h = torch::relu(n->fc1->forward(p2.view({1, 320})));
-    const auto logits = n->fc2->forward(h);
+    const auto outputs = n->layerOutputs(inputTensor(pixels));
+    std::vector<LayerOutput> out;
+    out.reserve(outputs.size() + 1);
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+        out.push_back({n->report.layers[i].name(), n->report.layers[i].layer, toData(outputs[i][0])});
+    const auto probs = torch::softmax(outputs.back(), 1)[0];
+    out.push_back({QStringLiteral("softmax %1").arg(probs.size(0)), Layer{}, toData(probs)});
+    return out;
+}
+
+LayerActivations activations(const Classifier &model, const float *pixels)
+{
+    if (!model.network().isTutorial())
+        throw std::invalid_argument("activations(): the tutorial's network only; use layerOutputs()");
+    const auto layers = layerOutputs(model, pixels);
+    // The tutorial's layers: 0 conv1, 2 relu(pool), 3 conv2, 6 relu(pool), 9 relu(fc1), 11 fc2.
     LayerActivations a;
-    a.input = toData(x[0]);
-    a.conv1 = toData(c1[0]);
-    a.pool1 = toData(p1[0]);
-    a.conv2 = toData(c2[0]);
-    a.pool2 = toData(p2[0]);
-    a.fc1 = toData(h[0]);
-    a.logits = toData(logits[0]);
-    a.softmax = toData(torch::softmax(logits, 1)[0]);
+    a.input = toData(inputTensor(pixels)[0]);
+    a.conv1 = layers[0].values;
+    a.pool1 = layers[2].values;
+    a.conv2 = layers[3].values;
+    a.pool2 = layers[6].values;
+    a.fc1 = layers[9].values;
+    a.logits = layers[11].values;
+    a.softmax = layers[12].values;
     return a;
 }
 
@@ -87,8 +96,9 @@ TensorData logits(const Classifier &model, const float *pixels, int n)
 NamedTensors weights(const Classifier &model)
 {
     NamedTensors out;
-    for (const auto &p : net(model)->named_parameters())
-        out.emplace_back(p.key(), toData(p.value()));
+    for (const auto &[key, value] : detail::stateDict(net(model)))
+        if (value.scalar_type() == torch::kFloat32)
+            out.emplace_back(key, toData(value));
     return out;
 }
 

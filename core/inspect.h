@@ -1,4 +1,5 @@
 #pragma once
+#include "network.h"
 #include "tensordata.h"
 #include <array>
 
@@ -19,7 +20,19 @@ struct LayerActivations {
     TensorData softmax; ///< 10, probabilities
 };
 
-/// Computes every layer for one image of kPixels floats (white ink on black, 0..1).
+/// One layer's output for one image (batch dimension dropped), named as core names layers:
+/// "4 MaxPool2d(2) 32x13x13"; the last entry is the softmax.
+struct LayerOutput {
+    QString name;
+    Layer layer;
+    TensorData values;
+};
+/// Every layer's output of any network for one image of kPixels floats (white ink on black,
+/// 0..1), in eval mode, each layer on its own (no fused layers), then the softmax.
+std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixels);
+
+/// Computes every layer of the tutorial's network for one image of kPixels floats (white ink on
+/// black, 0..1). Throws std::invalid_argument for another network (use layerOutputs()).
 /// Thread-safe like Classifier's other const methods; single-threaded (a few hundred microseconds).
 LayerActivations activations(const Classifier &model, const float *pixels);
 
@@ -27,9 +40,9 @@ LayerActivations activations(const Classifier &model, const float *pixels);
 /// compared against.
 TensorData logits(const Classifier &model, const float *pixels, int n);
 
-/// The network's parameters as plain arrays, in PyTorch's state_dict order and names:
-/// conv1.weight 10x1x5x5, conv1.bias 10, conv2.weight 20x10x5x5, conv2.bias 20,
-/// fc1.weight 50x320, fc1.bias 50, fc2.weight 10x50, fc2.bias 10.
+/// The network's parameters and float buffers as plain arrays, in PyTorch's state_dict order and
+/// names; for the tutorial: conv1.weight 10x1x5x5, conv1.bias 10, conv2.weight 20x10x5x5,
+/// conv2.bias 20, fc1.weight 50x320, fc1.bias 50, fc2.weight 10x50, fc2.bias 10.
 NamedTensors weights(const Classifier &model);
 
 /// How saliency() attributes a class score to the input pixels.

@@ -28,42 +28,191 @@ namespace core::detail {
 
 namespace F = torch::nn::functional;
 
-SeedNetImpl::SeedNetImpl()
+namespace {
+
+/// Is layer i a plain 2x2 max pool (stride 2, no padding) on a map of even sides, so that the
+/// fused SSE2 pool+ReLU node computes exactly what F::max_pool2d + relu would?
+bool plainPool2(const NetworkReport &r, std::size_t i)
 {
-    // Registration order = state_dict order of the PyTorch seed: conv1, conv2, fc1, fc2.
-    conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 10, 5)));
-    conv2 = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(10, 20, 5)));
-    conv2_drop = register_module("conv2_drop", torch::nn::Dropout2d(torch::nn::Dropout2dOptions(0.5)));
-    fc1 = register_module("fc1", torch::nn::Linear(320, 50));
-    fc2 = register_module("fc2", torch::nn::Linear(50, 10));
+    if (i >= r.layers.size())
+        return false;
+    const auto &l = r.layers[i].layer;
+    const auto &in = r.layers[i].in;
+    return l.kind == LayerKind::MaxPool2d && l.kernel == 2 && l.effectiveStride() == 2 && l.padding == 0 && !in.flat &&
+           in.height % 2 == 0 && in.width % 2 == 0;
 }
 
-torch::Tensor SeedNetImpl::forward(torch::Tensor x)
+bool isKind(const NetworkReport &r, std::size_t i, LayerKind kind) { return i < r.layers.size() && r.layers[i].layer.kind == kind; }
+
+} // namespace
+
+NetImpl::NetImpl(const Network &net) : network(net), report(net.analyze())
 {
-    x = poolRelu(conv1->forward(x));
-    x = poolRelu(conv2_drop->forward(conv2->forward(x)));
-    x = torch::relu(fc1AsConv(x));
-    x = F::dropout(x, F::DropoutFuncOptions().p(0.5).training(is_training()));
-    return fc2->forward(x);
+    // Modules in layer order: LibTorch's default initialisation draws from the global generator
+    // in this order, as PyTorch's nn.Sequential (and the tutorial's Net) would.
+    const std::size_t n = report.layers.size();
+    convs.resize(n, nullptr);
+    linears.resize(n, nullptr);
+    norms2d.resize(n, nullptr);
+    norms1d.resize(n, nullptr);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto &r = report.layers[i];
+        const auto &l = r.layer;
+        const std::string name = r.module.toStdString();
+        switch (l.kind) {
+        case LayerKind::Conv2d:
+            convs[i] = register_module(name, torch::nn::Conv2d(torch::nn::Conv2dOptions(r.in.channels, l.out, l.kernel)
+                                                                   .stride(l.effectiveStride()).padding(l.padding)));
+            break;
+        case LayerKind::Linear:
+            linears[i] = register_module(name, torch::nn::Linear(r.in.channels, l.out));
+            break;
+        case LayerKind::BatchNorm2d:
+            norms2d[i] = register_module(name, torch::nn::BatchNorm2d(r.in.channels));
+            batchNormLayers.push_back(int(i));
+            break;
+        case LayerKind::BatchNorm1d:
+            norms1d[i] = register_module(name, torch::nn::BatchNorm1d(r.in.channels));
+            batchNormLayers.push_back(int(i));
+            break;
+        case LayerKind::Dropout2d:
+            dropoutUnits.emplace_back(r.in.channels, l.p);
+            break;
+        case LayerKind::Dropout:
+            dropoutUnits.emplace_back(r.in.numel(), l.p);
+            break;
+        default:
+            break;
+        }
+    }
 }
 
-torch::Tensor SeedNetImpl::fc1AsConv(const torch::Tensor &x)
+torch::Tensor NetImpl::forward(torch::Tensor x) { return run(std::move(x), false, nullptr, nullptr, nullptr, true); }
+
+torch::Tensor NetImpl::forwardUnfused(torch::Tensor x, const std::vector<torch::Tensor> &masks)
 {
-    // fc1 on the [N,20,4,4] map as a 4x4 convolution with the same weights viewed [50,20,4,4]:
-    // the same products and sums as x.view(-1, 320) @ fc1.weight^T, run by oneDNN's kernels
-    // instead of Debian's reference BLAS (docs/benchmarks.md).
-    const auto w = fc1->weight.view({fc1->weight.size(0), x.size(1), x.size(2), x.size(3)});
-    return F::conv2d(x, w, F::Conv2dFuncOptions().bias(fc1->bias)).view({x.size(0), -1});
+    return run(std::move(x), true, &masks, nullptr, nullptr, false);
 }
 
-torch::Tensor SeedNetImpl::forward(torch::Tensor x, const torch::Tensor &channelMask, const torch::Tensor &unitMask)
+torch::Tensor NetImpl::forward(torch::Tensor x, const std::vector<torch::Tensor> &masks, std::vector<BatchNormStats> *bnStats)
 {
-    x = poolRelu(conv1->forward(x));
-    // Dropout2d before the pool: relu(maxpool(x * m)) == relu(maxpool(x)) * m for m >= 0, fused.
-    // Channels-last input: oneDNN's backward kernels for conv2 are ~2.5x faster on it.
-    x = poolRelu(conv2->forward(x.contiguous(at::MemoryFormat::ChannelsLast)), channelMask);
-    x = torch::relu(fc1AsConv(x)) * unitMask;
-    return fc2->forward(x);
+    return run(std::move(x), true, &masks, bnStats, nullptr, true);
+}
+
+std::vector<torch::Tensor> NetImpl::layerOutputs(torch::Tensor x)
+{
+    std::vector<torch::Tensor> outputs;
+    run(std::move(x), false, nullptr, nullptr, &outputs, false);
+    return outputs;
+}
+
+torch::Tensor NetImpl::run(torch::Tensor x, bool training, const std::vector<torch::Tensor> *masks,
+                           std::vector<BatchNormStats> *bnStats, std::vector<torch::Tensor> *outputs, bool fuse)
+{
+    const auto &layers = report.layers;
+    std::size_t mask = 0;
+    const auto nextMask = [&]() -> torch::Tensor {
+        TORCH_CHECK(masks && mask < masks->size(), "NetImpl: one mask per dropout layer");
+        return (*masks)[mask++];
+    };
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const auto &r = layers[i];
+        const auto &l = r.layer;
+        const auto n = x.size(0);
+        switch (l.kind) {
+        case LayerKind::Conv2d:
+            // Channels-last input for training: oneDNN's backward kernels are ~2.5x faster on it
+            // (measured on the tutorial's conv2); a 1-channel image gains nothing.
+            x = convs[i]->forward(training && r.in.channels > 1 ? x.contiguous(at::MemoryFormat::ChannelsLast) : x);
+            break;
+        case LayerKind::MaxPool2d:
+            if (fuse && plainPool2(report, i) && isKind(report, i + 1, LayerKind::ReLU)) {
+                x = poolRelu(x); // relu(max_pool2d(x, 2)) in one node
+                ++i;
+            } else {
+                x = F::max_pool2d(x, F::MaxPool2dFuncOptions(l.kernel).stride(l.effectiveStride()).padding(l.padding));
+            }
+            break;
+        case LayerKind::AvgPool2d:
+            x = F::avg_pool2d(x, F::AvgPool2dFuncOptions(l.kernel).stride(l.effectiveStride()).padding(l.padding));
+            break;
+        case LayerKind::ReLU:
+            // ReLU then a 2x2 max pool is the same function as pool then ReLU (both monotone):
+            // one fused node either way.
+            if (fuse && plainPool2(report, i + 1)) {
+                x = poolRelu(x);
+                ++i;
+            } else {
+                x = torch::relu(x);
+            }
+            break;
+        case LayerKind::LeakyReLU:
+            x = F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(l.slope));
+            break;
+        case LayerKind::Tanh:
+            x = torch::tanh(x);
+            break;
+        case LayerKind::Dropout2d: {
+            if (!training)
+                break;
+            const auto m = nextMask();
+            // relu(max_pool2d(x * m)) == relu(max_pool2d(x)) * m for a mask m >= 0: fused.
+            if (fuse && plainPool2(report, i + 1) && isKind(report, i + 2, LayerKind::ReLU)) {
+                x = poolRelu(x, m);
+                i += 2;
+            } else {
+                x = x * m.view({n, -1, 1, 1});
+            }
+            break;
+        }
+        case LayerKind::Dropout:
+            if (training)
+                x = x * nextMask().view(x.sizes());
+            break;
+        case LayerKind::Flatten:
+            if (fuse && isKind(report, i + 1, LayerKind::Linear) && x.dim() == 4) {
+                // Linear on the map as a convolution with the same weights viewed [out,C,H,W]:
+                // the same products and sums as flatten + linear, run by oneDNN's kernels
+                // instead of Debian's reference BLAS (docs/benchmarks.md).
+                const auto &fc = linears[i + 1];
+                const auto w = fc->weight.view({fc->weight.size(0), x.size(1), x.size(2), x.size(3)});
+                x = F::conv2d(x, w, F::Conv2dFuncOptions().bias(fc->bias)).view({n, -1});
+                ++i;
+            } else {
+                x = x.reshape({n, -1});
+            }
+            break;
+        case LayerKind::Linear:
+            x = linears[i]->forward(x);
+            break;
+        case LayerKind::BatchNorm2d:
+        case LayerKind::BatchNorm1d: {
+            const auto &weight = l.kind == LayerKind::BatchNorm2d ? norms2d[i]->weight : norms1d[i]->weight;
+            const auto &bias = l.kind == LayerKind::BatchNorm2d ? norms2d[i]->bias : norms1d[i]->bias;
+            const auto &runningMean = l.kind == LayerKind::BatchNorm2d ? norms2d[i]->running_mean : norms1d[i]->running_mean;
+            const auto &runningVar = l.kind == LayerKind::BatchNorm2d ? norms2d[i]->running_var : norms1d[i]->running_var;
+            constexpr double kEps = 1e-5; // PyTorch's default
+            if (training) {
+                // Ghost batch norm: this chunk's own statistics (docs/architecture.md). The
+                // running statistics are not touched here (chunks run in parallel): the chunk's
+                // mean and variance go back to the trainer, which folds them in chunk order.
+                if (bnStats) {
+                    torch::NoGradGuard noGrad;
+                    const std::vector<std::int64_t> dims = x.dim() == 4 ? std::vector<std::int64_t>{0, 2, 3} : std::vector<std::int64_t>{0};
+                    const auto d = x.detach();
+                    bnStats->push_back({d.mean(dims), d.var(dims, /*unbiased=*/true)});
+                }
+                x = torch::batch_norm(x, weight, bias, {}, {}, true, 0.0, kEps, false);
+            } else {
+                x = torch::batch_norm(x, weight, bias, runningMean, runningVar, false, 0.0, kEps, false);
+            }
+            break;
+        }
+        }
+        if (outputs)
+            outputs->push_back(x);
+    }
+    return x;
 }
 
 namespace {
@@ -270,12 +419,18 @@ CheckpointData toCheckpointData(CheckpointContents contents)
         tensor.values = {}; // keep the peak near one copy of the weights
     }
     for (auto &[name, m] : contents.optimizer) {
-        AdamMoments am;
-        am.step = m.step;
-        am.expAvg = toTorch(m.expAvg);
-        am.expAvgSq = toTorch(m.expAvgSq);
-        data.optimizer[name] = std::move(am);
+        OptimizerSlot slot;
+        slot.step = m.step;
+        if (!m.expAvg.shape.empty() || !m.expAvg.values.empty()) {
+            slot.expAvg = toTorch(m.expAvg);
+            slot.expAvgSq = toTorch(m.expAvgSq);
+        }
+        if (!m.momentum.values.empty())
+            slot.momentum = toTorch(m.momentum);
+        data.optimizer[name] = std::move(slot);
     }
+    // The reader checked the network; parse() of its canonical text cannot fail.
+    data.network = Network::parse(data.info.config.networkText());
     return data;
 }
 
@@ -283,42 +438,43 @@ CheckpointData toCheckpointData(CheckpointContents contents)
 
 // LibTorch's unpickler is never used to read: it is not hardened for untrusted input (it crashed
 // on crafted files). checkpointreader.cpp reads and validates; this only converts.
-CheckpointData parseCheckpoint(const std::vector<char> &bytes, const QString &file)
+CheckpointData parseCheckpoint(const std::vector<char> &bytes, const QString &file, const Network *network)
 {
-    return toCheckpointData(parseCheckpointBytes(std::vector<unsigned char>(bytes.begin(), bytes.end()), file));
+    return toCheckpointData(parseCheckpointBytes(std::vector<unsigned char>(bytes.begin(), bytes.end()), file, {}, network));
 }
 
-CheckpointData readCheckpoint(const QString &path)
+CheckpointData readCheckpoint(const QString &path, const Network *network)
 {
-    return toCheckpointData(readCheckpointFile(path));
+    return toCheckpointData(readCheckpointFile(path, network));
 }
 
-std::vector<char> serializeCheckpoint(SeedNet &net, torch::optim::Adam *optimizer, const CheckpointInfo &info)
+std::vector<char> serializeCheckpoint(Net &net, const OptimizerSlots *optimizer, const CheckpointInfo &info)
 {
     c10::Dict<std::string, torch::Tensor> weights;
-    for (const auto &p : net->named_parameters())
-        weights.insert(p.key(), p.value().detach().clone());
+    for (const auto &[key, value] : stateDict(net))
+        if (value.scalar_type() == torch::kFloat32) // num_batches_tracked is not kept (checkpoint-format.md)
+            weights.insert(key, value.detach().clone());
 
     c10::impl::GenericDict optState(c10::StringType::get(), c10::AnyType::get());
     if (optimizer) {
-        auto &states = optimizer->state();
-        for (const auto &p : net->named_parameters()) {
-            auto it = states.find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
-            if (it == states.end())
-                continue;
-            auto &s = static_cast<torch::optim::AdamParamState &>(*it->second);
+        for (const auto &[key, slot] : *optimizer) {
             c10::impl::GenericDict one(c10::StringType::get(), c10::AnyType::get());
-            one.insert("step", s.step());
-            one.insert("exp_avg", s.exp_avg().clone());
-            one.insert("exp_avg_sq", s.exp_avg_sq().clone());
-            optState.insert(p.key(), one);
+            one.insert("step", slot.step);
+            if (slot.momentum.defined()) {
+                one.insert("momentum_buffer", slot.momentum.clone());
+            } else {
+                one.insert("exp_avg", slot.expAvg.clone());
+                one.insert("exp_avg_sq", slot.expAvgSq.clone());
+            }
+            optState.insert(key, one);
         }
     }
 
     c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
     root.insert("format", std::string(kFormatTag));
     root.insert("format_version", int64_t(kFormatVersion));
-    root.insert("architecture", std::string(kSeedArchitecture));
+    root.insert("architecture", std::string(checkpoint::kNetworkArchitecture));
+    root.insert("network", net->network.text().toStdString());
     root.insert("metadata", QJsonDocument(infoToJson(info)).toJson(QJsonDocument::Compact).toStdString());
     root.insert("model_state_dict", weights);
     root.insert("optimizer_state", optState);
@@ -370,19 +526,40 @@ void writeFileAtomically(const QString &path, const std::vector<char> &bytes)
     }
 }
 
-void assignWeights(SeedNet &net, const std::map<std::string, torch::Tensor> &weights)
+Net buildNet(const Network &network) { return Net(network); }
+
+std::vector<std::pair<std::string, torch::Tensor>> stateDict(Net &net)
 {
-    torch::NoGradGuard noGrad;
-    for (auto &p : net->named_parameters())
-        p.value().copy_(weights.at(p.key()));
+    // PyTorch's order: module by module, its parameters then its buffers.
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto &child : net->named_children()) {
+        for (const auto &p : child.value()->named_parameters(false))
+            out.emplace_back(child.key() + "." + p.key(), p.value());
+        for (const auto &b : child.value()->named_buffers(false))
+            out.emplace_back(child.key() + "." + b.key(), b.value());
+    }
+    return out;
 }
 
-SeedNet cloneNet(SeedNet &net)
+void assignWeights(Net &net, const std::map<std::string, torch::Tensor> &weights)
 {
-    SeedNet copy;
+    torch::NoGradGuard noGrad;
+    for (auto &[key, value] : stateDict(net)) {
+        auto it = weights.find(key);
+        if (it != weights.end())
+            value.copy_(it->second);
+        else if (value.scalar_type() == torch::kFloat32)
+            throw CheckpointError(CheckpointError::Kind::WrongArchitecture, QString(),
+                                  QStringLiteral("no tensor for '%1'").arg(QString::fromStdString(key)));
+    }
+}
+
+Net cloneNet(Net &net)
+{
+    Net copy(net->network);
     std::map<std::string, torch::Tensor> weights;
-    for (const auto &p : net->named_parameters())
-        weights[p.key()] = p.value().detach();
+    for (const auto &[key, value] : stateDict(net))
+        weights[key] = value.detach();
     assignWeights(copy, weights);
     copy->eval();
     return copy;
@@ -407,7 +584,7 @@ void singleThreadedTorch()
     at::set_num_threads(1);
 }
 
-EvalResult evaluateNet(SeedNet &net, const MnistSet &set, int batchSize, WorkTeam &team)
+EvalResult evaluateNet(Net &net, const MnistSet &set, int batchSize, WorkTeam &team)
 {
     EvalResult r;
     const auto labels = labelsTensor(set);

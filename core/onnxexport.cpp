@@ -2,6 +2,7 @@
 // plain NamedTensors.
 #include "export.h"
 #include "checkpointreader.h"
+#include "classifier.h"
 #include "inspect.h"
 #include "types.h"
 
@@ -73,76 +74,127 @@ void setFloatType(onnx::ValueInfoProto *value, const char *name, std::initialize
 } // namespace
 
 namespace {
-
-/// The seed model's tensors by name, sorted (the initializers' order in the file), each checked
-/// against its shape.
-std::map<std::string, const TensorData *> checkedSeedWeights(const NamedTensors &weights)
+/// The network's float tensors by name, each checked against its shape.
+std::map<std::string, const TensorData *> checkedWeights(const NetworkReport &report, const NamedTensors &weights)
 {
     std::map<std::string, const TensorData *> byName;
     for (const auto &[name, t] : weights)
         byName[name] = &t;
     std::map<std::string, const TensorData *> out;
-    for (const auto &[name, shape] : seedParameterShapes()) {
-        const auto it = byName.find(name);
+    for (const auto &spec : report.tensors()) {
+        if (spec.counter)
+            continue;
+        const auto it = byName.find(spec.key);
         if (it == byName.end())
-            throw ExportError(QString(), QStringLiteral("the model has no tensor %1").arg(QString::fromStdString(name)));
-        if (it->second->shape != shape || std::int64_t(it->second->values.size()) != it->second->numel())
-            throw ExportError(QString(), QStringLiteral("tensor %1 has the wrong shape").arg(QString::fromStdString(name)));
-        out[name] = it->second;
+            throw ExportError(QString(), QStringLiteral("the model has no tensor %1").arg(QString::fromStdString(spec.key)));
+        if (it->second->shape != spec.shape || std::int64_t(it->second->values.size()) != it->second->numel())
+            throw ExportError(QString(), QStringLiteral("tensor %1 has the wrong shape").arg(QString::fromStdString(spec.key)));
+        out[spec.key] = it->second;
     }
     return out;
 }
 
-// conv1 -> max_pool 2 -> relu -> conv2 -> (dropout: identity at inference) -> max_pool 2 -> relu
-// -> flatten -> fc1 -> relu -> (dropout) -> fc2, as SeedNet::forward in eval mode.
-void addSeedNodes(onnx::GraphProto &graph)
+void addFloat(onnx::NodeProto *node, const char *name, float value)
 {
-    const auto conv = [&](const char *layer, const std::string &in, const std::string &out) {
-        auto *n = addNode(graph, "Conv", {in, std::string(layer) + ".weight", std::string(layer) + ".bias"}, out);
-        addInts(n, "kernel_shape", {5, 5});
-    };
-    const auto pool = [&](const std::string &in, const std::string &out) {
-        auto *n = addNode(graph, "MaxPool", {in}, out);
-        addInts(n, "kernel_shape", {2, 2});
-        addInts(n, "strides", {2, 2});
-    };
-    const auto gemm = [&](const char *layer, const std::string &in, const std::string &out) {
-        auto *n = addNode(graph, "Gemm", {in, std::string(layer) + ".weight", std::string(layer) + ".bias"}, out);
-        addInt(n, "transB", 1); // PyTorch's Linear stores weight as [out, in]
-    };
-    conv("conv1", kOnnxInputName, "conv1_out");
-    pool("conv1_out", "pool1_out");
-    addNode(graph, "Relu", {"pool1_out"}, "relu1_out");
-    conv("conv2", "relu1_out", "conv2_out");
-    pool("conv2_out", "pool2_out");
-    addNode(graph, "Relu", {"pool2_out"}, "relu2_out");
-    addInt(addNode(graph, "Flatten", {"relu2_out"}, "features"), "axis", 1);
-    gemm("fc1", "features", "fc1_out");
-    addNode(graph, "Relu", {"fc1_out"}, "hidden");
-    gemm("fc2", "hidden", kOnnxOutputName);
+    auto *a = node->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(value);
 }
 
+/// One node (or none, for dropout) per layer in eval mode, as NetImpl::forward computes it.
+void addNetworkNodes(onnx::GraphProto &graph, const NetworkReport &report)
+{
+    std::string x = kOnnxInputName;
+    for (std::size_t i = 0; i < report.layers.size(); ++i) {
+        const auto &r = report.layers[i];
+        const auto &l = r.layer;
+        const std::string m = r.module.toStdString();
+        const bool last = i + 1 == report.layers.size();
+        const std::string out = last ? std::string(kOnnxOutputName) : "l" + std::to_string(i) + "_" + Layer::kindName(l.kind).toStdString();
+        const std::int64_t k = l.kernel, st = l.effectiveStride(), pad = l.padding;
+        switch (l.kind) {
+        case LayerKind::Conv2d: {
+            auto *n = addNode(graph, "Conv", {x, m + ".weight", m + ".bias"}, out);
+            addInts(n, "kernel_shape", {k, k});
+            addInts(n, "strides", {st, st});
+            addInts(n, "pads", {pad, pad, pad, pad});
+            break;
+        }
+        case LayerKind::MaxPool2d:
+        case LayerKind::AvgPool2d: {
+            auto *n = addNode(graph, l.kind == LayerKind::MaxPool2d ? "MaxPool" : "AveragePool", {x}, out);
+            addInts(n, "kernel_shape", {k, k});
+            addInts(n, "strides", {st, st});
+            addInts(n, "pads", {pad, pad, pad, pad});
+            if (l.kind == LayerKind::AvgPool2d)
+                addInt(n, "count_include_pad", 1); // PyTorch's default
+            break;
+        }
+        case LayerKind::BatchNorm2d:
+        case LayerKind::BatchNorm1d: {
+            auto *n = addNode(graph, "BatchNormalization", {x, m + ".weight", m + ".bias", m + ".running_mean", m + ".running_var"}, out);
+            addFloat(n, "epsilon", 1e-5f);
+            break;
+        }
+        case LayerKind::ReLU:
+            addNode(graph, "Relu", {x}, out);
+            break;
+        case LayerKind::LeakyReLU:
+            addFloat(addNode(graph, "LeakyRelu", {x}, out), "alpha", static_cast<float>(l.slope));
+            break;
+        case LayerKind::Tanh:
+            addNode(graph, "Tanh", {x}, out);
+            break;
+        case LayerKind::Dropout:
+        case LayerKind::Dropout2d:
+            if (!last)
+                continue; // identity at inference: no node
+            addNode(graph, "Identity", {x}, out);
+            break;
+        case LayerKind::Flatten:
+            addInt(addNode(graph, "Flatten", {x}, out), "axis", 1);
+            break;
+        case LayerKind::Linear:
+            addInt(addNode(graph, "Gemm", {x, m + ".weight", m + ".bias"}, out), "transB", 1); // PyTorch stores [out, in]
+            break;
+        }
+        x = out;
+    }
+}
 } // namespace
 
 std::string onnxModelBytes(const NamedTensors &weights)
 {
-    const auto byName = checkedSeedWeights(weights);
+    return onnxModelBytes(Network::preset(QStringLiteral("tutorial")), weights);
+}
+
+std::string onnxModelBytes(const Network &network, const NamedTensors &weights)
+{
+    NetworkReport report;
+    try {
+        report = network.analyze();
+    } catch (const NetworkError &e) {
+        throw ExportError(QString(), e.message());
+    }
+    const auto byName = checkedWeights(report, weights);
     onnx::ModelProto model;
     model.set_ir_version(onnx::IR_VERSION_2020_5_8); // IR 7, the version that goes with opset 13
     model.set_producer_name(kProducer);
     model.set_producer_version("1");
-    model.set_doc_string("MNIST CNN (the PyTorch examples' Net): pixels [N,1,28,28] in 0..1, white ink on black -> logits [N,10]");
+    model.set_doc_string(("DigitLab network " + network.text().toStdString() +
+                          ": pixels [N,1,28,28] in 0..1, white ink on black -> logits [N,classes]"));
     auto *opset = model.add_opset_import();
     opset->set_domain("");
     opset->set_version(kOnnxOpset);
 
     auto &graph = *model.mutable_graph();
-    graph.set_name("digitlab_seed");
+    graph.set_name(network.isTutorial() ? "digitlab_seed" : "digitlab_network");
     setFloatType(graph.add_input(), kOnnxInputName, {1, kSide, kSide});
-    setFloatType(graph.add_output(), kOnnxOutputName, {10});
+    setFloatType(graph.add_output(), kOnnxOutputName, {report.layers.back().out.channels});
     for (const auto &[name, tensor] : byName)
         addInitializer(graph, name, *tensor);
-    addSeedNodes(graph);
+    addNetworkNodes(graph, report);
 
     try {
         onnx::checker::check_model(model);
@@ -159,7 +211,7 @@ void exportOnnx(const Classifier &model, const QString &path)
 {
     std::string bytes;
     try {
-        bytes = onnxModelBytes(weights(model));
+        bytes = onnxModelBytes(model.network(), weights(model));
     } catch (const ExportError &e) {
         throw ExportError(path, e.message());
     }

@@ -18,8 +18,9 @@ void exportStateDict(const Classifier &model, const QString &path)
     std::vector<char> bytes;
     try {
         c10::Dict<std::string, at::Tensor> dict;
-        for (const auto &p : model.impl().net->named_parameters())
-            dict.insert(p.key(), p.value().detach().clone().contiguous());
+        auto &net = const_cast<detail::Net &>(model.impl().net);
+        for (const auto &[key, value] : detail::stateDict(net))
+            dict.insert(key, value.detach().clone().contiguous());
         std::vector<char> pickle;
         torch::jit::Pickler pickler([&](const char *data, size_t n) { pickle.insert(pickle.end(), data, data + n); },
                                     nullptr, nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
@@ -36,10 +37,17 @@ void exportStateDict(const Classifier &model, const QString &path)
     } catch (const std::exception &e) {
         throw ExportError(path, QStringLiteral("cannot serialise the weights: %1").arg(detail::torchMessage(e)));
     }
+    const auto source = pythonModule(model.network());
+    const QString modulePath = pythonModulePath(path);
     try {
         detail::writeFileAtomically(path, bytes);
     } catch (const Error &e) {
         throw ExportError(path, e.message());
+    }
+    try {
+        detail::writeFileAtomically(modulePath, std::vector<char>(source.begin(), source.end()));
+    } catch (const Error &e) {
+        throw ExportError(modulePath, e.message());
     }
 }
 

@@ -24,12 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-/// Adam exactly as the seed: lr from the config, betas 0.9/0.999, eps 1e-8, no weight decay.
-std::unique_ptr<torch::optim::Adam> makeOptimizer(detail::SeedNet &net, double lr)
-{
-    return std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(lr).betas({0.9, 0.999}).eps(1e-8));
-}
-
 /// A per-epoch seed: an epoch's shuffle and dropout masks depend only on (seed, epoch), so a run
 /// resumed from a checkpoint continues exactly as the uninterrupted run would have.
 std::uint64_t epochSeed(std::uint64_t seed, int epoch)
@@ -59,12 +53,6 @@ int chunkSize(int batchSize, int threads)
     return std::min(batchSize, std::max(kMinChunk, (batchSize + wanted - 1) / wanted));
 }
 
-/// The seed's dropout probability (Dropout2d after conv2, dropout after fc1).
-constexpr double kDropout = 0.5;
-/// Channels of conv2 and units of fc1: the shapes of the two dropout masks per sample.
-constexpr int kMaskChannels = 20;
-constexpr int kMaskUnits = 50;
-
 std::uint64_t splitmix64(std::uint64_t &state)
 {
     std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
@@ -73,33 +61,79 @@ std::uint64_t splitmix64(std::uint64_t &state)
     return z ^ (z >> 31);
 }
 
-/// Dropout masks (values 0 or 1/(1-p), as LibTorch's dropout scales) for samples [at, at+m) of
-/// one batch, each sample from its own stream seeded by (epoch seed, batch, position in the
-/// batch): they depend neither on which thread or chunk runs a sample nor on anything before
-/// this batch, so chunks draw their own in parallel and a resumed run gets the same ones.
-void dropoutMasks(std::uint64_t epochSeedValue, int batch, int at, int m, torch::Tensor &channel, torch::Tensor &unit)
+/// The generator state of sample `position` of batch `batch` in an epoch, for a purpose (`salt`):
+/// a sample's random draws depend neither on which thread or chunk runs it nor on anything
+/// before this batch, so chunks draw their own in parallel and a resumed run gets the same ones.
+std::uint64_t sampleState(std::uint64_t epochSeedValue, int batch, int position, std::uint64_t salt)
 {
-    const float keep = static_cast<float>(1.0 / (1.0 - kDropout));
-    channel = torch::empty({m, kMaskChannels});
-    unit = torch::empty({m, kMaskUnits});
-    float *c = channel.data_ptr<float>(), *u = unit.data_ptr<float>();
-    auto draw = [&](std::uint64_t &state) {
-        return static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53 < kDropout ? 0.0f : keep;
-    };
-    std::uint64_t batchState = epochSeedValue ^ (static_cast<std::uint64_t>(batch + 1) * 0xD1B54A32D192ED03ull);
+    std::uint64_t batchState = (epochSeedValue ^ salt) ^ (static_cast<std::uint64_t>(batch + 1) * 0xD1B54A32D192ED03ull);
     const std::uint64_t batchHash = splitmix64(batchState);
+    return batchHash + static_cast<std::uint64_t>(position) * 0x8CB92BA72F3D8DD7ull;
+}
+
+/// A uniform double in [0, 1) from a splitmix64 stream.
+double uniform(std::uint64_t &state) { return static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53; }
+
+/// Dropout masks (values 0 or 1/(1-p), as LibTorch's dropout scales) for samples [at, at+m) of
+/// one batch, one tensor [m, units] per dropout layer of the network, each sample drawing from
+/// its own stream, layer after layer (the tutorial: Dropout2d's 20 channels, then dropout's 50
+/// units, as before issue 17).
+std::vector<torch::Tensor> dropoutMasks(const detail::NetImpl &net, std::uint64_t epochSeedValue, int batch, int at, int m)
+{
+    std::vector<torch::Tensor> masks;
+    std::vector<float *> out;
+    for (const auto &[units, p] : net.dropoutUnits) {
+        masks.push_back(torch::empty({m, units}));
+        out.push_back(masks.back().data_ptr<float>());
+    }
     for (int i = 0; i < m; ++i) {
-        std::uint64_t state = batchHash + static_cast<std::uint64_t>(at + i) * 0x8CB92BA72F3D8DD7ull;
-        for (int k = 0; k < kMaskChannels; ++k)
-            *c++ = draw(state);
-        for (int k = 0; k < kMaskUnits; ++k)
-            *u++ = draw(state);
+        std::uint64_t state = sampleState(epochSeedValue, batch, at + i, 0);
+        for (std::size_t k = 0; k < masks.size(); ++k) {
+            const auto [units, p] = net.dropoutUnits[k];
+            const float keep = static_cast<float>(1.0 / (1.0 - p));
+            float *dst = out[k] + static_cast<std::int64_t>(i) * units;
+            for (std::int64_t u = 0; u < units; ++u)
+                dst[u] = uniform(state) < p ? 0.0f : keep;
+        }
+    }
+    return masks;
+}
+
+/// One sample's random affine warp (augmentation), drawn from its own stream: rotation, scale and
+/// shift about the image centre, applied by inverse mapping with bilinear interpolation; what
+/// falls outside the image is background (0).
+void augmentImage(const std::uint8_t *src, float *dst, int rows, int cols, const Augmentation &a, std::uint64_t state)
+{
+    const double angle = (2 * uniform(state) - 1) * a.rotation * M_PI / 180.0;
+    const double scale = 1 + (2 * uniform(state) - 1) * a.scale;
+    const double tx = (2 * uniform(state) - 1) * a.translate * cols;
+    const double ty = (2 * uniform(state) - 1) * a.translate * rows;
+    // Inverse map: source = R(-angle) (dest - centre - shift) / scale + centre.
+    const double c = std::cos(angle) / scale, s = std::sin(angle) / scale;
+    const double cx = (cols - 1) / 2.0, cy = (rows - 1) / 2.0;
+    for (int y = 0; y < rows; ++y) {
+        for (int x = 0; x < cols; ++x) {
+            const double dx = x - cx - tx, dy = y - cy - ty;
+            const double sx = c * dx + s * dy + cx, sy = -s * dx + c * dy + cy;
+            const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));
+            const double fx = sx - x0, fy = sy - y0;
+            auto at = [&](int yy, int xx) -> double {
+                return yy < 0 || yy >= rows || xx < 0 || xx >= cols ? 0.0 : src[yy * cols + xx];
+            };
+            const double v = (at(y0, x0) * (1 - fx) + at(y0, x0 + 1) * fx) * (1 - fy) + (at(y0 + 1, x0) * (1 - fx) + at(y0 + 1, x0 + 1) * fx) * fy;
+            dst[y * cols + x] = static_cast<float>(v / 255.0);
+        }
     }
 }
 
+/// Salt of the augmentation streams, apart from the dropout masks' (salt 0).
+constexpr std::uint64_t kAugmentSalt = 0xA5A5F00DBEEF1234ull;
+
 /// Images order[0..m) of set as a float tensor [m,1,rows,cols] (ToTensor: pixel/255) and their
 /// labels: a chunk gathers its own, in parallel with the others.
-void gather(const MnistSet &set, const std::int64_t *order, int m, torch::Tensor &x, torch::Tensor &y)
+/// With augmentation, sample i (position at + i of the batch) is warped by its own random affine.
+void gather(const MnistSet &set, const std::int64_t *order, int m, torch::Tensor &x, torch::Tensor &y,
+            const Augmentation *augment = nullptr, std::uint64_t epochSeedValue = 0, int batch = 0, int at = 0)
 {
     const int imageSize = set.rows * set.cols;
     x = torch::empty({m, 1, set.rows, set.cols});
@@ -108,21 +142,14 @@ void gather(const MnistSet &set, const std::int64_t *order, int m, torch::Tensor
     std::int64_t *yp = y.data_ptr<std::int64_t>();
     for (int i = 0; i < m; ++i) {
         const std::uint8_t *src = set.image(static_cast<int>(order[i]));
-        for (int k = 0; k < imageSize; ++k)
-            xp[static_cast<std::int64_t>(i) * imageSize + k] = static_cast<float>(src[k]) / 255.0f;
+        float *dst = xp + static_cast<std::int64_t>(i) * imageSize;
+        if (augment && augment->active())
+            augmentImage(src, dst, set.rows, set.cols, *augment, sampleState(epochSeedValue, batch, at + i, kAugmentSalt));
+        else
+            for (int k = 0; k < imageSize; ++k)
+                dst[k] = static_cast<float>(src[k]) / 255.0f;
         yp[i] = set.labels[static_cast<std::size_t>(order[i])];
     }
-}
-
-/// The seed's forward written out with LibTorch's own operators (max_pool2d, relu, linear) and
-/// explicit masks: the reference the fused network is tested against.
-torch::Tensor stockForward(detail::SeedNet &net, torch::Tensor x, const torch::Tensor &channelMask, const torch::Tensor &unitMask)
-{
-    x = torch::relu(F::max_pool2d(net->conv1->forward(x), F::MaxPool2dFuncOptions(2)));
-    x = net->conv2->forward(x) * channelMask.view({x.size(0), -1, 1, 1});
-    x = torch::relu(F::max_pool2d(x, F::MaxPool2dFuncOptions(2))).view({-1, 320});
-    x = torch::relu(net->fc1->forward(x)) * unitMask;
-    return net->fc2->forward(x);
 }
 
 /// How many rows of logits [m,10] have their first maximum at the label (argmax's choice).
@@ -139,7 +166,7 @@ std::int64_t hits(const torch::Tensor &logits, const torch::Tensor &labels)
 }
 
 /// One batch of an epoch: images order[first .. first+n) of set, batch number `index` (for its
-/// dropout masks).
+/// dropout masks and augmentation).
 struct Batch {
     const MnistSet *set = nullptr;
     const std::int64_t *order = nullptr;
@@ -147,17 +174,19 @@ struct Batch {
     int n = 0;
     std::uint64_t epochSeed = 0;
     int index = 0;
-    bool stockOps = false; ///< the reference forward (tests)
+    const Augmentation *augment = nullptr;
+    bool stockOps = false; ///< the unfused reference forward (tests)
 };
 
 /// One batch's gradient, shared out to a team in chunks: each chunk is a single-threaded
 /// forward/backward on the shared weights (torch::autograd::grad, so nothing accumulates into
 /// the parameters concurrently) with the loss summed over the chunk and divided by the batch
 /// size; the chunk gradients land in their own slots and are summed in chunk order, so the
-/// result does not depend on which member ran which chunk.
+/// result does not depend on which member ran which chunk. A network with BatchNorm normalises
+/// each chunk by its own statistics (ghost batches) and returns them for the running statistics.
 class BatchStep {
 public:
-    BatchStep(detail::SeedNet &net, WorkTeam &team, int chunk, int batchSize)
+    BatchStep(detail::Net &net, WorkTeam &team, int chunk, int batchSize)
         : m_net(net), m_team(team), m_chunk(chunk), m_params(net->parameters())
     {
         m_offsets.push_back(0);
@@ -167,6 +196,7 @@ public:
         m_grads.resize(static_cast<std::size_t>(chunks) * m_offsets.back());
         m_loss.resize(chunks);
         m_correct.resize(chunks);
+        m_bnStats.resize(chunks);
     }
 
     std::int64_t parameterCount() const { return m_offsets.back(); }
@@ -175,11 +205,18 @@ public:
     /// Chunks of the last compute() and their gradient slots (parameterCount() floats each).
     int chunks() const { return m_chunks; }
     const float *slot(int c) const { return m_grads.data() + static_cast<std::size_t>(c) * parameterCount(); }
+    /// The BatchNorm statistics chunk c measured (one per BatchNorm layer, in layer order).
+    const std::vector<detail::BatchNormStats> &batchNormStats(int c) const { return m_bnStats[static_cast<std::size_t>(c)]; }
 
     /// The batch's gradient into the slots; returns the summed loss and hits.
     std::pair<double, std::int64_t> compute(const Batch &batch)
     {
         m_chunks = (batch.n + m_chunk - 1) / m_chunk;
+        // BatchNorm needs two samples per chunk to have a variance: the chunks of such a
+        // network split the batch evenly instead of leaving a short last chunk.
+        m_even = !m_net->batchNormLayers.empty();
+        if (m_even)
+            m_chunks = std::max(1, std::min(m_chunks, batch.n / 2));
         m_team.run(m_chunks, [&](int c, int) { computeChunk(batch, c); });
         double loss = 0;
         std::int64_t correct = 0;
@@ -205,12 +242,15 @@ public:
 private:
     void computeChunk(const Batch &batch, int c)
     {
-        const int at = c * m_chunk;
-        const int m = std::min(m_chunk, batch.n - at);
-        torch::Tensor x, y, channelMask, unitMask;
-        gather(*batch.set, batch.order + batch.first + at, m, x, y);
-        dropoutMasks(batch.epochSeed, batch.index, at, m, channelMask, unitMask);
-        const auto out = batch.stockOps ? stockForward(m_net, x, channelMask, unitMask) : m_net->forward(x, channelMask, unitMask);
+        const int at = m_even ? static_cast<int>(static_cast<std::int64_t>(batch.n) * c / m_chunks) : c * m_chunk;
+        const int end = m_even ? static_cast<int>(static_cast<std::int64_t>(batch.n) * (c + 1) / m_chunks) : std::min(batch.n, at + m_chunk);
+        const int m = end - at;
+        torch::Tensor x, y;
+        gather(*batch.set, batch.order + batch.first + at, m, x, y, batch.augment, batch.epochSeed, batch.index, at);
+        const auto masks = dropoutMasks(*m_net, batch.epochSeed, batch.index, at, m);
+        auto &stats = m_bnStats[static_cast<std::size_t>(c)];
+        stats.clear();
+        const auto out = batch.stockOps ? m_net->forwardUnfused(x, masks) : m_net->forward(x, masks, &stats);
         const auto loss = F::cross_entropy(out, y, F::CrossEntropyFuncOptions().reduction(torch::kSum));
         // Gradient of (chunk sum / batch size), seeded with 1/n instead of dividing the loss
         // (one operator less each way): the chunks' gradients add up to the gradient of the
@@ -225,15 +265,17 @@ private:
         m_correct[c] = hits(out, y);
     }
 
-    detail::SeedNet &m_net;
+    detail::Net &m_net;
     WorkTeam &m_team;
     int m_chunk;
     int m_chunks = 0;
+    bool m_even = false;
     std::vector<torch::Tensor> m_params;
     std::vector<std::int64_t> m_offsets;
     std::vector<float> m_grads;          ///< one parameter-sized slot per chunk
     std::vector<double> m_loss;
     std::vector<std::int64_t> m_correct;
+    std::vector<std::vector<detail::BatchNormStats>> m_bnStats;
 };
 
 /// Adam's update of one parameter's elements [0, n) as LibTorch 1.13's step() computes it, with
@@ -273,49 +315,107 @@ struct AdamUpdate {
     }
 };
 
-/// The optimizer's state of p, created (zero moments, step 0) on its first step.
-torch::optim::AdamParamState &adamState(torch::optim::Adam &optimizer, const torch::Tensor &p)
+/// The batch gradient of one parameter's element e, summed from the chunk slots in chunk order.
+inline float slotSum(const float *const *slots, int chunks, std::int64_t e)
 {
-    auto &states = optimizer.state();
-    const auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
-    auto it = states.find(key);
-    if (it == states.end()) {
-        auto fresh = std::make_unique<torch::optim::AdamParamState>();
-        fresh->step(0);
-        fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-        fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
-        it = states.emplace(key, std::move(fresh)).first;
-    }
-    return static_cast<torch::optim::AdamParamState &>(*it->second);
+    float g = slots[0][e];
+    for (int c = 1; c < chunks; ++c)
+        g += slots[c][e];
+    return g;
 }
 
-/// torch::optim::Adam::step() of LibTorch 1.13 (no weight decay, no amsgrad; the seed's Python
-/// Adam is the same formula) with the batch gradient read from step's chunk slots, over the
-/// optimizer's own state, so checkpoints save and restore it unchanged. LibTorch's step is ~60
-/// small operators with temporaries per batch, serial however many threads train.
-void adamStep(torch::optim::Adam &optimizer, const BatchStep &step)
+/// The optimizer's state of each parameter, in parameter order, keyed as the state_dict.
+struct OptimizerState {
+    std::vector<std::string> names;
+    std::vector<detail::OptimizerSlot> slots;
+};
+
+/// One optimizer step over every parameter, reading the batch gradient from step's chunk slots:
+/// Adam as LibTorch 1.13 computes it (the seed's formula; weight decay as L2), AdamW (decoupled
+/// decay, as torch.optim.AdamW), SGD with momentum (torch.optim.SGD: the first step's buffer is
+/// the gradient). The state lives in `state`, saved and restored with checkpoints.
+void optimizerStep(const TrainConfig &cfg, double lr, OptimizerState &state, const BatchStep &step)
 {
-    auto &group = optimizer.param_groups().at(0);
-    const auto &o = static_cast<const torch::optim::AdamOptions &>(group.options());
-    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
-    TORCH_CHECK(optimizer.param_groups().size() == 1 && group.params().size() == step.parameters().size(),
-                "adamStep: one group with the network's parameters");
+    constexpr double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // PyTorch's defaults, the seed's
+    const auto &params = step.parameters();
+    TORCH_CHECK(state.slots.size() == params.size(), "optimizerStep: one state per parameter");
     std::vector<const float *> slots(static_cast<std::size_t>(step.chunks()));
-    for (std::size_t j = 0; j < group.params().size(); ++j) {
-        auto &p = group.params()[j];
-        TORCH_CHECK(p.unsafeGetTensorImpl() == step.parameters()[j].unsafeGetTensorImpl(), "adamStep: parameter order");
-        auto &state = adamState(optimizer, p);
-        state.step(state.step() + 1);
-        const double correction1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
-        const double correction2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
-        const AdamUpdate update{static_cast<float>(o.lr() / correction1), static_cast<float>(std::sqrt(correction2)),
-                                static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1 - beta1),
-                                static_cast<float>(1 - beta2), static_cast<float>(o.eps())};
-        auto &expAvg = state.exp_avg(), &expAvgSq = state.exp_avg_sq();
-        TORCH_CHECK(p.is_contiguous() && expAvg.is_contiguous() && expAvgSq.is_contiguous(), "adamStep: contiguous tensors");
+    const float wd = static_cast<float>(cfg.weightDecay);
+    for (std::size_t j = 0; j < params.size(); ++j) {
+        auto &p = params[j];
+        auto &st = state.slots[j];
+        TORCH_CHECK(p.is_contiguous(), "optimizerStep: contiguous parameters");
         for (int c = 0; c < step.chunks(); ++c)
             slots[static_cast<std::size_t>(c)] = step.slot(c) + step.offsets()[j];
-        update.apply(p.data_ptr<float>(), expAvg.data_ptr<float>(), expAvgSq.data_ptr<float>(), slots.data(), step.chunks(), p.numel());
+        const int chunks = step.chunks();
+        const std::int64_t n = p.numel();
+        float *w = p.data_ptr<float>();
+        st.step += 1;
+        if (cfg.optimizer == OptimizerKind::Sgd) {
+            if (!st.momentum.defined()) {
+                st.momentum = torch::zeros_like(p, torch::MemoryFormat::Contiguous);
+                st.step = 1;
+            }
+            float *buf = st.momentum.data_ptr<float>();
+            const float mu = static_cast<float>(cfg.momentum), rate = static_cast<float>(lr);
+            const bool first = st.step == 1;
+            for (std::int64_t e = 0; e < n; ++e) {
+                const float g = slotSum(slots.data(), chunks, e) + wd * w[e];
+                buf[e] = first ? g : mu * buf[e] + g;
+                w[e] -= rate * buf[e];
+            }
+            continue;
+        }
+        if (!st.expAvg.defined()) {
+            st.expAvg = torch::zeros_like(p, torch::MemoryFormat::Contiguous);
+            st.expAvgSq = torch::zeros_like(p, torch::MemoryFormat::Contiguous);
+            st.step = 1;
+        }
+        const double correction1 = 1 - std::pow(beta1, static_cast<double>(st.step));
+        const double correction2 = 1 - std::pow(beta2, static_cast<double>(st.step));
+        const AdamUpdate update{static_cast<float>(lr / correction1), static_cast<float>(std::sqrt(correction2)),
+                                static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1 - beta1),
+                                static_cast<float>(1 - beta2), static_cast<float>(eps)};
+        float *m = st.expAvg.data_ptr<float>(), *v = st.expAvgSq.data_ptr<float>();
+        if (wd == 0.0f) {
+            update.apply(w, m, v, slots.data(), chunks, n); // the seed's path, bit for bit
+            continue;
+        }
+        const bool decoupled = cfg.optimizer == OptimizerKind::AdamW;
+        const float shrink = static_cast<float>(1 - lr * cfg.weightDecay);
+        for (std::int64_t e = 0; e < n; ++e) {
+            float g = slotSum(slots.data(), chunks, e);
+            if (decoupled)
+                w[e] *= shrink;
+            else
+                g += wd * w[e];
+            m[e] = m[e] * update.b1 + g * update.a1;
+            v[e] = v[e] * update.b2 + g * g * update.a2;
+            w[e] -= update.stepSize * m[e] / (std::sqrt(v[e]) / update.correction2Sqrt + update.eps);
+        }
+    }
+}
+
+/// Folds each chunk's BatchNorm statistics into the running ones, in chunk order, as PyTorch
+/// would after running the chunks one after another (momentum 0.1).
+void foldBatchNormStats(detail::Net &net, const BatchStep &step)
+{
+    if (net->batchNormLayers.empty())
+        return;
+    torch::NoGradGuard noGrad;
+    constexpr double kMomentum = 0.1; // PyTorch's default
+    for (int c = 0; c < step.chunks(); ++c) {
+        const auto &stats = step.batchNormStats(c);
+        for (std::size_t k = 0; k < stats.size() && k < net->batchNormLayers.size(); ++k) {
+            const int layer = net->batchNormLayers[k];
+            const bool is2d = !net->norms2d[static_cast<std::size_t>(layer)].is_empty();
+            auto &mean = is2d ? net->norms2d[static_cast<std::size_t>(layer)]->running_mean : net->norms1d[static_cast<std::size_t>(layer)]->running_mean;
+            auto &var = is2d ? net->norms2d[static_cast<std::size_t>(layer)]->running_var : net->norms1d[static_cast<std::size_t>(layer)]->running_var;
+            auto &count = is2d ? net->norms2d[static_cast<std::size_t>(layer)]->num_batches_tracked : net->norms1d[static_cast<std::size_t>(layer)]->num_batches_tracked;
+            mean.mul_(1 - kMomentum).add_(stats[k].mean, kMomentum);
+            var.mul_(1 - kMomentum).add_(stats[k].var, kMomentum);
+            count.add_(1);
+        }
     }
 }
 
@@ -333,12 +433,39 @@ struct EpochTally {
     Clock::duration busy{}; ///< training time only
 };
 
+/// The last n images of a set (the held-out validation images), copied.
+MnistSet tailOf(const MnistSet &set, int n)
+{
+    MnistSet t;
+    t.rows = set.rows;
+    t.cols = set.cols;
+    t.count = n;
+    const auto first = static_cast<std::size_t>(set.count - n);
+    t.images.assign(set.images.begin() + static_cast<std::ptrdiff_t>(first * set.pixelsPerImage()), set.images.end());
+    t.labels.assign(set.labels.begin() + static_cast<std::ptrdiff_t>(first), set.labels.end());
+    t.imagesPath = set.imagesPath;
+    t.labelsPath = set.labelsPath;
+    t.checksum = set.checksum;
+    return t;
+}
+
+/// A fresh optimizer state (no step taken) for every parameter of net.
+OptimizerState freshOptimizer(detail::Net &net)
+{
+    OptimizerState s;
+    for (const auto &p : net->named_parameters()) {
+        s.names.push_back(p.key());
+        s.slots.emplace_back();
+    }
+    return s;
+}
+
 } // namespace
 
 struct Trainer::Impl {
     TrainConfig config;
-    detail::SeedNet net{nullptr};
-    std::unique_ptr<torch::optim::Adam> optimizer;
+    detail::Net net{nullptr};
+    OptimizerState optimizer;
     std::vector<EpochStats> history;
     int epochsDone = 0;
     int partialBatches = 0; ///< trained after the last complete epoch (stopped runs)
@@ -348,10 +475,11 @@ struct Trainer::Impl {
 
     void fresh()
     {
+        const Network network = Network::parse(config.networkText());
         torch::manual_seed(config.seed);
-        net = detail::SeedNet();
+        net = detail::buildNet(network);
         net->train();
-        optimizer = makeOptimizer(net, config.learningRate);
+        optimizer = freshOptimizer(net);
         history.clear();
         epochsDone = 0;
         partialBatches = 0;
@@ -363,10 +491,11 @@ struct Trainer::Impl {
     {
         CheckpointInfo i;
         i.formatVersion = detail::kFormatVersion;
-        i.architecture = QString::fromLatin1(detail::kSeedArchitecture);
+        i.architecture = QString::fromLatin1(checkpoint::kNetworkArchitecture);
         i.epochsDone = epochsDone;
         i.partialBatches = partialBatches;
         i.config = config;
+        i.config.network = net->network.text(); // the model's, whatever the next run asks for
         i.history = history;
         i.mnistTrainChecksum = trainChecksum;
         i.mnistTestChecksum = testChecksum;
@@ -388,7 +517,7 @@ struct Trainer::Impl {
                     RunClock &clock, EpochTally &tally);
     void trainBatch(BatchStep &step, const Batch &batch, int batches, RunControl &control, const ProgressSink &sink,
                     RunClock &clock, EpochTally &tally);
-    EpochStats finishEpoch(int epoch, const EpochTally &tally, const MnistSet &test, WorkTeam &team);
+    EpochStats finishEpoch(int epoch, const EpochTally &tally, const MnistSet &test, const MnistSet *validation, WorkTeam &team);
 };
 
 namespace {
@@ -410,7 +539,11 @@ bool Trainer::Impl::trainEpoch(const MnistSet &set, int epoch, BatchStep &step, 
                                const ProgressSink &sink, RunClock &clock, EpochTally &tally)
 {
     const int batchSize = config.batchSize;
-    const int batches = (set.count + batchSize - 1) / batchSize;
+    int batches = (set.count + batchSize - 1) / batchSize;
+    // BatchNorm cannot normalise a batch of one image: a last batch of one is dropped, as
+    // PyTorch's DataLoader(drop_last) would (the next epoch's shuffle puts the image elsewhere).
+    if (!net->batchNormLayers.empty() && batches > 1 && set.count - (batches - 1) * batchSize < 2)
+        --batches;
     const auto seed = epochSeed(config.seed, epoch);
     auto gen = at::detail::createCPUGenerator(seed + 1);
     const auto perm = torch::randperm(set.count, gen, torch::TensorOptions().dtype(torch::kInt64));
@@ -427,6 +560,7 @@ bool Trainer::Impl::trainEpoch(const MnistSet &set, int epoch, BatchStep &step, 
         batch.n = std::min(batchSize, set.count - batch.first);
         batch.epochSeed = seed;
         batch.index = b;
+        batch.augment = &config.augment;
         trainBatch(step, batch, batches, control, sink, clock, tally);
     }
     return true;
@@ -450,7 +584,8 @@ void Trainer::Impl::trainBatch(BatchStep &step, const Batch &batch, int batches,
                                 .arg(epochsDone + 1).arg(batch.index + 1).arg(config.learningRate));
     {
         torch::NoGradGuard noGrad;
-        adamStep(*optimizer, step);
+        optimizerStep(config, config.learningRateAt(epochsDone + 1, batch.index, batches), optimizer, step);
+        foldBatchNormStats(net, step);
     }
     control.batchesDone.fetch_add(1);
     const auto dt = Clock::now() - t0;
@@ -475,7 +610,8 @@ void Trainer::Impl::trainBatch(BatchStep &step, const Batch &batch, int batches,
 }
 
 /// Evaluates on the test set after a complete epoch and records the epoch in the history.
-EpochStats Trainer::Impl::finishEpoch(int epoch, const EpochTally &tally, const MnistSet &test, WorkTeam &team)
+EpochStats Trainer::Impl::finishEpoch(int epoch, const EpochTally &tally, const MnistSet &test, const MnistSet *validation,
+                                      WorkTeam &team)
 {
     const auto result = evaluate(test, team);
     EpochStats e;
@@ -485,6 +621,8 @@ EpochStats Trainer::Impl::finishEpoch(int epoch, const EpochTally &tally, const 
     e.trainAccuracy = static_cast<double>(tally.correct) / std::max<std::int64_t>(1, tally.seen);
     e.testLoss = result.loss;
     e.testAccuracy = result.accuracy();
+    if (validation)
+        e.validationAccuracy = evaluate(*validation, team).accuracy();
     e.seconds = seconds(tally.busy);
     e.imagesPerSecond = static_cast<double>(tally.seen) / std::max(1e-9, e.seconds);
     history.push_back(e);
@@ -503,16 +641,17 @@ Trainer::Trainer(const TrainConfig &config) : d(std::make_unique<Impl>())
 
 Trainer::~Trainer() = default;
 
-QString Trainer::architecture() { return QString::fromLatin1(detail::kSeedArchitecture); }
+QString Trainer::architecture() { return QString::fromLatin1(checkpoint::kNetworkArchitecture); }
+Network Trainer::network() const { return d->net->network; }
 const TrainConfig &Trainer::config() const { return d->config; }
 
 void Trainer::setConfig(const TrainConfig &config)
 {
     if (auto why = config.validate(); !why.isEmpty())
         throw ConfigError(why);
+    // The learning rate, schedule and optimizer apply from the next batch; a different network
+    // applies at resetWeights() (run() refuses to continue a model with another network).
     d->config = config;
-    for (auto &group : d->optimizer->param_groups())
-        static_cast<torch::optim::AdamOptions &>(group.options()).lr(config.learningRate);
 }
 
 void Trainer::resetWeights() { d->fresh(); }
@@ -522,10 +661,23 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
     const auto &cfg = d->config;
     const MnistSet train = cfg.trainLimit > 0 && cfg.trainLimit < trainSet.count ? trainSet.head(cfg.trainLimit) : MnistSet();
     const MnistSet test = cfg.testLimit > 0 && cfg.testLimit < testSet.count ? testSet.head(cfg.testLimit) : MnistSet();
-    const MnistSet &tr = train.count ? train : trainSet;
+    const MnistSet &limited = train.count ? train : trainSet;
     const MnistSet &te = test.count ? test : testSet;
+    if (Network::parse(cfg.networkText()) != d->net->network)
+        throw ConfigError(QStringLiteral("the model is the network '%1' but the settings ask for '%2': start over from new weights to train it")
+                              .arg(d->net->network.text(), cfg.networkText()));
+    // Held-out images: the last ones of the (limited) training set, never trained on.
+    if (cfg.holdout > 0 && cfg.holdout >= limited.count)
+        throw ConfigError(QStringLiteral("holding out %1 images leaves none of the %2 training images to train on").arg(cfg.holdout).arg(limited.count));
+    const MnistSet validation = cfg.holdout > 0 ? tailOf(limited, cfg.holdout) : MnistSet();
+    const MnistSet trainPart = cfg.holdout > 0 ? limited.head(limited.count - cfg.holdout) : MnistSet();
+    const MnistSet &tr = cfg.holdout > 0 ? trainPart : limited;
     if (tr.count == 0)
         throw TrainingError(QStringLiteral("the training set is empty"));
+    if (te.count == 0)
+        throw TrainingError(QStringLiteral("the test set is empty: nothing to evaluate the model on"));
+    if (!d->net->batchNormLayers.empty() && cfg.batchSize < 2)
+        throw ConfigError(QStringLiteral("batch size must be at least 2 for a network with BatchNorm (it normalises by the batch's statistics)"));
     d->trainChecksum = trainSet.checksum;
     d->testChecksum = testSet.checksum;
 
@@ -549,7 +701,7 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
             summary.stopped = true;
             break;
         }
-        const auto e = d->finishEpoch(epoch, tally, te, team);
+        const auto e = d->finishEpoch(epoch, tally, te, cfg.holdout > 0 ? &validation : nullptr, team);
         if (sink.epoch)
             sink.epoch(e);
     }
@@ -573,17 +725,21 @@ void Trainer::save(const QString &path) const
 {
     auto info = d->info();
     info.created = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
-    detail::writeFileAtomically(path, detail::serializeCheckpoint(d->net, d->optimizer.get(), info));
+    detail::OptimizerSlots slots;
+    for (std::size_t j = 0; j < d->optimizer.names.size(); ++j)
+        if (d->optimizer.slots[j].step > 0)
+            slots[d->optimizer.names[j]] = d->optimizer.slots[j];
+    detail::writeFileAtomically(path, detail::serializeCheckpoint(d->net, &slots, info));
 }
 
 namespace {
 /// Builds the whole new state first; the Trainer is swapped only when nothing can throw any more.
 void adopt(Trainer::Impl &d, detail::CheckpointData data)
 {
-    detail::SeedNet net;
+    auto net = detail::buildNet(data.network);
     detail::assignWeights(net, data.weights);
     net->train();
-    auto optimizer = makeOptimizer(net, d.config.learningRate);
+    auto optimizer = freshOptimizer(net);
     TrainConfig config = d.config;
     if (data.info.formatVersion >= 1) {
         const int threads = config.threads; // a machine setting, not the model's
@@ -591,18 +747,12 @@ void adopt(Trainer::Impl &d, detail::CheckpointData data)
         config.threads = threads;
         if (!config.validate().isEmpty())
             config = d.config;
-        for (auto &group : optimizer->param_groups())
-            static_cast<torch::optim::AdamOptions &>(group.options()).lr(config.learningRate);
     }
-    for (const auto &p : net->named_parameters()) {
-        auto it = data.optimizer.find(p.key());
-        if (it == data.optimizer.end())
-            continue;
-        auto state = std::make_unique<torch::optim::AdamParamState>();
-        state->step(it->second.step);
-        state->exp_avg(it->second.expAvg);
-        state->exp_avg_sq(it->second.expAvgSq);
-        optimizer->state()[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(state);
+    config.network = data.network.text();
+    for (std::size_t j = 0; j < optimizer.names.size(); ++j) {
+        auto it = data.optimizer.find(optimizer.names[j]);
+        if (it != data.optimizer.end())
+            optimizer.slots[j] = std::move(it->second);
     }
     d.net = net;
     d.optimizer = std::move(optimizer);
@@ -616,6 +766,7 @@ void adopt(Trainer::Impl &d, detail::CheckpointData data)
 } // namespace
 
 void Trainer::load(const QString &path) { adopt(*d, detail::readCheckpoint(path)); }
+void Trainer::load(const QString &path, const Network &network) { adopt(*d, detail::readCheckpoint(path, &network)); }
 
 void Trainer::loadBytes(const QByteArray &bytes, const QString &name)
 {

@@ -1,4 +1,5 @@
 #pragma once
+#include "network.h"
 #include "types.h"
 #include <QString>
 #include <atomic>
@@ -28,8 +29,8 @@ struct ProgressSink {
     std::function<void(const EpochStats &)> epoch;  ///< after every epoch's evaluation
 };
 
-/// The seed recipe's training loop (DESIGN.md): model "seed", Adam, cross-entropy, shuffled
-/// batches, evaluation after each epoch. Plain C++: no QObject, no event loop. Not thread-safe:
+/// The training loop for any network and recipe (TrainConfig: optimizer, schedule, augmentation;
+/// the seed recipe by default): cross-entropy, shuffled batches, evaluation after each epoch. Plain C++: no QObject, no event loop. Not thread-safe:
 /// one thread drives it; snapshot() hands other threads an independent copy.
 class Trainer {
 public:
@@ -41,6 +42,8 @@ public:
 
     /// Architecture name written into checkpoints.
     static QString architecture();
+    /// The network of the current weights (config().network applies at the next resetWeights()).
+    Network network() const;
 
     const TrainConfig &config() const;
     /// Changes hyper-parameters for the next run (the learning rate applies to the existing
@@ -73,6 +76,8 @@ public:
     void load(const QString &path);
     /// Same as load() but from bytes (e.g. the bundled resource); name is used in messages.
     void loadBytes(const QByteArray &bytes, const QString &name);
+    /// load() for a plain PyTorch state_dict of `network` (import of another network's weights).
+    void load(const QString &path, const Network &network);
 
     /// A deep copy of the current weights for inference on other threads.
     std::shared_ptr<const Classifier> snapshot() const;
@@ -86,7 +91,7 @@ public:
     /// Test hook: the gradient of the mean loss over the first n images of set taken as one
     /// batch (dropout masks of epoch 1, batch 1), flattened in parameter order. stockOps false:
     /// the training loop's chunked path on `threads` threads; true: one pass through LibTorch's
-    /// own max_pool2d, relu and linear, the seed's forward written out.
+    /// own operators without the fused nodes.
     std::vector<float> batchGradientForTesting(const MnistSet &set, int n, int threads, bool stockOps) const;
 
     struct Impl;

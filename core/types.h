@@ -30,15 +30,65 @@ inline constexpr double kUsualLearningRateLow = 1e-4;
 inline constexpr double kUsualLearningRateHigh = 1e-2;
 inline constexpr int kMaxThreads = 256;       ///< 0 means all cores
 
-/// Hyper-parameters of a training run. validate() before use; every field has a documented range.
+/// The optimizers a recipe can name (PyTorch's torch.optim classes).
+enum class OptimizerKind { Adam, AdamW, Sgd };
+/// Learning-rate schedules: constant; step decay (times stepGamma every stepEvery epochs);
+/// one-cycle (PyTorch's OneCycleLR: cosine warm-up over the first 30% from lr/25 to lr, then
+/// cosine annealing to lr/25e4), computed per batch from the position in the run.
+enum class ScheduleKind { Constant, Step, OneCycle };
+
+/// Random affine augmentation per training sample (never applied to evaluation): rotation in
+/// +-rotation degrees, shift in +-translate of the side in x and y, scale in 1 +- scale.
+struct Augmentation {
+    double rotation = 0;
+    double translate = 0;
+    double scale = 0;
+    bool active() const { return rotation > 0 || translate > 0 || scale > 0; }
+};
+
+inline constexpr double kMaxRotation = 45;   ///< degrees; beyond it a 6 and a 9 trade places
+inline constexpr double kMaxTranslate = 0.3; ///< of the side: a digit 20 px wide still fits
+inline constexpr double kMaxScale = 0.5;
+inline constexpr double kMaxWeightDecay = 1.0;
+inline constexpr int kMaxHoldout = 30000;    ///< half the training set
+
+/// Hyper-parameters of a training run: the recipe (issue 17) and the network it trains.
+/// validate() before use; every field has a documented range.
 struct TrainConfig {
+    /// The network as layer text (core/network.h); empty means the tutorial's (files from
+    /// before issue 17 have none).
+    QString network;
     int epochs = 15;            ///< total epochs of the run (a resumed run continues up to this)
     int batchSize = 100;        ///< the seed recipe's batch
-    double learningRate = 1e-3; ///< Adam's default, as the seed
+    double learningRate = 1e-3; ///< Adam's default, as the seed; the peak for one-cycle
+    OptimizerKind optimizer = OptimizerKind::Adam;
+    double momentum = 0.9;      ///< SGD's momentum
+    double weightDecay = 0;     ///< L2 for Adam and SGD, decoupled for AdamW
+    ScheduleKind schedule = ScheduleKind::Constant;
+    int stepEvery = 5;          ///< Step: epochs between decays
+    double stepGamma = 0.1;     ///< Step: factor per decay
+    Augmentation augment;
+    /// The last N training images are held out as a validation set (evaluated each epoch, never
+    /// trained on): what chooses epochs and hyper-parameters, so the test set never does.
+    int holdout = 0;
     std::uint64_t seed = 1;     ///< weights init, shuffling and dropout all derive from it
     int threads = 0;            ///< intra-op threads; 0 = the machine's cores
     int trainLimit = 0;         ///< use only the first N training images (0 = all); for tests/demos
     int testLimit = 0;          ///< evaluate on the first N test images (0 = all)
+
+    /// The recipe of a preset ("tutorial", "fast", "best"): its network and hyper-parameters.
+    /// Throws ConfigError for an unknown name.
+    static TrainConfig preset(const QString &name);
+    /// The network text in effect (the tutorial's when network is empty).
+    QString networkText() const;
+    /// "adam", "adamw", "sgd" / "constant", "step", "onecycle": the names the CLI and files use.
+    static QString optimizerName(OptimizerKind kind);
+    static QString scheduleName(ScheduleKind kind);
+    /// Parses those names; false when unknown.
+    static bool parseOptimizer(const QString &name, OptimizerKind *kind);
+    static bool parseSchedule(const QString &name, ScheduleKind *kind);
+    /// The learning rate for batch `batch` (0-based) of epoch `epoch` (1-based) of batchesPerEpoch.
+    double learningRateAt(int epoch, int batch, int batchesPerEpoch) const;
 
     /// Empty when valid, else a message naming the field and its allowed range.
     QString validate() const;
@@ -69,6 +119,7 @@ struct EpochStats {
     double trainAccuracy = 0;  ///< 0..1, in training mode (dropout on)
     double testLoss = 0;       ///< mean over the test set, eval mode
     double testAccuracy = 0;   ///< 0..1
+    double validationAccuracy = -1; ///< 0..1 on the held-out images; -1 when none were held out
     double seconds = 0;        ///< training time of the epoch (evaluation excluded)
     double imagesPerSecond = 0;
     QJsonObject toJson() const;
