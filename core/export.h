@@ -28,7 +28,8 @@ inline constexpr const char *kOnnxOutputName = "logits";
 /// core::weights() returns them. Throws ExportError (file empty) when a tensor is missing or misshaped.
 std::string onnxModelBytes(const NamedTensors &weights);
 
-/// Writes onnxModelBytes(weights(model)) to path atomically (QSaveFile). Throws ExportError.
+/// Writes onnxModelBytes(weights(model)) to path atomically (safefile::writeFileAtomically: never
+/// over a device, FIFO or folder). Throws ExportError.
 void exportOnnx(const Classifier &model, const QString &path);
 
 /// Writes a plain PyTorch state_dict (torch.save format: a dict of the 8 tensors named as the

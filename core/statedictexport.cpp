@@ -1,6 +1,7 @@
 // The PyTorch state_dict export: the one part of export.h that needs LibTorch's pickler.
 #include "export.h"
 #include "model_p.h"
+#include "safefile.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/export.h>
@@ -37,8 +38,8 @@ void exportStateDict(const Classifier &model, const QString &path)
         throw ExportError(path, QStringLiteral("cannot serialise the weights: %1").arg(detail::torchMessage(e)));
     }
     try {
-        detail::writeFileAtomically(path, bytes);
-    } catch (const Error &e) {
+        safefile::writeFileAtomically(path, bytes); // never over a device or FIFO
+    } catch (const FileError &e) {
         throw ExportError(path, e.message());
     }
 }

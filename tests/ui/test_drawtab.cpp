@@ -11,6 +11,7 @@
 #include "ui/modeldocument.h"
 #include "ui/draw/probabilitybars.h"
 #include <QApplication>
+#include <QBuffer>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QElapsedTimer>
@@ -278,6 +279,38 @@ TEST_CASE("Loading an image classifies it through the same normalisation", "[dra
     REQUIRE(failed.count() == 1);
     CHECK(failed.first().first().toString().contains(QStringLiteral("not-an-image.png")));
     CHECK(f.canvas->isBlank());
+}
+
+TEST_CASE("A truncated image is refused with one message and the drawing stays", "[draw]")
+{
+    DrawFixture f;
+    f.drawSeven();
+    REQUIRE(f.tab.prediction().digit == 7);
+    const int commands = f.canvas->undoStack()->count();
+    QTemporaryDir dir;
+    // The first third of a JPEG of a digit: Qt decodes it with the rest grey and only warns.
+    QByteArray jpeg;
+    {
+        QBuffer buffer(&jpeg);
+        buffer.open(QIODevice::WriteOnly);
+        QImage digit(drawbrowse::testSet()->image(0), 28, 28, 28, QImage::Format_Grayscale8);
+        REQUIRE(digit.scaled(280, 280).save(&buffer, "JPG"));
+    }
+    const QString cut = dir.filePath(QStringLiteral("cut.jpg"));
+    {
+        QFile file(cut);
+        REQUIRE(file.open(QIODevice::WriteOnly));
+        file.write(jpeg.left(jpeg.size() / 3));
+    }
+    QSignalSpy failed(f.canvas, &ui::DrawCanvas::loadFailed);
+    CHECK(!f.canvas->loadImageFile(cut));
+    REQUIRE(failed.count() == 1);
+    const QString message = failed.first().first().toString();
+    CHECK(message.contains(QStringLiteral("cut.jpg")));
+    CHECK(message.contains(QStringLiteral("damaged or truncated")));
+    CHECK(f.canvas->undoStack()->count() == commands); // nothing was loaded
+    CHECK(!f.canvas->isBlank());
+    CHECK(f.tab.prediction().digit == 7);
 }
 
 TEST_CASE("Saving the drawing writes a PNG that loads back to the same prediction", "[draw]")

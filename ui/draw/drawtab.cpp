@@ -128,6 +128,9 @@ QWidget *DrawTab::buildDrawingSide()
     leftLayout->addLayout(buttons);
     leftLayout->addWidget(canvasFrame, 1);
     leftLayout->addWidget(penNote);
+    // Errors (a damaged image, a failed save) under the canvas, the full width: a long path and
+    // the decoder's words take a line or two here, where the verdict column would be squeezed.
+    leftLayout->addWidget(m_message);
     return left;
 }
 
@@ -179,7 +182,6 @@ QWidget *DrawTab::buildVerdictSide()
     rightLayout->addSpacing(6);
     rightLayout->addWidget(new QLabel(tr("Probabilities"), this));
     rightLayout->addWidget(m_bars);
-    rightLayout->addWidget(m_message);
     rightLayout->addStretch();
     return right;
 }

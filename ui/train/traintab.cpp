@@ -4,8 +4,10 @@
 #include "ui/historycsv.h"
 #include "ui/train/trainingcharts.h"
 #include "ui/trainingcontroller.h"
+#include "core/error.h"
 #include "core/metrics.h"
 #include "core/mnist.h"
+#include "core/safefile.h"
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QFontDatabase>
@@ -760,9 +762,11 @@ void TrainTab::chooseDataDir()
 
 QString TrainTab::exportCharts(const QString &path)
 {
-    const QImage image = m_charts->toImage();
-    if (image.isNull() || !image.save(path, "PNG"))
-        return tr("Cannot write the PNG file %1.").arg(QDir::toNativeSeparators(path));
+    try {
+        core::safefile::writePng(path, m_charts->toImage()); // atomic, never over a device or FIFO
+    } catch (const core::FileError &e) {
+        return tr("Cannot write the PNG file %1: %2").arg(QDir::toNativeSeparators(path), e.message());
+    }
     return {};
 }
 
