@@ -12,7 +12,9 @@
 #include <QStringList>
 #include <climits>
 #include <cmath>
+#include <map>
 #include <set>
+#include <string_view>
 
 namespace core {
 
@@ -70,9 +72,10 @@ NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, cons
             fail(a.name, QStringLiteral("%1 has a key that is not a string").arg(where), Kind::Foreign);
         prefixed = prefixed && key->text.rfind("module.", 0) == 0;
     }
-    std::map<std::string, const Value *> byName;
+    // Views of the keys: a file's keys are never copied, however long.
+    std::map<std::string_view, const Value *> byName;
     for (const auto &[key, value] : dict.entries)
-        byName[prefixed ? key->text.substr(7) : key->text] = value.get();
+        byName[std::string_view(key->text).substr(prefixed ? 7 : 0)] = value.get();
     NamedTensors out;
     for (const auto &[name, shape] : seedParameterShapes()) {
         auto it = byName.find(name);
@@ -89,7 +92,7 @@ NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, cons
         byName.erase(it);
     }
     if (!byName.empty())
-        fail(a.name, QStringLiteral("unexpected parameter '%1': not the seed architecture").arg(QString::fromStdString(byName.begin()->first)),
+        fail(a.name, QStringLiteral("unexpected parameter '%1': not the seed architecture").arg(printable(byName.begin()->first)),
              Kind::WrongArchitecture);
     return out;
 }
@@ -317,7 +320,7 @@ CheckpointContents interpret(const torchfile::Archive &a)
     const auto &arch = required(file, root, "architecture", VT::String).text;
     if (arch != checkpoint::kSeedArchitecture)
         fail(file, QStringLiteral("architecture '%1', expected '%2'")
-                       .arg(QString::fromStdString(arch.substr(0, 100)), QLatin1String(checkpoint::kSeedArchitecture)),
+                       .arg(printable(arch), QLatin1String(checkpoint::kSeedArchitecture)),
              Kind::WrongArchitecture);
     readMetadata(file, required(file, root, "metadata", VT::String).text, out.info);
     out.info.formatVersion = int(version);

@@ -10,8 +10,10 @@
 #include "core/torchfile.h"
 #include "core/trainer.h"
 
+#include <QBuffer>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QThread>
 #include <csignal>
@@ -160,8 +162,11 @@ TEST_CASE("crafted checkpoints give a clear error naming the file", "[reader][ho
         {"REDUCE on an empty stack", crafted::archive(QByteArray("\x80\x02R.", 4), {}), "REDUCE on an empty stack"},
         {"BINPERSID on an empty stack", crafted::archive(QByteArray("\x80\x02Q.", 4), {}), "BINPERSID on an empty stack"},
         {"tuples nested 10^6 deep", crafted::archive(QByteArray("\x80\x02N") + QByteArray(1000000, '\x85') + ".", {}), "nested deeper than 32"},
-        {"lists nested 10^6 deep", crafted::archive(QByteArray("\x80\x02") + QByteArray(1000000, ']') + QByteArray(999999, 'a') + ".", {}),
+        {"lists nested 10^5 deep", crafted::archive(QByteArray("\x80\x02") + QByteArray(100000, ']') + QByteArray(99999, 'a') + ".", {}),
          "nested deeper than 32"},
+        // A million lists (10^6 deep or not) pass the object budget before any nesting is seen.
+        {"a million empty lists", crafted::archive(QByteArray("\x80\x02") + QByteArray(1000000, ']') + QByteArray(999999, 'a') + ".", {}),
+         "builds more than 134217728 bytes of objects"},
         {"MARKs nested 10^6 deep", crafted::archive(QByteArray("\x80\x02") + QByteArray(1000000, '(') + ".", {}), "MARKs nested deeper"},
         {"string of 0xFFFFFFFF bytes", crafted::archive(QByteArray("\x80\x02X\xff\xff\xff\xff", 7) + "abc.", {}),
          "a string of 4294967295 bytes"},
@@ -202,6 +207,76 @@ TEST_CASE("crafted checkpoints give a clear error naming the file", "[reader][ho
     const auto ok = core::readCheckpointFile(write("ok.pt", crafted::digitlabFile(R"({"epochs_done": 2})")));
     CHECK(ok.info.epochsDone == 2);
     CHECK(ok.optimizer.size() == 1);
+}
+
+namespace {
+/// BINUNICODE of n bytes 'k', stored in memo slot 0 (BINPUT 0) and popped: BINGET 0 reuses it.
+QByteArray memoisedString(int n)
+{
+    QByteArray b("X");
+    for (int i = 0; i < 4; ++i)
+        b.append(char((std::uint32_t(n) >> (8 * i)) & 0xFF));
+    return b + QByteArray(n, 'k') + QByteArray("q\x00" "0", 3);
+}
+/// A pickle body repeated n times.
+QByteArray times(int n, const QByteArray &body) { return body.repeated(n); }
+} // namespace
+
+TEST_CASE("pickles that reuse what they build are refused within fixed memory and time", "[reader][hostile]")
+{
+    QTemporaryDir dir;
+    constexpr int k15MiB = 15 << 20;
+    // Each a ~100 KB file (the record deflated), as the issue's: one 15 MiB string in the memo,
+    // then reused. A memo reference shares the string; what hashing it as a key costs is counted.
+    const QByteArray head = QByteArray("\x80\x02", 2) + memoisedString(k15MiB);
+    struct Case {
+        const char *name;
+        QByteArray pickle;
+        std::string says;
+    };
+    const std::vector<Case> cases{
+        // 8 dicts here (the issue's 60-100 took 1.1-1.7 GiB; 8 stay harmless on the old reader).
+        {"the 15 MiB string as the key of many dicts", head + "](" + times(8, QByteArray("}h\x00Ns", 5)) + "e.",
+         "hashes more than 67108864 bytes of dictionary keys"},
+        {"the 15 MiB string set as a key again and again", head + "}" + times(300, QByteArray("h\x00Ns", 4)) + ".",
+         "hashes more than 67108864 bytes of dictionary keys"},
+        // 5 lists of 900,000 references to one None: 9 MB of pickle, 4.5 million slots.
+        {"a small value referenced millions of times", QByteArray("\x80\x02Nq\x00" "0](", 8) +
+             times(5, QByteArray("](", 2) + times(900000, QByteArray("h\x00", 2)) + "e") + "e.",
+         "builds more than 134217728 bytes of objects"},
+        {"bytes after the pickle's STOP", QByteArray("\x80\x02}.junk", 8), "4 bytes after the pickle's STOP"},
+        {"control characters in a global's name", QByteArray("\x80\x02" "cos\x1b[2J\nsystem\n.", 18), "refers to 'os\\x1b[2J.system'"},
+        {"a long global name through STACK_GLOBAL", QByteArray("\x80\x02", 2) + memoisedString(100000) + QByteArray("h\x00\x8c\x01x\x93.", 7),
+         "refers to '" + std::string(40, 'k') + "\u2026" + std::string(39, 'k') + ".x'"}, // 80 characters of 100,000
+    };
+    for (const auto &c : cases) {
+        SECTION(c.name)
+        {
+            const auto path = testsupport::write(dir, QStringLiteral("reuse.pt"), crafted::zip({{"archive/data.pkl", c.pickle, true}}));
+            const auto e = readError(path);
+            CHECK_THAT(e.what(), Catch::Contains(c.says));
+            CHECK(std::string(e.what()).size() < 400); // one short line, however long the names
+        }
+    }
+    SECTION("the 15 MiB string as the value of many dicts is read cheaply (shared, not copied)")
+    {
+        // 5,000 dicts {"a": <the string>}: 73 GiB if each copied it; shared, the pickle parses
+        // and the file is refused only for not being a state_dict.
+        const QByteArray pickle = head + "](" + times(5000, QByteArray("}X\x01\x00\x00\x00" "ah\x00s", 10)) + "e.";
+        const auto path = testsupport::write(dir, QStringLiteral("values.pt"), crafted::zip({{"archive/data.pkl", pickle, true}}));
+        CHECK(QFileInfo(path).size() < 200000);
+        const auto e = readError(path);
+        CHECK(e.kind() == Kind::Foreign);
+    }
+    SECTION("the operation count is bounded")
+    {
+        core::torchfile::Limits limits;
+        limits.maxOperations = 1000;
+        const QByteArray pickle = QByteArray("\x80\x02N", 3) + times(1000, QByteArray("N0", 2)) + ".";
+        const QByteArray file = crafted::zip({{"archive/data.pkl", pickle}});
+        CHECK_THROWS_WITH(core::parseCheckpointBytes(std::vector<unsigned char>(file.begin(), file.end()), QStringLiteral("ops.pt"), limits),
+                          Catch::Contains("takes more than 1000 operations"));
+    }
 }
 
 TEST_CASE("a corrupted stride in the bundled model is caught by CRC and by bounds", "[reader][hostile]")
