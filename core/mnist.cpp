@@ -131,6 +131,21 @@ public:
         return done;
     }
 
+    /// Raw bytes after the end of the gzip member, counted up to max: zero for raw data, and for
+    /// gzip once read() has reached the member's end with nothing after it.
+    qint64 bytesAfterGzipMember(qint64 max)
+    {
+        if (!m_gzip || !m_end)
+            return 0;
+        qint64 extra = m_inLen - m_inPos;
+        m_inPos = m_inLen;
+        while (extra < max && fill()) {
+            extra += m_inLen;
+            m_inPos = m_inLen;
+        }
+        return std::min(extra, max);
+    }
+
 private:
     bool fill()
     {
@@ -234,6 +249,12 @@ void rejectTrailing(IdxStream &in, const QString &path, const QString &what)
         throw MnistError(Kind::BadDimensions, path,
                          QStringLiteral("%1%2 bytes after the end of the data the header describes (%3)")
                              .arg(extra >= kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(extra).arg(what));
+    // The same after the compressed data: a second gzip member or junk after the first is not
+    // read (gzip -d would append a second member's data), so it is refused, not ignored.
+    if (const qint64 raw = in.bytesAfterGzipMember(kMaxTrailing); raw > 0)
+        throw MnistError(Kind::BadDimensions, path,
+                         QStringLiteral("%1%2 bytes after the end of the gzip data (%3); nothing may follow it")
+                             .arg(raw >= kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(raw).arg(what));
 }
 
 Idx readIdx(IdxStream &in, const QString &path, bool images)

@@ -452,6 +452,44 @@ TEST_CASE("IDX files: header checked before the body is inflated and the body bo
     CHECK_THAT(result.get(), Catch::Contains("fifo-images") && Catch::Contains("not a regular file"));
 }
 
+TEST_CASE("IDX files: nothing may follow the gzip data", "[mnist][hostile]")
+{
+    QTemporaryDir dir;
+    const QByteArray labelBytes = testsupport::idx({0x801, 3}, QByteArray("\1\2\3", 3));
+    const auto images = testsupport::write(dir, QStringLiteral("images"), testsupport::idx({0x803, 3, 28, 28}, QByteArray(3 * 784, '\0')));
+    const auto gz = testsupport::write(dir, QStringLiteral("labels.gz"), labelBytes, true);
+    REQUIRE(core::mnist::loadFiles(images, gz).count == 3); // the member alone is read
+    QByteArray member;
+    {
+        QFile f(gz);
+        REQUIRE(f.open(QIODevice::ReadOnly));
+        member = f.readAll();
+    }
+    struct Case {
+        const char *name;
+        QByteArray bytes;
+        std::string says;
+    };
+    const std::vector<Case> cases{
+        {"junk after the member", member + "junk", "4 bytes after the end of the gzip data"},
+        {"a second gzip member", member + member, std::to_string(member.size()) + " bytes after the end of the gzip data"},
+        {"endless bytes after the member", member + QByteArray(1 << 20, '\0'), "at least 65536 bytes after the end of the gzip data"},
+    };
+    for (const auto &c : cases) {
+        SECTION(c.name)
+        {
+            const auto path = testsupport::write(dir, QStringLiteral("trailing.gz"), c.bytes);
+            try {
+                core::mnist::loadFiles(images, path);
+                FAIL("accepted");
+            } catch (const core::MnistError &e) {
+                CHECK(e.file() == path);
+                CHECK_THAT(e.what(), Catch::Contains(c.says));
+            }
+        }
+    }
+}
+
 TEST_CASE("every fuzzer finding kept in fuzz/regressions is handled", "[reader][hostile][regression]")
 {
     // Inputs that once crashed, leaked or hung a fuzz target (scripts/fuzz.sh), replayed through
