@@ -8,6 +8,7 @@
 #include "core/mnist.h"
 #include "core/mnistdownloader.h"
 #include "core/preprocess.h"
+#include "core/safefile.h"
 #include "core/trainer.h"
 #include "core/version.h"
 
@@ -23,14 +24,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
-#include <QSaveFile>
 #include <QTimer>
 #include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
 #include <cstdio>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -133,7 +132,25 @@ core::MnistSet loadSplit(const QString &dataOption, core::Split split)
         throw core::MnistError(core::MnistError::Kind::Missing, dir,
                                QStringLiteral("MNIST not found (looked in: %1); run 'digitlab-cli fetch-data' or pass --data DIR").arg(looked));
     }
-    return core::mnist::load(dir, split);
+    auto set = core::mnist::load(dir, split);
+    // An empty set trains nothing and scores "0.00%": an error, whichever command needs it.
+    if (set.count == 0)
+        throw core::MnistError(core::MnistError::Kind::BadDimensions, set.imagesPath,
+                               QStringLiteral("the %1 set holds no images: nothing to train or evaluate on")
+                                   .arg(split == core::Split::Train ? QStringLiteral("training") : QStringLiteral("test")));
+    return set;
+}
+
+/// An output file option's value, checked before any work (safefile::checkWritable: a name is
+/// given, it is a regular file or nothing, its folder takes a new file), so that an unwritable
+/// target fails now, not after an epoch or an export.
+QString outputPath(const QCommandLineParser &p, const QString &name)
+{
+    const QString path = p.value(name);
+    if (path.isEmpty())
+        throw UsageError{QStringLiteral("--%1 needs a file name").arg(name)};
+    core::safefile::checkWritable(path);
+    return path;
 }
 
 /// The --checkpoint option's model: the bundled one only when the option is absent, so that an
@@ -266,24 +283,22 @@ int train(const QStringList &args)
     p.addOption(option("seed", "Random seed (weights, shuffling, dropout).", "N", "1"));
     p.addOption(option("threads", "Intra-op threads (0 = all cores).", "N", "0"));
     p.addOption(option("data", "MNIST folder.", "DIR"));
-    p.addOption(option("out", "Checkpoint to write after every epoch (atomically).", "FILE", "digitlab.pt"));
+    p.addOption(option("out", "Checkpoint to write after every epoch (atomically); checked before training: a regular "
+                              "file or none, in a folder that takes a new file.", "FILE", "digitlab.pt"));
     p.addOption(option("resume", "Continue the run saved in this checkpoint (weights, optimizer, epochs, history).", "FILE"));
     p.addOption(option("train-limit", "Train on the first N images only (0 = all 60,000).", "N", "0"));
     p.addOption(option("test-limit", "Evaluate on the first N test images only (0 = all 10,000).", "N", "0"));
     parse(p, args, QStringLiteral("train"), QStringLiteral("Train the seed CNN on MNIST (Adam, cross-entropy, shuffled batches), "
                                                            "evaluating on the test set after every epoch."));
     const core::TrainConfig config = trainConfig(p);
+    // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
+    const QString outPath = outputPath(p, QStringLiteral("out"));
     const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
     const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
 
     core::Trainer trainer(config);
     if (p.isSet(QStringLiteral("resume")) && !resume(p, trainer, config))
         return kOk;
-    const QString outPath = p.value(QStringLiteral("out"));
-    // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
-    if (struct stat st {}; ::stat(QFile::encodeName(outPath).constData(), &st) == 0 && !S_ISREG(st.st_mode))
-        throw core::CheckpointError(core::CheckpointError::Kind::WriteFailed, outPath,
-                                    QStringLiteral("is not a regular file (a folder, device, FIFO or socket); refusing to replace it"));
     const bool tty = isatty(fileno(stderr));
 
     core::RunControl control;
@@ -323,9 +338,6 @@ int eval(const QStringList &args)
     parse(p, args, QStringLiteral("eval"), QStringLiteral("Test-set accuracy, mean loss and confusion matrix of a checkpoint."));
     const auto model = loadClassifier(p);
     const auto test = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
-    if (test.count == 0)
-        throw core::MnistError(core::MnistError::Kind::BadDimensions, p.value(QStringLiteral("data")),
-                               QStringLiteral("the test set holds no images: nothing to evaluate"));
     const auto r = model->evaluate(test);
     out(QStringLiteral("model: %1 (%2, %3 epochs)").arg(model->source(), model->info().architecture).arg(model->info().epochsDone));
     out(QStringLiteral("test accuracy: %1 (%2/%3)").arg(core::percentText(r.accuracy())).arg(r.correct).arg(r.total));
@@ -352,7 +364,8 @@ int predict(const QStringList &args)
     p.addOption(option("json", "One JSON object per line, with all ten probabilities."));
     parse(p, args, QStringLiteral("predict"),
           QStringLiteral("Classify image files through the Draw tab's MNIST normalisation. Prints PATH<TAB>DIGIT<TAB>CONFIDENCE "
-                         "(softmax probability, 4 decimals). An unreadable or blank image is reported and the rest go on (exit 1)."),
+                         "(softmax probability, 4 decimals). An unreadable, damaged (e.g. truncated) or blank image is reported "
+                         "and the rest go on (exit 1)."),
           QStringLiteral("IMAGE"), QStringLiteral("PNG, JPEG or BMP files: any size, dark-on-light or light-on-dark."));
     const auto images = p.positionalArguments();
     if (images.isEmpty())
@@ -480,9 +493,11 @@ void writeNpy(const QString &path, const core::TensorData &t)
     bytes += char(header.size() >> 8);
     bytes += header;
     bytes += QByteArray(reinterpret_cast<const char *>(t.values.data()), qsizetype(t.values.size() * sizeof(float)));
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
-        throw core::ExportError(path, QStringLiteral("cannot write: %1").arg(f.errorString()));
+    try {
+        core::safefile::writeFileAtomically(path, bytes.constData(), std::size_t(bytes.size()));
+    } catch (const core::FileError &e) {
+        throw core::ExportError(path, e.message());
+    }
 }
 
 int exportModel(const QStringList &args)
@@ -497,11 +512,13 @@ int exportModel(const QStringList &args)
                                       ".npy file (to compare other runtimes against).", "FILE"));
     p.addOption(option("data", "MNIST folder (for --test-logits).", "DIR"));
     parse(p, args, QStringLiteral("export"), QStringLiteral("Export the model for other tools (ONNX Runtime, OpenCV dnn, PyTorch)."));
-    const QString onnx = p.value(QStringLiteral("onnx"));
-    const QString pytorch = p.value(QStringLiteral("pytorch"));
-    const QString testLogits = p.value(QStringLiteral("test-logits"));
-    if (onnx.isEmpty() && pytorch.isEmpty() && testLogits.isEmpty())
+    if (!p.isSet(QStringLiteral("onnx")) && !p.isSet(QStringLiteral("pytorch")) && !p.isSet(QStringLiteral("test-logits")))
         throw UsageError{QStringLiteral("export needs --onnx FILE, --pytorch FILE or --test-logits FILE")};
+    // Every target checked before the first is written: none is a device, FIFO or folder.
+    const auto target = [&p](const char *name) { return p.isSet(QLatin1String(name)) ? outputPath(p, QLatin1String(name)) : QString(); };
+    const QString onnx = target("onnx");
+    const QString pytorch = target("pytorch");
+    const QString testLogits = target("test-logits");
     const auto model = loadClassifier(p);
     if (!onnx.isEmpty()) {
         core::exportOnnx(*model, onnx);
@@ -616,9 +633,9 @@ int importWeights(const QStringList &args)
     const auto files = p.positionalArguments();
     if (files.size() != 1)
         throw UsageError{QStringLiteral("import needs exactly one FILE")};
-    const QString outPath = p.value(QStringLiteral("out"));
-    if (outPath.isEmpty())
+    if (!p.isSet(QStringLiteral("out")))
         throw UsageError{QStringLiteral("import needs --out CHECKPOINT")};
+    const QString outPath = outputPath(p, QStringLiteral("out"));
     core::Trainer trainer;
     trainer.load(files.first());
     trainer.save(outPath);

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <future>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <thread>
 
 using Kind = core::CheckpointError::Kind;
@@ -527,11 +528,17 @@ struct CliResult {
     int code = -1;
     QString out, err;
 };
-CliResult runCli(const QStringList &args)
+/// Runs digitlab-cli; a run past timeoutMs (a generous bound: one that blocks on a FIFO never
+/// ends) is killed and fails the test.
+CliResult runCli(const QStringList &args, int timeoutMs = 5 * 60 * 1000)
 {
     QProcess p;
     p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-    REQUIRE(p.waitForFinished(5 * 60 * 1000));
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        FAIL("digitlab-cli " << args.join(QLatin1Char(' ')).toStdString() << " did not finish");
+    }
     return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
 }
 } // namespace
@@ -570,6 +577,82 @@ TEST_CASE("cli: the small hostile-input fixes", "[reader][cli]")
     r = runCli({QStringLiteral("train"), QStringLiteral("--out"), fifo, QStringLiteral("--epochs"), QStringLiteral("1")});
     CHECK(r.code == 1);
     CHECK(r.err.contains(QStringLiteral("not a regular file")));
+}
+
+TEST_CASE("cli: what cannot be read or written is refused at once, before any work", "[reader][cli][data]")
+{
+    QTemporaryDir dir;
+    const auto path = [&dir](const char *name) { return dir.filePath(QString::fromLatin1(name)); };
+    const QString fifo = path("fifo");
+    REQUIRE(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    // A /dev/null-like device node of the test's own (root may make one); else the system's.
+    QString device = path("null-device");
+    if (::mknod(QFile::encodeName(device).constData(), S_IFCHR | 0666, makedev(1, 3)) != 0)
+        device = QStringLiteral("/dev/null");
+    const auto isSame = [](const QString &p, mode_t type) {
+        struct stat st {};
+        return ::stat(QFile::encodeName(p).constData(), &st) == 0 && (st.st_mode & S_IFMT) == type;
+    };
+    constexpr int kMinute = 60 * 1000; // generous: each refusal takes well under a second
+
+    // predict on a FIFO fails at once instead of waiting for a writer.
+    auto r = runCli({QStringLiteral("predict"), fifo}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.trimmed() == QStringLiteral("digitlab-cli: %1: not a regular file (a device, FIFO or socket)").arg(fifo));
+
+    // A truncated JPEG is an error, the decoder's warning inside its one line.
+    QByteArray jpeg;
+    {
+        QBuffer buffer(&jpeg);
+        buffer.open(QIODevice::WriteOnly);
+        REQUIRE(testsupport::mnistOnCanvas(0, 9, 280, 280, 10, 10, false).save(&buffer, "JPG"));
+    }
+    r = runCli({QStringLiteral("predict"), testsupport::write(dir, QStringLiteral("cut.jpg"), jpeg.left(jpeg.size() / 3))}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.out.isEmpty());
+    CHECK(r.err.count(QLatin1Char('\n')) == 1);
+    CHECK(r.err.contains(QStringLiteral("cut.jpg: the image is damaged or truncated (the decoder says: ")));
+
+    // export refuses a device node and a FIFO as any target, before writing any of them.
+    r = runCli({QStringLiteral("export"), QStringLiteral("--onnx"), device}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("not a regular file")));
+    r = runCli({QStringLiteral("export"), QStringLiteral("--onnx"), path("ok.onnx"), QStringLiteral("--test-logits"), fifo}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("not a regular file")));
+    CHECK_FALSE(QFile::exists(path("ok.onnx")));
+    CHECK(isSame(device, S_IFCHR));
+    CHECK(isSame(fifo, S_IFIFO));
+
+    // train: an unusable --out is found before the first epoch.
+    r = runCli({QStringLiteral("train"), QStringLiteral("--out"), QString()}, kMinute);
+    CHECK(r.code == 2);
+    CHECK(r.err.contains(QStringLiteral("--out needs a file name")));
+    const QStringList small{QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("100"),
+                            QStringLiteral("--test-limit"), QStringLiteral("100")};
+    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--out"), path("no/such/folder/run.pt")} + small, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("cannot write into the folder")));
+    CHECK_FALSE(r.out.contains(QStringLiteral("epoch")));
+    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--out"), device} + small, kMinute);
+    CHECK(r.code == 1);
+    CHECK(isSame(device, S_IFCHR));
+
+    // train with an empty test set: an error, not "0.00%" and exit 0.
+    QDir data(path("data"));
+    REQUIRE(data.mkpath(QStringLiteral(".")));
+    for (const char *name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte"}) {
+        const QString real = QDir(testsupport::mnistDir()).filePath(QString::fromLatin1(name));
+        REQUIRE(QFile::link(QFile::exists(real) ? real : real + QStringLiteral(".gz"),
+                            data.filePath(QString::fromLatin1(name)) + (QFile::exists(real) ? QString() : QStringLiteral(".gz"))));
+    }
+    testsupport::write(dir, QStringLiteral("data/t10k-images-idx3-ubyte"), testsupport::idx({0x803, 0, 28, 28}, {}));
+    testsupport::write(dir, QStringLiteral("data/t10k-labels-idx1-ubyte"), testsupport::idx({0x801, 0}, {}));
+    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--data"), data.path(), QStringLiteral("--out"), path("run.pt")} + small, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("the test set holds no images")));
+    CHECK_FALSE(r.out.contains(QStringLiteral("0.00%")));
+    CHECK_FALSE(QFile::exists(path("run.pt")));
 }
 
 TEST_CASE("cli: more threads than cores are clamped with a warning", "[reader][cli][data]")
