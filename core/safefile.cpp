@@ -136,6 +136,9 @@ std::vector<unsigned char> readFile(const QString &path, std::int64_t maxBytes)
 void checkWritable(const QString &path)
 {
     checkTarget(path);
+    // QSaveFile refuses to replace a file it may not write, though the rename itself would work.
+    if (::access(QFile::encodeName(path).constData(), F_OK) == 0 && ::access(QFile::encodeName(path).constData(), W_OK) != 0)
+        refuse(Kind::Unwritable, path, QStringLiteral("cannot replace it: %1").arg(systemError(errno)));
     const QString dir = QFileInfo(path).absolutePath();
     struct stat st {};
     if (::stat(QFile::encodeName(dir).constData(), &st) != 0)

@@ -43,7 +43,7 @@ private:
 std::vector<unsigned char> readFile(const QString &path, std::int64_t maxBytes);
 
 /// Checks before any work that path can be written by writeFileAtomically(): a name is given,
-/// it names a regular file or nothing (never a folder, device, FIFO or socket), and its folder
+/// it names a writable regular file or nothing (never a folder, device, FIFO or socket), and its folder
 /// exists and takes a new file (a probe file is created and removed: that also catches a
 /// read-only file system, which permissions do not show to root). Throws FileError (Unwritable).
 void checkWritable(const QString &path);
