@@ -30,7 +30,7 @@ constexpr double kInkThreshold = 0.15;
 /// Contrast (0..255) below which an image is treated as blank: nothing was drawn.
 constexpr int kMinContrast = 24;
 /// The largest image file read: a phone photo is 2-15 MB; Qt's own limit on the decoded image
-/// (QImageReader::allocationLimit, 256 MB) bounds what a small file can expand to.
+/// (QImageReader::allocationLimit, 128 MB in Qt 6.4) bounds what a small file can expand to.
 constexpr std::int64_t kMaxImageBytes = std::int64_t(64) << 20;
 
 /// Collects the Qt messages this thread logs while it lives instead of printing them: Qt's image
