@@ -423,20 +423,15 @@ TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing s
                                QString::fromUtf8(p.readAllStandardError()));
     };
     {
+        // The failing source is reported and the next one used (a failing run's exit code 1 is
+        // checked below: each process costs a second of LibTorch start-up).
         const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
                                            QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/nope")),
+                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/mnist")),
                                            QStringLiteral("--timeout"), QStringLiteral("5")});
         INFO(err.toStdString());
-        REQUIRE(code == 1);
-        REQUIRE(err.contains(QStringLiteral("HTTP 404")));
-        requireOnlyVerified(tmp.path());
-    }
-    {
-        const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
-                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/nope")),
-                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/mnist"))});
-        INFO(err.toStdString());
         REQUIRE(code == 0);
+        REQUIRE(err.contains(QStringLiteral("HTTP 404")));
         REQUIRE(out.contains(QStringLiteral("MNIST ready")));
         REQUIRE(allMnist(tmp.path()));
     }
