@@ -1,4 +1,5 @@
 #include "ui/draw/drawtab.h"
+#include "core/inkshape.h"
 #include "core/classifier.h"
 #include "core/preprocess.h"
 #include "ui/digitview.h"
@@ -299,12 +300,16 @@ void DrawTab::classify(const core::NormalisedDigit &digit)
         showVerdict(QStringLiteral("–"), false, muted);
         return;
     }
-    const bool unsure = m_prediction.unsure();
+    // The network answers for any ink, confidently too for a dash or a flat oval (issue 16 item
+    // 5): ink shaped like no digit is a guess whatever the softmax says.
+    QString unlike;
+    const bool noDigitShape = core::inkshape::unlikeAnyDigit(digit.pixels.data(), &unlike);
+    const bool unsure = m_prediction.unsure() || noDigitShape;
     // An unsure guess is shown as a guess: question mark, muted colour, the doubt spelled out.
     showVerdict(unsure ? QStringLiteral("%1?").arg(m_prediction.digit) : QString::number(m_prediction.digit), false,
                 unsure ? QColor(0xc0, 0x70, 0x00) : QColor());
     m_confidence->setText(tr("confidence %1%").arg(double(m_prediction.confidence) * 100, 0, 'f', 1));
-    m_doubt->setText(doubtSentence(m_prediction));
+    m_doubt->setText(noDigitShape ? tr("Not sure: %1").arg(unlike) : doubtSentence(m_prediction));
     m_bars->setProbabilities(m_prediction.probabilities);
 }
 
