@@ -26,6 +26,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -82,6 +83,9 @@ void MainWindow::createTabs()
 {
     m_tabs = new QTabWidget(this);
     m_tabs->setDocumentMode(true);
+    // Desktops that move Tab through text fields and lists only (GNOME's, macOS's setting) skip a
+    // TabFocus tab bar: StrongFocus keeps the pages reachable from the keyboard (issue 16).
+    m_tabs->tabBar()->setFocusPolicy(Qt::StrongFocus);
     m_trainTab = new TrainTab(m_controller, this);
     m_tabs->addTab(m_trainTab, tr("&Train"));
     m_tabs->addTab(new DrawTab(m_document, this), tr("&Draw"));

@@ -111,11 +111,17 @@ QHBoxLayout *BrowseTab::buildFilterBar()
     fillDigitCombo(m_predictedCombo);
     m_trueCombo->setToolTip(tr("Show only images of this true digit"));
     m_predictedCombo->setToolTip(tr("Show only images predicted as this digit"));
+    // On Linux Qt names a combo box by its value and its label by the Labelled-by relation of
+    // the buddy below; the description carries the filter's meaning for readers that skip it.
+    m_trueCombo->setAccessibleDescription(tr("True digit filter: %1").arg(m_trueCombo->toolTip()));
+    m_predictedCombo->setAccessibleDescription(tr("Predicted digit filter: %1").arg(m_predictedCombo->toolTip()));
+    m_sortCombo->setAccessibleDescription(tr("Sort order of the test images"));
     m_sortCombo->addItem(tr("Test-set order"), int(TestSetFilter::SortKey::Index));
     m_sortCombo->addItem(tr("Most confidently wrong first"), int(TestSetFilter::SortKey::ConfidentlyWrongFirst));
     m_sortCombo->addItem(tr("Least confident first"), int(TestSetFilter::SortKey::LeastConfidentFirst));
     m_progress->setTextVisible(true);
     m_progress->setFormat(tr("Predicting %v / %m"));
+    m_progress->setAccessibleName(tr("Test-set prediction progress"));
     // Wide enough for "Predicting 10000 / 10000" in any font.
     m_progress->setMinimumWidth(fontMetrics().horizontalAdvance(tr("Predicting %1 / %1").arg(100000)) + 24);
     m_progress->setMaximumWidth(std::max(220, m_progress->minimumWidth()));

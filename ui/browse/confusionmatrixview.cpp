@@ -1,4 +1,6 @@
 #include "ui/browse/confusionmatrixview.h"
+#include "ui/browse/confusionmatrixaccessible.h"
+#include <QAccessible>
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -31,6 +33,13 @@ ConfusionMatrixView::ConfusionMatrixView(QWidget *parent) : QWidget(parent)
     setMouseTracking(false);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     setAccessibleName(tr("Confusion matrix"));
+    setAccessibleDescription(tr("Rows: the true digit; columns: the predicted digit, then the class accuracy"));
+    // A table a screen reader can walk, cell by cell, instead of one picture (issue 16).
+    static const bool factoryInstalled = [] {
+        QAccessible::installFactory(&ConfusionMatrixAccessible::factory);
+        return true;
+    }();
+    Q_UNUSED(factoryInstalled);
     setCursor(Qt::PointingHandCursor);
 }
 
@@ -39,6 +48,7 @@ void ConfusionMatrixView::setMatrix(const Matrix &matrix)
     m_matrix = matrix;
     m_has = true;
     update();
+    notifyAccessibility();
 }
 
 void ConfusionMatrixView::clear()
@@ -46,6 +56,7 @@ void ConfusionMatrixView::clear()
     m_matrix = Matrix{};
     m_has = false;
     update();
+    notifyAccessibility();
 }
 
 void ConfusionMatrixView::setSelection(int trueDigit, int predictedDigit)
@@ -53,6 +64,18 @@ void ConfusionMatrixView::setSelection(int trueDigit, int predictedDigit)
     m_selTrue = trueDigit;
     m_selPredicted = predictedDigit;
     update();
+}
+
+void ConfusionMatrixView::notifyAccessibility()
+{
+    if (!QAccessible::isActive())
+        return;
+    QAccessibleTableModelChangeEvent event(this, QAccessibleTableModelChangeEvent::DataChanged);
+    event.setFirstRow(0);
+    event.setLastRow(kN - 1);
+    event.setFirstColumn(0);
+    event.setLastColumn(kN);
+    QAccessible::updateAccessibility(&event);
 }
 
 ConfusionMatrixView::Geometry ConfusionMatrixView::geometry() const

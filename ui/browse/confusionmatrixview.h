@@ -51,6 +51,8 @@ private:
         QPoint origin;    ///< top-left of cell (0, 0)
     };
     Geometry geometry() const;
+    /// Tells a screen reader the counts changed.
+    void notifyAccessibility();
     // paintEvent's steps.
     void paintLabels(QPainter &p, const Geometry &g) const;
     QColor cellColour(const core::Confusion &confusion, int trueDigit, int predictedDigit) const;

@@ -37,6 +37,7 @@ DrawTab::DrawTab(ModelDocument *state, QWidget *parent)
     setObjectName(QStringLiteral("drawTab"));
     m_canvas->setObjectName(QStringLiteral("drawCanvas"));
     m_input->setObjectName(QStringLiteral("networkInput"));
+    m_input->setAccessibleName(tr("Network input, 28 by 28 pixels"));
     m_bars->setObjectName(QStringLiteral("drawBars"));
     m_digit->setObjectName(QStringLiteral("predictedDigit"));
 

@@ -194,7 +194,13 @@ void TrainingCharts::createViews()
         m_lossView->setMinimumWidth(std::max(m_lossView->minimumWidth(), legend + 40));
     }
     m_accView = makeView(m_accChart, this);
-    m_logBox = new QCheckBox(tr("&Log scale"), this);
+    // Screen readers announce the charts by name; the description says what they hold.
+    setAccessibleName(tr("Training charts"));
+    m_lossView->setAccessibleName(tr("Training loss chart"));
+    m_lossView->setAccessibleDescription(tr("Cross-entropy of every batch, smoothed, and each epoch's mean"));
+    m_accView->setAccessibleName(tr("Accuracy chart"));
+    m_accView->setAccessibleDescription(tr("Training and test accuracy per epoch"));
+    m_logBox = new QCheckBox(tr("L&og scale"), this); // Alt+L is the learning rate's
     m_logBox->setToolTip(tr("Loss on a logarithmic axis: small late losses stay visible after a large early one."));
     m_allBox = new QCheckBox(tr("Show &all epochs"), this);
     m_allBox->setToolTip(tr("Accuracy over every epoch. Off: the axis zooms to the recent epochs so 97-99.5% is "

@@ -202,7 +202,7 @@ QGroupBox *TrainTab::createParameterBox()
     form->addRow(tr("Batch si&ze:"), m_batchSize);
     form->addRow(tr("&Learning rate:"), m_learningRate);
     form->addRow(tr("&Seed:"), m_seed);
-    form->addRow(tr("T&hreads:"), m_threads);
+    form->addRow(tr("Th&reads:"), m_threads); // Alt+H is the Help menu's
     // Out-of-range text is not accepted and snaps back on leaving the field: say so while typing.
     m_rangeHint = new QLabel;
     m_rangeHint->setWordWrap(true);
@@ -340,6 +340,7 @@ QWidget *TrainTab::createProgressSide()
     m_progress->setValue(0);
     m_progress->setTextVisible(true);
     m_progress->setFormat(tr("Idle"));
+    m_progress->setAccessibleName(tr("Training progress"));
     m_progressDetails = new QLabel;
     m_progressDetails->setTextInteractionFlags(Qt::TextSelectableByMouse);
     // Digits that do not shift the label at every update.
@@ -349,6 +350,7 @@ QWidget *TrainTab::createProgressSide()
     m_log->setMaximumBlockCount(kMaxLogLines);
     m_log->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_log->setPlaceholderText(tr("Per-epoch summaries appear here."));
+    m_log->setAccessibleName(tr("Training log"));
 
     auto *progressBox = new QWidget;
     auto *progressLayout = new QVBoxLayout(progressBox);
