@@ -19,6 +19,7 @@
 #include <QUrl>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QPointingDevice>
@@ -292,6 +293,26 @@ TEST_CASE("Loading an image classifies it through the same normalisation", "[dra
     REQUIRE(failed.count() == 1);
     CHECK(failed.first().first().toString().contains(QStringLiteral("not-an-image.png")));
     CHECK(f.canvas->isBlank());
+
+    // Issue 16 item 9: a 1x1 image loaded as "draw a digit" with no reason. Too small to hold a
+    // digit: refused, saying so; a flat image: nothing to read, and why.
+    const QString tiny = dir.filePath(QStringLiteral("tiny.png"));
+    QImage one(1, 1, QImage::Format_RGB32);
+    one.fill(Qt::black);
+    REQUIRE(one.save(tiny));
+    CHECK(!f.canvas->loadImageFile(tiny));
+    REQUIRE(failed.count() == 2);
+    CHECK(failed.last().first().toString().contains(QStringLiteral("1×1 pixels")));
+    CHECK(f.canvas->isBlank());
+    const QString flat = dir.filePath(QStringLiteral("flat.png"));
+    QImage grey(64, 64, QImage::Format_RGB32);
+    grey.fill(QColor(90, 90, 90));
+    REQUIRE(grey.save(flat));
+    REQUIRE(f.canvas->loadImageFile(flat));
+    f.tab.predictNow();
+    CHECK(f.tab.prediction().digit == -1);
+    CHECK(f.tab.verdictText() != QStringLiteral("draw a digit"));
+    CHECK(f.tab.findChild<QLabel *>(QStringLiteral("drawConfidence"))->text().contains(QStringLiteral("no ink")));
 }
 
 TEST_CASE("Saving the drawing writes a PNG that loads back to the same prediction", "[draw]")

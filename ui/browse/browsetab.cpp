@@ -192,6 +192,14 @@ void BrowseTab::buildPages()
     auto *gridPage = new QWidget(this);
     auto *gridLayout = new QVBoxLayout(gridPage);
     gridLayout->setContentsMargins(0, 0, 0, 0);
+    // A filter that matches nothing (an empty matrix cell) says so instead of a blank grid.
+    m_emptyNote = new QLabel(gridPage);
+    m_emptyNote->setObjectName(QStringLiteral("emptyFilterNote"));
+    m_emptyNote->setWordWrap(true);
+    m_emptyNote->setAlignment(Qt::AlignCenter);
+    m_emptyNote->setContentsMargins(8, 16, 8, 16);
+    m_emptyNote->hide();
+    gridLayout->addWidget(m_emptyNote);
     gridLayout->addWidget(m_view);
     m_message->setAlignment(Qt::AlignCenter);
     m_message->setWordWrap(true);
@@ -500,6 +508,31 @@ void BrowseTab::updateCount()
     const int shown = m_filter->rowCount();
     m_count->setText(shown == total ? tr("%1 images").arg(QLocale().toString(total))
                                     : tr("Showing %1 of %2").arg(QLocale().toString(shown), QLocale().toString(total)));
+    if (m_emptyNote) {
+        m_emptyNote->setVisible(shown == 0 && total > 0);
+        if (shown == 0 && total > 0)
+            m_emptyNote->setText(emptyFilterText());
+    }
+}
+
+QString BrowseTab::emptyFilterText() const
+{
+    const TestSetFilter::Criteria c = m_filter->criteria();
+    QString what;
+    if (c.trueDigit >= 0 && c.predictedDigit >= 0)
+        what = c.trueDigit == c.predictedDigit ? tr("No %1 of the test set is predicted correctly.").arg(c.trueDigit)
+                                               : tr("No %1 of the test set is predicted as %2.").arg(c.trueDigit).arg(c.predictedDigit);
+    else if (c.trueDigit >= 0)
+        what = c.errorsOnly ? tr("Every %1 of the test set is predicted correctly.").arg(c.trueDigit)
+                            : tr("The test set has no %1.").arg(c.trueDigit);
+    else if (c.predictedDigit >= 0)
+        what = c.errorsOnly ? tr("No image is wrongly predicted as %1.").arg(c.predictedDigit)
+                            : tr("No image is predicted as %1.").arg(c.predictedDigit);
+    else if (c.errorsOnly)
+        what = m_model->hasPredictions() ? tr("No image is misclassified.") : tr("No predictions yet.");
+    else
+        what = tr("No image matches the filter.");
+    return what + QLatin1Char(' ') + tr("Show all brings every image back.");
 }
 
 void BrowseTab::updateStatistics()

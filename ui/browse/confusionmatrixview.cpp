@@ -117,8 +117,11 @@ std::pair<int, int> ConfusionMatrixView::hit(QPoint pos) const
 
 QSize ConfusionMatrixView::sizeHint() const
 {
+    // Modest: the side panel's scroll area sizes its content by the preferred heights (a word-
+    // wrapped label makes it height-for-width), so a large hint pushed row 9 under its scroll bar
+    // at the default window size (issue 16 item 9). The matrix grows into the room it is given.
     const QFontMetrics fm = fontMetrics();
-    const int cell = fm.horizontalAdvance(QStringLiteral("0000")) + 8;
+    const int cell = fm.height() + 6;
     const int header = fm.height() + 8;
     return {header + fm.height() + 2 + cell * kN + fm.horizontalAdvance(QStringLiteral("100.0%")) + 10,
             fm.height() + 2 + header + cell * kN};
@@ -128,14 +131,6 @@ QSize ConfusionMatrixView::minimumSizeHint() const
 {
     const QFontMetrics fm = fontMetrics();
     return {fm.height() * 3 + 18 * kN + fm.horizontalAdvance(QStringLiteral("100.0%")), fm.height() * 3 + 18 * kN};
-}
-
-int ConfusionMatrixView::heightForWidth(int width) const
-{
-    const QFontMetrics fm = fontMetrics();
-    const int header = fm.height() + 8;
-    const int cell = std::max(12, (width - header - fm.height() - 2 - fm.horizontalAdvance(QStringLiteral("100.0%")) - 10) / kN);
-    return fm.height() + 2 + header + cell * kN;
 }
 
 void ConfusionMatrixView::paintEvent(QPaintEvent *)

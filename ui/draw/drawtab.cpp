@@ -40,6 +40,7 @@ DrawTab::DrawTab(ModelDocument *state, QWidget *parent)
     m_input->setAccessibleName(tr("Network input, 28 by 28 pixels"));
     m_bars->setObjectName(QStringLiteral("drawBars"));
     m_digit->setObjectName(QStringLiteral("predictedDigit"));
+    m_confidence->setObjectName(QStringLiteral("drawConfidence"));
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(buildDrawingSide());
@@ -265,10 +266,12 @@ void DrawTab::showBlank()
     m_input->setImage(m_inputImage);
     if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
         m_state->setCurrentInput({}, tr("your drawing"));
-    showVerdict(tr("draw a digit"), true, palette().color(QPalette::PlaceholderText));
+    showVerdict(m_canvas->hasLoadedImage() ? tr("no digit") : tr("draw a digit"), true, palette().color(QPalette::PlaceholderText));
     // A dot or a slip of the pen is not a digit: say why nothing is predicted.
     if (m_canvas->isTooSmall())
         m_confidence->setText(tr("That mark is too small to be a digit: draw it larger."));
+    else if (m_canvas->hasLoadedImage())
+        m_confidence->setText(tr("The loaded image shows no ink: it is one flat colour."));
     else
         m_confidence->clear();
     m_doubt->clear();

@@ -17,6 +17,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -86,6 +87,9 @@ QWidget *InsideTab::createMiddle()
     scroll->setWidget(middle);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    // The layer view's prompt sits in its shown part: repaint it where it now belongs on a scroll.
+    for (QScrollBar *bar : {scroll->horizontalScrollBar(), scroll->verticalScrollBar()})
+        connect(bar, &QScrollBar::valueChanged, m_layers, qOverload<>(&QWidget::update));
     return scroll;
 }
 
