@@ -11,6 +11,8 @@
 #include <QAccessible>
 #include <QApplication>
 #include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QSpinBox>
 #include <QGroupBox>
 #include <QLabel>
 #include <QMenu>
@@ -179,7 +181,7 @@ TEST_CASE("mnemonics: no two controls of a tab share an Alt key, nor two entries
     }
 }
 
-TEST_CASE("mnemonics: Alt+H opens Help from the Train tab, Alt+L and Alt+O reach their own fields", "[a11y][mnemonics]")
+TEST_CASE("mnemonics: on the Train tab Alt+H belongs to the Help menu alone and Alt+L to one field", "[a11y][mnemonics]")
 {
     auto window = makeWindow();
     showTab(*window, 0);
@@ -189,6 +191,14 @@ TEST_CASE("mnemonics: Alt+H opens Help from the Train tab, Alt+L and Alt+O reach
     REQUIRE(keys.count(QStringLiteral("Alt+H")) == 1);
     CHECK(keys.value(QStringLiteral("Alt+H")).startsWith(QStringLiteral("menu")));
     CHECK(keys.count(QStringLiteral("Alt+L")) == 1);
+    // And the keys do what the labels say.
+    QApplication::setActiveWindow(window.get());
+    QDoubleSpinBox *rate = window->trainTab()->learningRateField();
+    QTest::keyClick(window.get(), Qt::Key_L, Qt::AltModifier);
+    CHECK((QApplication::focusWidget() == rate || rate->isAncestorOf(QApplication::focusWidget())));
+    QTest::keyClick(window.get(), Qt::Key_R, Qt::AltModifier);
+    QSpinBox *threads = window->trainTab()->threadsField();
+    CHECK((QApplication::focusWidget() == threads || threads->isAncestorOf(QApplication::focusWidget())));
 }
 
 TEST_CASE("accessibility: every shown interactive or result widget of every tab has a name", "[a11y]")
