@@ -30,16 +30,17 @@ const QColor kSelection(0x20, 0x60, 0xd0);
 
 ConfusionMatrixView::ConfusionMatrixView(QWidget *parent) : QWidget(parent)
 {
-    setMouseTracking(false);
-    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
-    setAccessibleName(tr("Confusion matrix"));
-    setAccessibleDescription(tr("Rows: the true digit; columns: the predicted digit, then the class accuracy"));
     // A table a screen reader can walk, cell by cell, instead of one picture (issue 16).
+    // Installed first: setting the name below may already make and cache this widget's interface.
     static const bool factoryInstalled = [] {
         QAccessible::installFactory(&ConfusionMatrixAccessible::factory);
         return true;
     }();
     Q_UNUSED(factoryInstalled);
+    setMouseTracking(false);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    setAccessibleName(tr("Confusion matrix"));
+    setAccessibleDescription(tr("Rows: the true digit; columns: the predicted digit, then the class accuracy"));
     setCursor(Qt::PointingHandCursor);
 }
 
