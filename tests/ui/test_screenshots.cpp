@@ -20,6 +20,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QPainter>
+#include <QPlainTextEdit>
 #include <QTabWidget>
 #include <iostream>
 #include <memory>
@@ -175,6 +176,8 @@ TEST_CASE("Screenshot of the Train tab after a short run", "[.screenshots]")
 {
     auto window = shotWindow({1200, 780}, false);
     window->trainTab()->setConfig(shotConfig(*window, 3, 0.001, 0, 0)); // the seed recipe, 3 of its 15 epochs
+    // The log starts with this run, not with the folder MNIST was read from on this machine.
+    window->trainTab()->findChild<QPlainTextEdit *>()->clear();
     QSignalSpy finished(window->controller(), &ui::TrainingController::finished);
     QTest::mouseClick(window->trainTab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && window->controller()->isIdle(); }, 900000));
