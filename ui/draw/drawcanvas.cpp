@@ -8,6 +8,7 @@
 #include <QImageReader>
 #include <QMimeData>
 #include <QMouseEvent>
+#include <QDir>
 #include <QPainter>
 #include <QPainterPath>
 #include <QTabletEvent>
@@ -369,12 +370,22 @@ void DrawCanvas::setImage(const QImage &image)
 
 bool DrawCanvas::loadImageFile(const QString &path)
 {
+    QImage image;
     try {
-        setImage(core::preprocess::readImage(path)); // the one image reader, shared with the CLI
+        image = core::preprocess::readImage(path); // the one image reader, shared with the CLI
     } catch (const core::ImageError &e) {
         Q_EMIT loadFailed(e.text());
         return false;
     }
+    if (image.width() < kMinImageSide || image.height() < kMinImageSide) {
+        Q_EMIT loadFailed(tr("%1: the image is %2×%3 pixels, too small to hold a digit (at least %4×%4).")
+                              .arg(QDir::toNativeSeparators(path))
+                              .arg(image.width())
+                              .arg(image.height())
+                              .arg(kMinImageSide));
+        return false;
+    }
+    setImage(image);
     return true;
 }
 
