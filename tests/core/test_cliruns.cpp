@@ -1,4 +1,5 @@
 // digitlab-cli train records its run; digitlab-cli runs lists, shows, exports and deletes (issue 19).
+#include "clitestsupport.h"
 #include "testsupport.h"
 #include "core/runstore.h"
 
@@ -14,21 +15,7 @@
 
 namespace {
 
-struct Result {
-    int code = -1;
-    QString out;
-    QString err;
-};
-
-Result cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-    REQUIRE(p.waitForStarted());
-    REQUIRE(p.waitForFinished(5 * 60 * 1000));
-    REQUIRE(p.exitStatus() == QProcess::NormalExit);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+using clitest::cli;
 
 /// A tiny training run (never a full epoch) recorded in db.
 QStringList tinyTrain(const QTemporaryDir &dir, const QString &db, const QString &lr, const QString &seed)
