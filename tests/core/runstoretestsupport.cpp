@@ -18,20 +18,22 @@ core::RunSpec spec(double learningRate, int seed)
     return core::runSpecFor(config, QStringLiteral("0123456789abcdef"), 60000, 10000, 0, QStringLiteral("test"));
 }
 
-float syntheticLoss(qint64 b)
+float syntheticLoss(qint64 b, double learningRate)
 {
-    return float(2.3 * std::exp(-double(b) / 300.0) + 0.05 + 0.1 * std::abs(std::sin(double(b) * 1.7)));
+    const double speed = std::sqrt(learningRate / 0.001);
+    return float(2.3 * std::exp(-double(b) * speed / 300.0) + 0.05 / speed + 0.1 * speed * std::abs(std::sin(double(b) * 1.7)));
 }
 
 void recordSynthetic(core::RunRecorder &recorder, core::RunSpec s, int epochs, int batchesPerEpoch, double finalAccuracy)
 {
     s.recipe[QStringLiteral("epochs")] = epochs;
+    const double lr = s.recipe.value(QStringLiteral("learning_rate")).toDouble(0.001);
     recorder.begin(s);
     for (int e = 1; e <= epochs; ++e) {
         for (int b = 1; b <= batchesPerEpoch; b += 10) {
             core::BatchLosses l{e, b, batchesPerEpoch, {}};
             for (int i = b; i < b + 10 && i <= batchesPerEpoch; ++i)
-                l.losses.append(syntheticLoss(qint64(e - 1) * batchesPerEpoch + i));
+                l.losses.append(syntheticLoss(qint64(e - 1) * batchesPerEpoch + i, lr));
             recorder.addLosses(l);
             core::BatchStats stats;
             stats.epoch = e;
@@ -44,9 +46,10 @@ void recordSynthetic(core::RunRecorder &recorder, core::RunSpec s, int epochs, i
         core::EpochStats stats;
         stats.epoch = e;
         stats.epochs = epochs;
-        stats.trainLoss = syntheticLoss(qint64(e) * batchesPerEpoch);
+        stats.trainLoss = syntheticLoss(qint64(e) * batchesPerEpoch, lr);
         stats.testLoss = stats.trainLoss * 0.9;
-        stats.testAccuracy = finalAccuracy - 0.1 * (epochs - e);
+        const double left = 1.0 - double(e) / epochs;
+        stats.testAccuracy = finalAccuracy - 0.2 * left * left;
         stats.trainAccuracy = stats.testAccuracy - 0.01;
         stats.seconds = 1.5;
         stats.imagesPerSecond = 5000;

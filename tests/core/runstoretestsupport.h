@@ -12,10 +12,12 @@ namespace runstoretest {
 /// epoch (20 batches).
 core::RunSpec spec(double learningRate, int seed);
 /// Records a whole run: `epochs` epochs of `batchesPerEpoch` losses (sent 10 at a time), test
-/// accuracy rising by 0.1 an epoch to finalAccuracy, then "finished".
+/// accuracy rising to finalAccuracy (finalAccuracy - 0.2 (1 - e/epochs)^2 after epoch e), then
+/// "finished".
 void recordSynthetic(core::RunRecorder &recorder, core::RunSpec spec, int epochs, int batchesPerEpoch, double finalAccuracy);
-/// The loss of batch b (1-based over the run) in recordSynthetic(): a noisy decay.
-float syntheticLoss(qint64 b);
+/// The loss of batch b (1-based over the run) in recordSynthetic(): a noisy decay, faster for
+/// a larger learning rate (so that runs look different in screenshots).
+float syntheticLoss(qint64 b, double learningRate = 0.001);
 
 /// `TESTBINARY --record-child DB RUNS EPOCHS forever|finish`: records RUNS runs of EPOCHS epochs
 /// of 50 batches, committing often; "forever" prints "committed" after its first commit and
