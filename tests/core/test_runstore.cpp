@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QSqlDatabase>
@@ -371,4 +372,38 @@ TEST_CASE("runstore: statuses, CSV fields and the default path", "[runs]")
     for (const char *column : {"id", "started", "network", "dataset", "learning_rate", "batch_size", "epochs", "seed", "status",
                                "final_test_accuracy"})
         CHECK(core::runColumns().contains(QString::fromLatin1(column)));
+}
+
+TEST_CASE("runstore benchmark: what recording costs the training thread per batch", "[.benchmark]")
+{
+    QTemporaryDir dir;
+    core::RunRecorder recorder(dir.filePath(QStringLiteral("runs.db")));
+    auto spec = runstoretest::spec(0.001, 1);
+    spec.recipe[QStringLiteral("epochs")] = 100;
+    recorder.begin(spec);
+    REQUIRE(recorder.waitForRunId() > 0);
+    // What digitlab-cli train calls per batch: one loss, the progress.
+    constexpr int kBatches = 60000;
+    QElapsedTimer t;
+    t.start();
+    for (int i = 0; i < kBatches; ++i) {
+        const int epoch = 1 + i / 600;
+        const int batch = 1 + i % 600;
+        recorder.addLosses({epoch, batch, 600, {runstoretest::syntheticLoss(i)}});
+        core::BatchStats b;
+        b.epoch = epoch;
+        b.batch = batch;
+        b.batchesPerEpoch = 600;
+        b.imagesSeen = qint64(i + 1) * 100;
+        recorder.addProgress(b);
+    }
+    const double perBatchUs = t.nsecsElapsed() / 1e3 / kBatches;
+    recorder.end({RunStatus::Finished, {}, {}});
+    QElapsedTimer f;
+    f.start();
+    REQUIRE(recorder.flush(120000));
+    WARN("caller's cost per batch: " << perBatchUs << " us (a seed-recipe batch of 100 takes ~7,000-10,000 us); "
+         "final commit " << f.nsecsElapsed() / 1e6 << " ms");
+    RunStore store(dir.filePath(QStringLiteral("runs.db")));
+    CHECK(store.curves(store.list().front().id).losses.size() == std::size_t(kBatches));
 }

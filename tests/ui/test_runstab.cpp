@@ -355,6 +355,15 @@ TEST_CASE("Runs tab benchmark: 20 runs of 15 epochs selected", "[.benchmark]")
         WARN(what << ": " << ms << " ms");
         return ms;
     };
+    {
+        core::RunStore store(db);
+        QElapsedTimer read;
+        read.start();
+        std::size_t points = 0;
+        for (qint64 id : all)
+            points += store.curves(id).losses.size();
+        WARN("read the curves of 20 runs (" << points << " losses): " << read.nsecsElapsed() / 1e6 << " ms");
+    }
     timeIt("select 20 runs (read 180,000 losses, build series, paint)", [&] { tab.selectRuns(all); });
     timeIt("select 20 runs again (curves cached)", [&] { tab.selectRuns({}); tab.selectRuns(all); });
     timeIt("smoothing 0.6 -> 0.9", [&] { tab.charts()->setSmoothing(0.9); });
@@ -393,4 +402,41 @@ TEST_CASE("Screenshot of the Runs tab with runs overlaid", "[.screenshots]")
     tab.charts()->setSmoothing(0.8);
     QTest::qWait(200); // Qt Charts lays its axis labels out in posted events
     REQUIRE(tab.grab().save(uitest::shotsDir() + QStringLiteral("/screenshot-runs.png")));
+}
+
+TEST_CASE("Runs tab: every control has an accessible name and its own mnemonic", "[runs]")
+{
+    ui::TrainingController controller;
+    ui::RunsTab tab(&controller, uitest::tempDir() + QStringLiteral("/runs.db"));
+    // The main window's tabs are Alt+T, D, B, I and R (this tab): none of those here.
+    QString used = QStringLiteral("tdbir");
+    const auto mnemonic = [](const QString &text) {
+        const auto at = text.indexOf(QLatin1Char('&'));
+        return at >= 0 && at + 1 < text.size() ? text[at + 1].toLower() : QChar();
+    };
+    int controls = 0;
+    for (auto *w : tab.findChildren<QWidget *>()) {
+        QString text;
+        // Our buttons, not the line edit's clear button or the table's corner button.
+        if (auto *b = qobject_cast<QAbstractButton *>(w); b && (qobject_cast<QPushButton *>(w) || qobject_cast<QCheckBox *>(w)))
+            text = b->text();
+        else if (auto *l = qobject_cast<QLabel *>(w); l && l->buddy())
+            text = l->text();
+        else if (!qobject_cast<QLineEdit *>(w) && !qobject_cast<QComboBox *>(w) && !qobject_cast<QSlider *>(w)
+                 && !qobject_cast<QTableView *>(w))
+            continue;
+        if (!text.isNull()) {
+            const QChar m = mnemonic(text);
+            INFO(text.toStdString());
+            REQUIRE(!m.isNull());
+            CHECK_FALSE(used.contains(m));
+            used += m;
+        }
+        if (!qobject_cast<QLabel *>(w)) {
+            INFO(w->metaObject()->className());
+            CHECK_FALSE(w->accessibleName().isEmpty());
+            ++controls;
+        }
+    }
+    CHECK(controls >= 14);
 }
