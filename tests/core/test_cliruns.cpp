@@ -9,6 +9,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -119,6 +121,22 @@ TEST_CASE("cli runs: train records each run; list, show, export and delete read 
     CHECK(r.code == 2);
     r = cli({QStringLiteral("runs"), QStringLiteral("--format"), QStringLiteral("xml"), QStringLiteral("--runs-db"), db});
     CHECK(r.code == 2);
+
+    // A newer DigitLab's database: one clear error, exit 1, the file untouched.
+    {
+        auto raw = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("cli-newer"));
+        raw.setDatabaseName(db);
+        REQUIRE(raw.open());
+        QSqlQuery q(raw);
+        REQUIRE(q.exec(QStringLiteral("PRAGMA user_version = %1").arg(core::RunStore::kSchemaVersion + 1)));
+        q = QSqlQuery();
+        raw.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("cli-newer"));
+    r = cli({QStringLiteral("runs"), QStringLiteral("--runs-db"), db});
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("newer DigitLab")));
+    CHECK(r.err.count(QLatin1Char('\n')) == 1);
 }
 
 TEST_CASE("cli runs: a train killed with SIGKILL reads interrupted; a bad database does not stop training", "[cli][data][runs]")

@@ -10,6 +10,11 @@
 #include "ui/runs/runsmodel.h"
 #include "ui/runs/runstab.h"
 #include "ui/trainingcontroller.h"
+#include "ui/mainwindow.h"
+#include "ui/modeldocument.h"
+#include "ui/train/traintab.h"
+#include <QMessageBox>
+#include <QTabWidget>
 
 #include <QAbstractSeries>
 #include <QChart>
@@ -439,4 +444,48 @@ TEST_CASE("Runs tab: every control has an accessible name and its own mnemonic",
         }
     }
     CHECK(controls >= 14);
+}
+
+TEST_CASE("Runs tab in the window: Train Again starts a run with the selected run's settings; it is recorded", "[runs][window][data]")
+{
+    ui::MainWindow::Options options;
+    options.loadBundledModel = false;
+    options.restoreSettings = false;
+    options.dataDir = uitest::requireMnistDir();
+    ui::MainWindow window(options);
+    window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
+    window.setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    window.show();
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
+    auto *tab = window.runsTab();
+    REQUIRE(tab);
+    CHECK(window.tabs()->tabText(window.tabs()->indexOf(tab)) == QStringLiteral("&Runs"));
+    {
+        core::RunRecorder recorder(tab->databasePath());
+        auto spec = runstoretest::spec(0.0042, 9);
+        spec.recipe[QStringLiteral("train_limit")] = 300;
+        spec.recipe[QStringLiteral("test_limit")] = 100;
+        runstoretest::recordSynthetic(recorder, spec, 2, 3, 0.5);
+    }
+    tab->reload();
+    const qint64 source = tab->model()->runs().back().id;
+    tab->selectRuns({source});
+    window.tabs()->setCurrentWidget(tab);
+    REQUIRE(tab->trainAgainButton()->isEnabled());
+    QTest::mouseClick(tab->trainAgainButton(), Qt::LeftButton);
+    CHECK(window.tabs()->currentWidget() == window.trainTab());
+    CHECK(window.trainTab()->config().learningRate == Approx(0.0042));
+    CHECK(window.trainTab()->config().seed == 9);
+    CHECK(window.trainTab()->config().trainLimit == 300);
+    REQUIRE(uitest::waitUntil([&] { return !window.controller()->isRunning() && window.controller()->isIdle(); }, 300000));
+    // The new run is in the table, with the same settings, finished.
+    REQUIRE(uitest::waitUntil([&] {
+        const auto &runs = tab->model()->runs();
+        return !runs.empty() && runs.back().id > source && runs.back().status == core::RunStatus::Finished;
+    }, 30000));
+    const auto &again = tab->model()->runs().back();
+    CHECK(again.learningRate == Approx(0.0042));
+    CHECK(again.seed == QStringLiteral("9"));
+    CHECK(again.epochsDone == 2);
+    CHECK(again.source == QStringLiteral("gui"));
 }
