@@ -30,6 +30,9 @@ namespace {
 
 // The live run's chart follows its commits (one a second) at most this often.
 constexpr int kLiveRefreshMs = 1000;
+// The tab's connection is on the GUI thread: a write (rename, delete) waits at most this long
+// for another process's transaction (ours last milliseconds), then says the file is locked.
+constexpr int kGuiBusyTimeoutMs = 1000;
 
 QString writeText(const QString &path, const QString &text)
 {
@@ -48,7 +51,9 @@ RunsTab::RunsTab(TrainingController *controller, const QString &databasePath, QW
     setObjectName(QStringLiteral("runsTab"));
     createWidgets();
     try {
-        m_store = std::make_unique<core::RunStore>(m_path);
+        core::RunStore::Options options;
+        options.busyTimeoutMs = kGuiBusyTimeoutMs;
+        m_store = std::make_unique<core::RunStore>(m_path, options);
         m_store->purgeHidden(); // the last session's deletes are final now
     } catch (const core::RunStoreError &e) {
         m_store.reset();
