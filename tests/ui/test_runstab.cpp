@@ -407,6 +407,13 @@ TEST_CASE("Screenshot of the Runs tab with runs overlaid", "[.screenshots]")
     tab.charts()->setSmoothing(0.8);
     QTest::qWait(200); // Qt Charts lays its axis labels out in posted events
     REQUIRE(tab.grab().save(uitest::shotsDir() + QStringLiteral("/screenshot-runs.png")));
+    // The difference of two runs: what differs is highlighted.
+    tab.selectRuns({3, 4});
+    auto *dialog = tab.showDifference();
+    REQUIRE(dialog);
+    QTest::qWait(100);
+    REQUIRE(dialog->grab().save(uitest::shotsDir() + QStringLiteral("/screenshot-runs-difference.png")));
+    dialog->close();
 }
 
 TEST_CASE("Runs tab: every control has an accessible name and its own mnemonic", "[runs]")

@@ -316,8 +316,9 @@ void RunCharts::setupAxes(double xLo, double xHi, double lossLo, double lossHi, 
         m_accChart->addAxis(m_accY, Qt::AlignLeft);
     }
     LinearTicks x = chartaxes::linear(xLo, xHi, kValueTicks, 0, 1);
-    // The data's own ends, not the ticks' rounded ones: a run of 15 epochs ends at 15.
-    x.min = xLo;
+    // Every axis starts at 0 (no epoch, image or second yet) and ends at the data's own end,
+    // not a rounded tick: a run of 15 epochs ends at 15.
+    x.min = std::min(0.0, xLo);
     x.max = xHi;
     if (m_axis == RunAxis::Images || x.step >= 1)
         x.labelFormat = QStringLiteral("%.0f"); // whole epochs, images, seconds

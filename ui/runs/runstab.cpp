@@ -400,8 +400,12 @@ QWidget *RunsTab::showDifference()
         }
         differing += r.differs ? 1 : 0;
     }
-    table->resizeColumnsToContents();
-    table->horizontalHeader()->setStretchLastSection(true);
+    // The network's text is long: the two runs' columns share the width and wrap.
+    table->setWordWrap(true);
+    table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    table->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    table->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    table->resizeRowsToContents();
     auto *summary = new QLabel(tr("%n setting(s) differ (highlighted).", nullptr, differing), dialog);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
@@ -409,8 +413,9 @@ QWidget *RunsTab::showDifference()
     layout->addWidget(summary);
     layout->addWidget(table);
     layout->addWidget(buttons);
-    dialog->resize(640, 420);
+    dialog->resize(760, 520);
     dialog->show();
+    table->resizeRowsToContents(); // now that the columns have their widths
     return dialog;
 }
 
