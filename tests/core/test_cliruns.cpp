@@ -44,7 +44,7 @@ QStringList csvRows(const QString &db)
 
 } // namespace
 
-TEST_CASE("cli runs: train records each run; list, show, export and delete read the database", "[cli][data][runs]")
+TEST_CASE("cli runs: train records each run and list, show, export and delete read the database", "[cli][data][runs]")
 {
     testsupport::mnistDir();
     QTemporaryDir dir;
@@ -139,7 +139,7 @@ TEST_CASE("cli runs: train records each run; list, show, export and delete read 
     CHECK(r.err.count(QLatin1Char('\n')) == 1);
 }
 
-TEST_CASE("cli runs: a train killed with SIGKILL reads interrupted; a bad database does not stop training", "[cli][data][runs]")
+TEST_CASE("cli runs: a train killed with SIGKILL reads interrupted and a bad database does not stop training", "[cli][data][runs]")
 {
     testsupport::mnistDir();
     QTemporaryDir dir;

@@ -178,7 +178,7 @@ TEST_CASE("runstore: rename, note, hide, purge and delete", "[runs]")
     CHECK(csv.contains(QStringLiteral("\"baseline, \"\"first\"\"\"")));
 }
 
-TEST_CASE("runstore: a writer killed with SIGKILL leaves a consistent database; its run reads interrupted", "[runs]")
+TEST_CASE("runstore: a writer killed with SIGKILL leaves a consistent database and its run reads interrupted", "[runs]")
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("runs.db"));

@@ -152,7 +152,7 @@ TEST_CASE("run curves: axes, debiased smoothing, envelope, interpolation, differ
     CHECK(differing == QStringList{QStringLiteral("learning_rate"), QStringLiteral("optimizer")});
 }
 
-TEST_CASE("Runs tab: select runs to overlay them; axes, log scale, smoothing and hover", "[runs]")
+TEST_CASE("Runs tab: select runs to overlay them, axes, log scale, smoothing and hover", "[runs]")
 {
     ShownTab shown(syntheticDatabase(3, 3));
     auto &tab = shown.tab;
@@ -323,7 +323,7 @@ TEST_CASE("Runs tab: the Train tab's run appears as it trains and ends finished"
     CHECK(tab.charts()->runs().front().curves.losses.size() == 3 * 4);
 }
 
-TEST_CASE("Runs tab: a database that is not one is said once; the tab stays usable", "[runs]")
+TEST_CASE("Runs tab: a database that is not one is said once and the tab stays usable", "[runs]")
 {
     const QString path = uitest::tempDir() + QStringLiteral("/runs.db");
     {
@@ -453,7 +453,7 @@ TEST_CASE("Runs tab: every control has an accessible name and its own mnemonic",
     CHECK(controls >= 14);
 }
 
-TEST_CASE("Runs tab in the window: Train Again starts a run with the selected run's settings; it is recorded", "[runs][window][data]")
+TEST_CASE("Runs tab in the window: Train Again starts a run with the selected run settings and it is recorded", "[runs][window][data]")
 {
     ui::MainWindow::Options options;
     options.loadBundledModel = false;
