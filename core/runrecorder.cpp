@@ -304,7 +304,8 @@ void RunRecorder::Impl::handle(const Event &e)
     case Event::Type::Checkpoint:
         if (store) {
             try {
-                store->setCheckpoint(e.runId, e.path);
+                if (store->setCheckpoint(e.runId, e.path))
+                    Q_EMIT q->runWritten(e.runId);
             } catch (const RunStoreError &error) {
                 report(error);
             }

@@ -65,7 +65,7 @@ public:
 Q_SIGNALS:
     /// The run has its row (id): the Runs tab shows it.
     void runStarted(qint64 id);
-    /// A transaction of the run committed (new points, an epoch, the end).
+    /// A transaction of the run committed (new points, an epoch, the end, its checkpoint).
     void runWritten(qint64 id);
     void runEnded(qint64 id);
     /// The run cannot be recorded: message is the store's one sentence; training goes on.

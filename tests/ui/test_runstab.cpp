@@ -321,6 +321,17 @@ TEST_CASE("Runs tab: the Train tab's run appears as it trains and ends finished"
     // The selected live run's chart follows its commits.
     REQUIRE(uitest::waitUntil([&] { return !tab.charts()->runs().empty() && tab.charts()->runs().front().curves.epochs.size() == 3; }, 10000));
     CHECK(tab.charts()->runs().front().curves.losses.size() == 3 * 4);
+
+    // Saved right after the run: that is the run's checkpoint, and Open Checkpoint asks for it.
+    const QString checkpoint = uitest::tempDir() + QStringLiteral("/after-run.pt");
+    REQUIRE(controller.save(checkpoint));
+    REQUIRE(uitest::waitUntil([&] { return tab.model()->run(tab.model()->rowOf(id)).checkpoint == checkpoint; }, 30000));
+    tab.selectRuns({id});
+    REQUIRE(tab.openButton()->isEnabled());
+    QSignalSpy open(&tab, &ui::RunsTab::openCheckpointRequested);
+    QTest::mouseClick(tab.openButton(), Qt::LeftButton);
+    REQUIRE(open.size() == 1);
+    CHECK(open.first().first().toString() == checkpoint);
 }
 
 TEST_CASE("Runs tab: a database that is not one is said once and the tab stays usable", "[runs]")
