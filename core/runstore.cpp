@@ -14,6 +14,7 @@
 #include <QStandardPaths>
 #include <QSysInfo>
 #include <QTextStream>
+#include <QUrl>
 #include <QVariant>
 #include <cmath>
 #include <unistd.h>
@@ -273,8 +274,16 @@ RunStore::RunStore(const QString &path, const Options &options) : d(std::make_un
     d->connection = QStringLiteral("digitlab-runs-%1").arg(++g_connections);
     try {
         d->open();
-        if (!options.readOnly)
-            markInterrupted(); // "the next start": a dead writer's run is written as interrupted
+        if (!d->options.readOnly) {
+            try {
+                markInterrupted(); // "the next start": a dead writer's run is written as interrupted
+            } catch (const RunStoreError &e) {
+                // A file we may read but not write still lists its runs (list() shows a dead
+                // writer's run as interrupted without writing it); anything else is an error.
+                if (e.kind() != RunStoreError::Kind::ReadOnly && e.kind() != RunStoreError::Kind::Locked)
+                    throw;
+            }
+        }
     } catch (...) {
         QSqlDatabase::database(d->connection, false).close();
         QSqlDatabase::removeDatabase(d->connection);
@@ -306,11 +315,21 @@ void RunStore::Impl::open()
         if (!QDir().mkpath(info.absolutePath()))
             throw RunStoreError(K::Unopenable, path, QStringLiteral("cannot create the folder %1").arg(info.absolutePath()));
     }
+    // A file (or folder) we may not write is opened for reading: its runs can still be listed,
+    // and the first write says "read-only". SQLite cannot make the WAL index (-shm) there, so it
+    // reads the file as immutable: nobody can be writing it.
+    const bool unwritable = info.exists() && (!info.isWritable() || !QFileInfo(info.absolutePath()).isWritable());
+    if (unwritable)
+        options.readOnly = true;
     auto db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
-    db.setDatabaseName(path);
+    db.setDatabaseName(unwritable ? QUrl::fromLocalFile(info.absoluteFilePath()).toString(QUrl::FullyEncoded)
+                                        + QStringLiteral("?immutable=1")
+                                  : path);
     QString connectOptions = QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(options.busyTimeoutMs);
     if (options.readOnly)
         connectOptions += QStringLiteral(";QSQLITE_OPEN_READONLY");
+    if (unwritable)
+        connectOptions += QStringLiteral(";QSQLITE_OPEN_URI");
     db.setConnectOptions(connectOptions);
     if (!db.open())
         fail(db.lastError(), QStringLiteral("opening"));

@@ -54,11 +54,11 @@ RunsTab::RunsTab(TrainingController *controller, const QString &databasePath, QW
         core::RunStore::Options options;
         options.busyTimeoutMs = kGuiBusyTimeoutMs;
         m_store = std::make_unique<core::RunStore>(m_path, options);
-        m_store->purgeHidden(); // the last session's deletes are final now
     } catch (const core::RunStoreError &e) {
-        m_store.reset();
         showError(e.text());
     }
+    // The last session's deletes are final now (a read-only file keeps them hidden).
+    withStore([](core::RunStore &s) { s.purgeHidden(); });
     m_recording = new RunRecording(controller, m_path, this);
     connectRecording();
     reload();
