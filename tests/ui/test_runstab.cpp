@@ -334,6 +334,34 @@ TEST_CASE("Runs tab: the Train tab's run appears as it trains and ends finished"
     CHECK(open.first().first().toString() == checkpoint);
 }
 
+TEST_CASE("Runs tab: a run whose loss becomes NaN is recorded as diverged, a stopped one as stopped", "[runs][data]")
+{
+    const QString db = uitest::tempDir() + QStringLiteral("/runs.db");
+    ui::TrainingController controller;
+    ui::RunsTab tab(&controller, db);
+    REQUIRE(controller.loadData(uitest::requireMnistDir()));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 120000));
+    const auto statusOfLast = [&] { return tab.model()->runs().empty() ? core::RunStatus::Running : tab.model()->runs().back().status; };
+
+    // A trainer to inject into (the window makes one at start-up).
+    REQUIRE(controller.initialize(testsupport::smallConfig(300, 100, 2)));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 60000));
+    controller.injectNanForTesting();
+    REQUIRE(controller.start(testsupport::smallConfig(300, 100, 2), false));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 300000));
+    const bool diverged = uitest::waitUntil([&] { return statusOfLast() == core::RunStatus::Diverged; }, 30000);
+    INFO("runs " << tab.model()->runs().size() << " status " << core::runStatusText(statusOfLast()).toStdString());
+    REQUIRE(diverged);
+    CHECK(tab.model()->runs().back().message.contains(QStringLiteral("NaN")));
+
+    // Stop as soon as the run has started: "stopped".
+    QObject context;
+    QObject::connect(&controller, &ui::TrainingController::started, &context, [&] { controller.stop(); });
+    REQUIRE(controller.start(testsupport::smallConfig(3000, 100, 50), true));
+    REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 300000));
+    REQUIRE(uitest::waitUntil([&] { return tab.model()->runs().size() == 2 && statusOfLast() == core::RunStatus::Stopped; }, 30000));
+}
+
 TEST_CASE("Runs tab: a database that is not one is said once and the tab stays usable", "[runs]")
 {
     const QString path = uitest::tempDir() + QStringLiteral("/runs.db");
