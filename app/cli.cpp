@@ -9,6 +9,8 @@
 #include "core/mnistdownloader.h"
 #include "core/preprocess.h"
 #include "core/safefile.h"
+#include "core/runrecorder.h"
+#include "core/runstore.h"
 #include "core/trainer.h"
 #include "core/version.h"
 
@@ -67,10 +69,13 @@ Commands:
   export    write the model for other tools: ONNX, or a PyTorch state_dict
   fetch-data  download MNIST's four files and verify them (MD5 and SHA-256)
   import    turn a PyTorch state_dict of the seed model into a DigitLab checkpoint
+  runs      the recorded training runs: list, show, export, delete
 
 Run 'digitlab-cli COMMAND --help' for a command's options.
 MNIST is looked for in --data, else $DIGITLAB_DATA, else the source tree's data/mnist (when run
 from a build tree), else ~/.local/share/DigitLab/mnist, where fetch-data puts it.
+Every train run is recorded in ~/.local/share/DigitLab/runs.db (or --runs-db FILE, or
+$DIGITLAB_RUNS_DB), as the GUI's are.
 Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
 
@@ -274,6 +279,36 @@ int reportInterrupted(const core::TrainingSummary &summary, bool savedThisRun, c
     return kInterrupted;
 }
 
+/// The run database for train (unless --no-record): the run's ID goes to stdout at once. A
+/// database that cannot be used is one warning; training goes on unrecorded.
+std::unique_ptr<core::RunRecorder> startRecording(const QCommandLineParser &p, const core::Trainer &trainer,
+                                                  const core::MnistSet &trainSet, const core::MnistSet &testSet)
+{
+    if (p.isSet(QStringLiteral("no-record")))
+        return nullptr;
+    const QString path = core::RunStore::defaultPath(p.value(QStringLiteral("runs-db")));
+    auto recorder = std::make_unique<core::RunRecorder>(path);
+    recorder->begin(core::runSpecFor(trainer.config(), trainSet.checksum, trainSet.count, testSet.count, trainer.epochsDone(),
+                                     QStringLiteral("cli")));
+    const qint64 id = recorder->waitForRunId(30000);
+    if (id < 0) {
+        err(QStringLiteral("warning: this run is not recorded: %1").arg(recorder->lastError()));
+        return nullptr;
+    }
+    out(QStringLiteral("run %1 (recorded in %2)").arg(id).arg(QDir::toNativeSeparators(path)));
+    return recorder;
+}
+
+void endRecording(core::RunRecorder *recorder, const core::RunEnd &end)
+{
+    if (!recorder)
+        return;
+    recorder->end(end);
+    recorder->flush(30000);
+    if (!recorder->lastError().isEmpty())
+        err(QStringLiteral("warning: the run was not recorded completely: %1").arg(recorder->lastError()));
+}
+
 int train(const QStringList &args)
 {
     QCommandLineParser p;
@@ -288,6 +323,9 @@ int train(const QStringList &args)
     p.addOption(option("resume", "Continue the run saved in this checkpoint (weights, optimizer, epochs, history).", "FILE"));
     p.addOption(option("train-limit", "Train on the first N images only (0 = all 60,000).", "N", "0"));
     p.addOption(option("test-limit", "Evaluate on the first N test images only (0 = all 10,000).", "N", "0"));
+    p.addOption(option("runs-db", "Record the run in this database (default: $DIGITLAB_RUNS_DB, else "
+                                  "~/.local/share/DigitLab/runs.db).", "FILE"));
+    p.addOption(option("no-record", "Do not record this run in the run database."));
     parse(p, args, QStringLiteral("train"), QStringLiteral("Train the seed CNN on MNIST (Adam, cross-entropy, shuffled batches), "
                                                            "evaluating on the test set after every epoch."));
     const core::TrainConfig config = trainConfig(p);
@@ -306,22 +344,42 @@ int train(const QStringList &args)
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
 
+    auto recorder = startRecording(p, trainer, trainSet, testSet);
     QElapsedTimer sinceLine;
     sinceLine.start();
     bool savedThisRun = false;
     core::ProgressSink sink;
-    sink.batch = [&](const core::BatchStats &b) { printBatch(b, tty, sinceLine); };
+    sink.batch = [&](const core::BatchStats &b) {
+        printBatch(b, tty, sinceLine);
+        if (recorder) {
+            recorder->addLosses({b.epoch, b.batch, b.batchesPerEpoch, {float(b.loss)}});
+            recorder->addProgress(b);
+        }
+    };
     sink.epoch = [&](const core::EpochStats &e) {
         if (tty)
             std::fputs("\r\033[K", stderr);
         out(epochLine(e));
         trainer.save(outPath); // after every epoch: an interrupted run loses at most one epoch
         savedThisRun = true;
+        if (recorder)
+            recorder->addEpoch(e);
     };
-    const auto summary = trainer.run(trainSet, testSet, control, sink);
+    core::TrainingSummary summary;
+    try {
+        summary = trainer.run(trainSet, testSet, control, sink);
+    } catch (const core::Error &e) {
+        // A NaN or infinite loss is the trainer's one TrainingError mid-run: the run diverged.
+        const bool diverged = dynamic_cast<const core::TrainingError *>(&e) != nullptr;
+        endRecording(recorder.get(), {diverged ? core::RunStatus::Diverged : core::RunStatus::Failed, e.text(),
+                                      savedThisRun ? QFileInfo(outPath).absoluteFilePath() : QString()});
+        throw;
+    }
     g_control = nullptr;
     if (tty)
         std::fputs("\r\033[K", stderr);
+    endRecording(recorder.get(), {summary.stopped ? core::RunStatus::Stopped : core::RunStatus::Finished, {},
+                                  savedThisRun ? QFileInfo(outPath).absoluteFilePath() : QString()});
     if (summary.stopped)
         return reportInterrupted(summary, savedThisRun, outPath);
     out(QStringLiteral("saved %1 (%2 epochs, test accuracy %3, %4 s)")
@@ -653,6 +711,115 @@ int importWeights(const QStringList &args)
     return kOk;
 }
 
+// ---------------------------------------------------------------------------------------------
+const char *kRunsHelp = R"(Usage: digitlab-cli runs [list] [--format table|csv|json] [--runs-db FILE]
+       digitlab-cli runs show ID [--runs-db FILE]
+       digitlab-cli runs export ID --csv FILE [--runs-db FILE]
+       digitlab-cli runs delete ID [--runs-db FILE]
+
+The training runs recorded by digitlab and digitlab-cli train (docs/runs.md).
+
+  list     one row per run (the default); csv has the columns id, name, started, ended,
+           source, network, dataset, optimizer, learning_rate, batch_size, epochs, seed,
+           threads, train_images, status, epochs_done, final_test_accuracy, best_test_accuracy,
+           final_test_loss, images_per_second, wall_seconds, checkpoint, note; json also the
+           network's text (network_text) and the whole recipe
+  show     every field of one run and its epochs
+  export   one run's curves as CSV: a row per stored batch loss and per epoch
+  delete   deletes a run and its curves
+
+Options:
+  --format FORMAT  table (default), csv or json
+  --csv FILE       where export writes (atomically)
+  --runs-db FILE   the run database (default: $DIGITLAB_RUNS_DB, else ~/.local/share/DigitLab/runs.db)
+  -h, --help       Show this help.
+
+A run whose process was killed reads "interrupted".
+)";
+
+qint64 runId(const QStringList &positional)
+{
+    bool ok = false;
+    const qint64 id = positional.size() == 2 ? positional[1].toLongLong(&ok) : 0;
+    if (!ok || id <= 0)
+        throw UsageError{QStringLiteral("runs %1 needs one run ID (a whole number; see 'digitlab-cli runs')").arg(positional.value(0))};
+    return id;
+}
+
+core::RunRecord findRun(const core::RunStore &store, qint64 id)
+{
+    auto run = store.run(id);
+    if (!run)
+        throw core::RunStoreError(core::RunStoreError::Kind::Failed, store.path(), QStringLiteral("no run with ID %1").arg(id));
+    return *run;
+}
+
+int runs(const QStringList &args)
+{
+    if (args.contains(QStringLiteral("--help")) || args.contains(QStringLiteral("-h"))) {
+        std::fputs(kRunsHelp, stdout);
+        return kOk;
+    }
+    QCommandLineParser p;
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    p.addOption(option("format", "", "FORMAT", "table"));
+    p.addOption(option("csv", "", "FILE"));
+    p.addOption(option("runs-db", "", "FILE"));
+    if (!p.parse(args))
+        throw UsageError{p.errorText()};
+    QStringList positional = p.positionalArguments();
+    if (positional.isEmpty())
+        positional << QStringLiteral("list");
+    const QString action = positional.first();
+    const QString path = core::RunStore::defaultPath(p.value(QStringLiteral("runs-db")));
+    if (action == QLatin1String("list")) {
+        const QString format = p.value(QStringLiteral("format"));
+        if (format != QLatin1String("table") && format != QLatin1String("csv") && format != QLatin1String("json"))
+            throw UsageError{QStringLiteral("--format must be table, csv or json (got '%1')").arg(format)};
+        if (positional.size() > 1)
+            throw UsageError{QStringLiteral("unexpected argument '%1'").arg(positional[1])};
+        std::vector<core::RunRecord> list;
+        if (QFileInfo::exists(path)) { // no database yet: no runs (and nothing is created)
+            core::RunStore store(path);
+            list = store.list();
+        }
+        if (format == QLatin1String("csv"))
+            std::fputs(core::runsCsv(list).toUtf8().constData(), stdout);
+        else if (format == QLatin1String("json"))
+            std::fputs(core::runsJson(list).constData(), stdout);
+        else if (list.empty())
+            out(QStringLiteral("no runs recorded yet in %1").arg(QDir::toNativeSeparators(path)));
+        else
+            std::fputs(core::runsTable(list).toUtf8().constData(), stdout);
+        return kOk;
+    }
+    if (action != QLatin1String("show") && action != QLatin1String("export") && action != QLatin1String("delete"))
+        throw UsageError{QStringLiteral("unknown runs action '%1' (list, show, export or delete)").arg(action)};
+    const qint64 id = runId(positional);
+    if (!QFileInfo::exists(path))
+        throw core::RunStoreError(core::RunStoreError::Kind::Unopenable, path, QStringLiteral("no run database here (no run was recorded)"));
+    core::RunStore store(path);
+    if (action == QLatin1String("show")) {
+        const auto run = findRun(store, id);
+        std::fputs(core::runDetails(run, store.curves(id)).toUtf8().constData(), stdout);
+    } else if (action == QLatin1String("export")) {
+        const QString file = p.value(QStringLiteral("csv"));
+        if (file.isEmpty())
+            throw UsageError{QStringLiteral("runs export needs --csv FILE")};
+        const auto run = findRun(store, id);
+        const QByteArray bytes = core::runCurvesCsv(run, store.curves(id)).toUtf8();
+        QSaveFile f(file);
+        if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
+            throw core::Error(file, QStringLiteral("cannot write: %1").arg(f.errorString()));
+        out(QStringLiteral("wrote %1 (run %2)").arg(file).arg(id));
+    } else {
+        findRun(store, id);
+        store.remove(id);
+        out(QStringLiteral("deleted run %1").arg(id));
+    }
+    return kOk;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -687,6 +854,8 @@ int main(int argc, char **argv)
             return fetchData(args);
         if (command == QLatin1String("import"))
             return importWeights(args);
+        if (command == QLatin1String("runs"))
+            return runs(args);
         throw UsageError{QStringLiteral("unknown command '%1' (try --help)").arg(command)};
     } catch (const UsageError &e) {
         err(e.message);

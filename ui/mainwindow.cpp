@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 #include "ui/browse/browsetab.h"
 #include "ui/draw/drawtab.h"
+#include "ui/runs/runstab.h"
 #include "inside/insidetab.h"
 #include "inside/modelexporter.h"
 #include "historycsv.h"
@@ -95,6 +96,17 @@ void MainWindow::createTabs()
     m_tabs->addTab(m_insideTab, tr("&Inside"));
     connect(m_insideTab, &InsideTab::liveSnapshotsWanted, m_controller, &TrainingController::setLiveSnapshotInterval);
     connect(m_controller, &TrainingController::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
+    // The Runs tab records every run of the controller (issue 19).
+    m_runsTab = new RunsTab(m_controller, QString(), this);
+    m_tabs->addTab(m_runsTab, tr("&Runs"));
+    connect(m_runsTab, &RunsTab::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 30000); });
+    connect(m_runsTab, &RunsTab::openCheckpointRequested, this, &MainWindow::openFile);
+    connect(m_runsTab, &RunsTab::trainAgainRequested, this, [this](const core::TrainConfig &config) {
+        m_trainTab->setConfig(config);
+        m_trainTab->setStartOver(true);
+        m_tabs->setCurrentWidget(m_trainTab);
+        startTraining();
+    });
     m_exporter = new ModelExporter(m_document, this);
     m_exporter->setErrorSink([this](const QString &message) { report(QMessageBox::Critical, tr("Export failed"), message); });
     connect(m_exporter, &ModelExporter::exported, this, [this](const QString &path) { exportedTo(tr("the model"), path); });

@@ -19,6 +19,7 @@ namespace ui {
 class InsideTab;
 class ModelExporter;
 class ModelDocument;
+class RunsTab;
 class TrainTab;
 class TrainingController;
 
@@ -58,6 +59,7 @@ public:
     TrainTab *trainTab() const { return m_trainTab; }
     QTabWidget *tabs() const { return m_tabs; }
     InsideTab *insideTab() const { return m_insideTab; }
+    RunsTab *runsTab() const { return m_runsTab; }
     ModelExporter *modelExporter() const { return m_exporter; }
 
     void setMessageSink(MessageSink sink) { m_messageSink = std::move(sink); }
@@ -134,6 +136,7 @@ private:
     TrainTab *m_trainTab = nullptr;
     QTabWidget *m_tabs = nullptr;
     InsideTab *m_insideTab = nullptr;   ///< issue 11
+    RunsTab *m_runsTab = nullptr;       ///< issue 19
     ModelExporter *m_exporter = nullptr; ///< File > Export Model (issue 11)
     QLabel *m_modelLabel = nullptr;
     QLabel *m_dataLabel = nullptr;
