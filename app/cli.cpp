@@ -808,9 +808,9 @@ int runs(const QStringList &args)
             throw UsageError{QStringLiteral("runs export needs --csv FILE")};
         const auto run = findRun(store, id);
         const QByteArray bytes = core::runCurvesCsv(run, store.curves(id)).toUtf8();
-        QSaveFile f(file);
-        if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
-            throw core::Error(file, QStringLiteral("cannot write: %1").arg(f.errorString()));
+        // The one writer every output goes through: atomic, and never replaces a device or FIFO.
+        core::safefile::checkWritable(file);
+        core::safefile::writeFileAtomically(file, bytes.constData(), std::size_t(bytes.size()));
         out(QStringLiteral("wrote %1 (run %2)").arg(file).arg(id));
     } else {
         findRun(store, id);

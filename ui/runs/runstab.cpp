@@ -1,4 +1,6 @@
 #include "ui/runs/runstab.h"
+#include "core/error.h"
+#include "core/safefile.h"
 #include "ui/runs/runcharts.h"
 #include "ui/runs/runcurves.h"
 #include "ui/runs/runrecording.h"
@@ -15,7 +17,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QKeyEvent>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -36,10 +37,13 @@ constexpr int kGuiBusyTimeoutMs = 1000;
 
 QString writeText(const QString &path, const QString &text)
 {
-    QSaveFile f(path);
+    // The one writer (core/safefile.h): atomic, durable, never replaces a device or FIFO.
     const QByteArray bytes = text.toUtf8();
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
-        return QObject::tr("%1: cannot write: %2").arg(path, f.errorString());
+    try {
+        core::safefile::writeFileAtomically(path, bytes.constData(), std::size_t(bytes.size()));
+    } catch (const core::Error &e) {
+        return e.text();
+    }
     return {};
 }
 
@@ -441,8 +445,11 @@ QString RunsTab::exportCurves(const QString &path) const
 
 QString RunsTab::exportCharts(const QString &path) const
 {
-    if (!m_charts->toImage().save(path, "PNG"))
-        return tr("%1: cannot write the PNG image").arg(path);
+    try {
+        core::safefile::writePng(path, m_charts->toImage());
+    } catch (const core::Error &e) {
+        return e.text();
+    }
     return {};
 }
 
