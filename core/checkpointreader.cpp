@@ -12,7 +12,9 @@
 #include <QStringList>
 #include <climits>
 #include <cmath>
+#include <map>
 #include <set>
+#include <string_view>
 
 namespace core {
 
@@ -32,16 +34,6 @@ constexpr int kMaxMetaString = 4096;            // checksums, dates and versions
 [[noreturn]] void fail(const QString &file, const QString &why, Kind kind = Kind::Corrupt)
 {
     throw CheckpointError(kind, file, why);
-}
-
-/// A string from the file, shortened and with control characters escaped, for a message.
-QString printableExcerpt(const std::string &raw)
-{
-    const QString s = QString::fromUtf8(raw.substr(0, 100));
-    QString out;
-    for (const QChar c : s)
-        out += c.isPrint() ? QString(c) : QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
-    return raw.size() > 100 ? out + QStringLiteral("...") : out;
 }
 
 QString shapeText(const std::vector<std::int64_t> &sizes)
@@ -97,9 +89,10 @@ NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, cons
             fail(a.name, QStringLiteral("%1 has a key that is not a string").arg(where), Kind::Foreign);
         prefixed = prefixed && key->text.rfind("module.", 0) == 0;
     }
-    std::map<std::string, const Value *> byName;
+    // Views of the keys: a file's keys are never copied, however long.
+    std::map<std::string_view, const Value *> byName;
     for (const auto &[key, value] : dict.entries)
-        byName[prefixed ? key->text.substr(7) : key->text] = value.get();
+        byName[std::string_view(key->text).substr(prefixed ? 7 : 0)] = value.get();
     const bool tutorial = network.isTutorial();
     const QString whose = tutorial ? QStringLiteral("the seed model") : QStringLiteral("the network");
     NamedTensors out;
@@ -135,7 +128,7 @@ NamedTensors checkedWeights(const torchfile::Archive &a, const Value &dict, cons
     if (!byName.empty()) {
         const auto &key = byName.begin()->first;
         const bool looksSequential = !key.empty() && std::isdigit(static_cast<unsigned char>(key[0]));
-        fail(a.name, QStringLiteral("unexpected parameter '%1': not %2%3").arg(QString::fromStdString(key.substr(0, 100)),
+        fail(a.name, QStringLiteral("unexpected parameter '%1': not %2%3").arg(printable(std::string(key)),
                      tutorial ? QStringLiteral("the seed architecture") : QStringLiteral("this network"),
                      looksSequential && tutorial ? QStringLiteral(" (a state_dict of another network: name it, e.g. --arch TEXT)") : QString()),
              Kind::WrongArchitecture);
@@ -398,7 +391,7 @@ CheckpointContents interpret(const torchfile::Archive &a, const Network *given)
     // read by the same parser and limits as a user's text.
     const char *expected = version == 1 ? checkpoint::kSeedArchitecture : checkpoint::kNetworkArchitecture;
     if (arch != expected)
-        fail(file, QStringLiteral("architecture '%1', expected '%2'").arg(printableExcerpt(arch), QLatin1String(expected)),
+        fail(file, QStringLiteral("architecture '%1', expected '%2'").arg(printable(arch), QLatin1String(expected)),
              Kind::WrongArchitecture);
     Network network = tutorialNetwork();
     if (version >= 2) {

@@ -1,11 +1,22 @@
 #pragma once
 #include <QString>
 #include <stdexcept>
+#include <string_view>
 
 namespace core {
 
+/// A string that came from a file (a dictionary key, a record or global's name, a path), made
+/// safe to echo in a message: control and invisible direction characters escaped (\n, \t,
+/// \x1b, \u202e), and, when maxChars > 0, a longer one cut in its middle to maxChars characters
+/// with "…", so that an error stays one readable line whatever the file holds.
+QString printable(const QString &text, int maxChars = 80);
+/// The same for UTF-8 bytes; only the bytes that can be shown are converted (a 15 MiB key costs
+/// no more than a short one).
+QString printable(std::string_view utf8, int maxChars = 80);
+
 /// Base of every error the core throws: what failed, in which file, and what was expected.
-/// what() is "FILE: MESSAGE" (or just MESSAGE when no file is involved), ready to print or show.
+/// what() is "FILE: MESSAGE" (or just MESSAGE when no file is involved), ready to print or show;
+/// FILE's control characters are escaped there (printable()), file() keeps the name as given.
 class Error : public std::runtime_error {
 public:
     Error(const QString &file, const QString &message);
@@ -17,6 +28,18 @@ public:
 private:
     QString m_file;
     QString m_message;
+};
+
+/// A file that cannot be opened, read or written safely (safefile.h). Readers and writers rethrow
+/// it as their own error type with the same file and message.
+class FileError : public Error {
+public:
+    enum class Kind { Missing, NotRegular, TooLarge, Unreadable, Unwritable };
+    FileError(Kind kind, const QString &file, const QString &message) : Error(file, message), m_kind(kind) {}
+    Kind kind() const noexcept { return m_kind; }
+
+private:
+    Kind m_kind;
 };
 
 /// A bad or missing MNIST IDX file.

@@ -33,7 +33,8 @@ std::string onnxModelBytes(const NamedTensors &weights);
 /// named by the state_dict keys. Throws ExportError.
 std::string onnxModelBytes(const Network &network, const NamedTensors &weights);
 
-/// Writes onnxModelBytes(weights(model)) to path atomically (QSaveFile). Throws ExportError.
+/// Writes onnxModelBytes(weights(model)) to path atomically (safefile::writeFileAtomically: never
+/// over a device, FIFO or folder). Throws ExportError.
 void exportOnnx(const Classifier &model, const QString &path);
 
 /// Writes a plain PyTorch state_dict (torch.save format: a dict of tensors keyed as PyTorch names

@@ -1,5 +1,6 @@
 #include "mnist.h"
 #include "error.h"
+#include "safefile.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
@@ -8,11 +9,8 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <memory>
 #include <zlib.h>
 
 namespace core {
@@ -50,28 +48,30 @@ constexpr int kExpectedSide = 28;
 constexpr qint64 kMaxImages = 300000;
 /// Trailing bytes counted for the "bytes after the data" message; more are not read.
 constexpr qint64 kMaxTrailing = 1 << 16;
+/// The largest IDX file opened: kMaxImages raw images (235 MB) and their header, with room to
+/// spare; anything larger cannot hold valid data (the body is still read only as far as the
+/// header promises).
+constexpr qint64 kMaxFileBytes = qint64(256) << 20;
 
 quint32 bigEndian(const unsigned char *p) { return (quint32(p[0]) << 24) | (quint32(p[1]) << 16) | (quint32(p[2]) << 8) | quint32(p[3]); }
 
 /// Raw bytes of a file or of memory.
 struct Source {
-    int fd = -1;
+    safefile::ReadableFile *file = nullptr;
     const unsigned char *data = nullptr;
     qint64 size = 0, pos = 0;
     qint64 read(unsigned char *out, qint64 n, const QString &path)
     {
-        if (fd < 0) {
+        if (!file) {
             n = std::min(n, size - pos);
             std::memcpy(out, data + pos, std::size_t(n));
             pos += n;
             return n;
         }
-        for (;;) {
-            const ssize_t got = ::read(fd, out, std::size_t(n));
-            if (got >= 0)
-                return got;
-            if (errno != EINTR)
-                throw MnistError(Kind::Unreadable, path, QStringLiteral("cannot read: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+        try {
+            return file->read(out, n);
+        } catch (const FileError &e) {
+            throw MnistError(Kind::Unreadable, path, e.message());
         }
     }
 };
@@ -131,6 +131,21 @@ public:
         return done;
     }
 
+    /// Raw bytes after the end of the gzip member, counted up to max: zero for raw data, and for
+    /// gzip once read() has reached the member's end with nothing after it.
+    qint64 bytesAfterGzipMember(qint64 max)
+    {
+        if (!m_gzip || !m_end)
+            return 0;
+        qint64 extra = m_inLen - m_inPos;
+        m_inPos = m_inLen;
+        while (extra < max && fill()) {
+            extra += m_inLen;
+            m_inPos = m_inLen;
+        }
+        return std::min(extra, max);
+    }
+
 private:
     bool fill()
     {
@@ -146,31 +161,16 @@ private:
     z_stream m_zs{};
 };
 
-/// A file opened for IdxStream: regular files only (stat first, non-blocking open), so a FIFO
-/// or device cannot hang or feed endless bytes.
-struct OpenFile {
-    int fd = -1;
-    explicit OpenFile(const QString &path)
-    {
-        const QByteArray native = QFile::encodeName(path);
-        struct stat st {};
-        if (::stat(native.constData(), &st) != 0)
-            throw MnistError(errno == ENOENT ? Kind::Missing : Kind::Unreadable, path,
-                             errno == ENOENT ? QStringLiteral("no such file") : QStringLiteral("cannot open for reading"));
-        if (!S_ISREG(st.st_mode))
-            throw MnistError(Kind::Unreadable, path, QStringLiteral("not a regular file (a folder, device, FIFO or socket)"));
-        fd = ::open(native.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-            throw MnistError(Kind::Unreadable, path, QStringLiteral("cannot open for reading"));
-        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            ::close(fd);
-            throw MnistError(Kind::Unreadable, path, QStringLiteral("not a regular file (a folder, device, FIFO or socket)"));
-        }
+/// A file opened for IdxStream through safefile (regular files only, so a FIFO or device cannot
+/// hang or feed endless bytes), its FileError rethrown as MnistError.
+std::unique_ptr<safefile::ReadableFile> openIdx(const QString &path)
+{
+    try {
+        return std::make_unique<safefile::ReadableFile>(path, kMaxFileBytes);
+    } catch (const FileError &e) {
+        throw MnistError(e.kind() == FileError::Kind::Missing ? Kind::Missing : Kind::Unreadable, path, e.message());
     }
-    ~OpenFile() { ::close(fd); }
-    OpenFile(const OpenFile &) = delete;
-    OpenFile &operator=(const OpenFile &) = delete;
-};
+}
 
 /// One IDX file: header checked, then exactly the body it promises (and nothing after it).
 struct Idx {
@@ -249,6 +249,12 @@ void rejectTrailing(IdxStream &in, const QString &path, const QString &what)
         throw MnistError(Kind::BadDimensions, path,
                          QStringLiteral("%1%2 bytes after the end of the data the header describes (%3)")
                              .arg(extra >= kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(extra).arg(what));
+    // The same after the compressed data: a second gzip member or junk after the first is not
+    // read (gzip -d would append a second member's data), so it is refused, not ignored.
+    if (const qint64 raw = in.bytesAfterGzipMember(kMaxTrailing); raw > 0)
+        throw MnistError(Kind::BadDimensions, path,
+                         QStringLiteral("%1%2 bytes after the end of the gzip data (%3); nothing may follow it")
+                             .arg(raw >= kMaxTrailing ? QStringLiteral("at least ") : QString()).arg(raw).arg(what));
 }
 
 Idx readIdx(IdxStream &in, const QString &path, bool images)
@@ -318,13 +324,13 @@ MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath)
 {
     Idx images, labels;
     {
-        OpenFile f(imagesPath);
-        IdxStream in(Source{f.fd}, imagesPath);
+        const auto f = openIdx(imagesPath);
+        IdxStream in(Source{f.get()}, imagesPath);
         images = readIdx(in, imagesPath, true);
     }
     {
-        OpenFile f(labelsPath);
-        IdxStream in(Source{f.fd}, labelsPath);
+        const auto f = openIdx(labelsPath);
+        IdxStream in(Source{f.get()}, labelsPath);
         labels = readIdx(in, labelsPath, false);
     }
     return combine(std::move(images), std::move(labels), imagesPath, labelsPath);

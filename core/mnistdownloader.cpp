@@ -15,15 +15,21 @@
 #include <QPointer>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QSaveFile>
 #include <QSslError>
 #include <QStandardPaths>
+#include <QTemporaryFile>
 #include <QTimer>
 #include <QUrl>
 #include <zlib.h>
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
+#include <new>
+#include <unistd.h>
 
 namespace core {
 
@@ -59,6 +65,20 @@ constexpr qint64 kMaxTarStream = 256LL * 1024 * 1024;
 constexpr int kNpmTimeoutMs = 20000;
 /// Progress signals at most this often: a GUI must not queue up repaints.
 constexpr int kProgressIntervalMs = 100;
+/// What Qt may buffer of one reply before it stops reading the socket: the rest waits in the
+/// kernel until we have consumed it (Qt buffers a reply's body without limit otherwise, and an
+/// endless body became gigabytes while the inflater fell behind).
+constexpr qint64 kReplyBufferBytes = 1 << 20;
+/// Redirects a request may follow (mirrors use one or two; Qt's default is 50).
+constexpr int kMaxRedirects = 5;
+
+/// The most a gzip stream of `size` bytes can take: deflate's stored blocks add 5 bytes per
+/// 64 KiB, plus header and trailer. Generous (1/16 + 64 KiB), so only a hostile stream reaches it:
+/// endless empty deflate blocks expand to nothing and would otherwise be read for ever.
+constexpr qint64 gzipBound(qint64 size)
+{
+    return size + size / 16 + 64 * 1024;
+}
 
 const Expected *expectedFor(const QString &name)
 {
@@ -68,24 +88,30 @@ const Expected *expectedFor(const QString &name)
     return nullptr;
 }
 
-/// Writes one file through QSaveFile while hashing it; commit() moves it into place only when
-/// size, MD5 and SHA-256 are MNIST's. Destroyed without commit, it leaves nothing behind.
+/// Writes one file into a temporary file next to its name while hashing it; commit() moves it
+/// into place only when size, MD5 and SHA-256 are MNIST's. The temporary is created anew (O_EXCL,
+/// never through a link) and renamed over the name, so whatever is there (a symlink to another
+/// file, say) is replaced, never written through. Destroyed without commit, it leaves nothing.
 class FileSink {
 public:
     FileSink(const Expected &expected, const QString &dir)
-        : m_expected(expected), m_file(dir + QLatin1Char('/') + QLatin1String(expected.name)),
+        : m_expected(expected), m_target(dir + QLatin1Char('/') + QLatin1String(expected.name)),
+          m_file(dir + QLatin1String("/.") + QLatin1String(expected.name) + QLatin1String(".XXXXXX.part")),
           m_md5(QCryptographicHash::Md5), m_sha256(QCryptographicHash::Sha256)
     {
-        m_file.setDirectWriteFallback(false);
     }
 
     QString name() const { return QLatin1String(m_expected.name); }
 
     bool open(QString *error)
     {
-        if (m_file.open(QIODevice::WriteOnly))
+        if (m_file.open()) {
+            // QTemporaryFile makes 0600; a data file is readable like any other the user saves.
+            m_file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup |
+                                  QFileDevice::ReadOther);
             return true;
-        *error = QStringLiteral("cannot write %1: %2").arg(m_file.fileName(), m_file.errorString());
+        }
+        *error = QStringLiteral("cannot write %1: %2").arg(m_target, m_file.errorString());
         return false;
     }
 
@@ -99,7 +125,7 @@ public:
         m_sha256.addData(QByteArrayView(data, size));
         m_size += size;
         if (m_file.write(data, size) != size) {
-            *error = QStringLiteral("cannot write %1: %2").arg(m_file.fileName(), m_file.errorString());
+            *error = QStringLiteral("cannot write %1: %2").arg(m_target, m_file.errorString());
             return false;
         }
         return true;
@@ -109,33 +135,47 @@ public:
     {
         if (m_size != m_expected.size) {
             *error = QStringLiteral("%1 is truncated: %2 of %3 bytes").arg(name()).arg(m_size).arg(m_expected.size);
-            m_file.cancelWriting();
             return false;
         }
         const QByteArray md5 = m_md5.result().toHex();
         if (md5 != m_expected.md5) {
             *error = QStringLiteral("%1 has MD5 %2, expected %3 (checksum mismatch)")
                          .arg(name(), QLatin1String(md5), QLatin1String(m_expected.md5));
-            m_file.cancelWriting();
             return false;
         }
         const QByteArray sha = m_sha256.result().toHex();
         if (sha != m_expected.sha256) {
             *error = QStringLiteral("%1 has SHA-256 %2, expected %3 (checksum mismatch)")
                          .arg(name(), QLatin1String(sha), QLatin1String(m_expected.sha256));
-            m_file.cancelWriting();
             return false;
         }
-        if (!m_file.commit()) {
-            *error = QStringLiteral("cannot write %1: %2").arg(m_file.fileName(), m_file.errorString());
+        // On disk before the rename, so a crash leaves the old name or the whole new file.
+        if (!m_file.flush() || ::fsync(m_file.handle()) != 0) {
+            *error = QStringLiteral("cannot write %1: %2").arg(m_target, QString::fromLocal8Bit(std::strerror(errno)));
             return false;
+        }
+        const QByteArray from = QFile::encodeName(m_file.fileName());
+        m_file.close();
+        // rename(2) replaces the name itself: a symlink there is not followed (QSaveFile and
+        // QFile::rename would write through it or refuse to replace).
+        if (std::rename(from.constData(), QFile::encodeName(m_target).constData()) != 0) {
+            *error = QStringLiteral("cannot replace %1: %2").arg(m_target, QString::fromLocal8Bit(std::strerror(errno)));
+            return false;
+        }
+        m_file.setAutoRemove(false); // its name is the target's now
+        const int dirFd = ::open(QFile::encodeName(QFileInfo(m_target).absolutePath()).constData(),
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirFd >= 0) { // the rename is durable once the folder's entry is on disk too
+            ::fsync(dirFd);
+            ::close(dirFd);
         }
         return true;
     }
 
 private:
     const Expected &m_expected;
-    QSaveFile m_file;
+    QString m_target;
+    QTemporaryFile m_file;
     QCryptographicHash m_md5;
     QCryptographicHash m_sha256;
     qint64 m_size = 0;
@@ -144,6 +184,9 @@ private:
 /// Streaming gunzip (zlib), so a file is never held compressed and uncompressed at once.
 class Gunzip {
 public:
+    /// Compressed bytes a stream may be ahead of what it expanded to (header, Huffman tables).
+    static constexpr uLong kInflateSlack = 64 * 1024;
+
     Gunzip() { m_ok = inflateInit2(&m_z, 16 + MAX_WBITS) == Z_OK; }
     ~Gunzip() { inflateEnd(&m_z); }
     Gunzip(const Gunzip &) = delete;
@@ -151,11 +194,17 @@ public:
 
     bool finished() const { return m_done; }
 
-    /// Feeds compressed bytes; out(data, size, error) receives what they expand to.
+    /// Feeds compressed bytes; out(data, size, error) receives what they expand to. Bytes after
+    /// the end of the gzip member are an error: a server that appends endless data after a valid
+    /// file is not read on (and a second member is not something MNIST's mirrors send).
     template <typename Out> bool feed(const char *data, qint64 size, Out &&out, QString *error)
     {
         if (!m_ok) {
             *error = QStringLiteral("zlib could not start");
+            return false;
+        }
+        if (m_done && size > 0) {
+            *error = trailingData();
             return false;
         }
         std::array<char, 64 * 1024> buffer;
@@ -174,15 +223,31 @@ public:
             const qint64 produced = qint64(buffer.size()) - m_z.avail_out;
             if (produced > 0 && !out(buffer.data(), produced, error))
                 return false;
-            m_done = rc == Z_STREAM_END; // bytes after the end (padding) are ignored
+            m_done = rc == Z_STREAM_END;
             outputFull = m_z.avail_out == 0;
             if (rc == Z_BUF_ERROR && produced == 0)
                 break;
+        }
+        if (m_done && m_z.avail_in > 0) {
+            *error = trailingData();
+            return false;
+        }
+        // Compression makes data smaller, or (stored blocks, for data that does not compress) a
+        // little larger: a stream that weighs much more than it expands to is not a file. Endless
+        // empty deflate blocks expand to nothing and would otherwise be inflated until the body's
+        // bound; this stops them after 64 KiB.
+        if (m_z.total_in > m_z.total_out + m_z.total_out / 8 + kInflateSlack) {
+            *error = QStringLiteral("not compressed data: %1 bytes of gzip stream expanded to only %2 bytes")
+                         .arg(m_z.total_in)
+                         .arg(m_z.total_out);
+            return false;
         }
         return true;
     }
 
 private:
+    static QString trailingData() { return QStringLiteral("data follow the end of the gzip stream (nothing may follow it)"); }
+
     z_stream m_z{};
     bool m_ok = false;
     bool m_done = false;
@@ -438,6 +503,8 @@ struct MnistDownloader::Impl {
     QNetworkAccessManager *nam = nullptr;
     QList<MnistSource> sources;
     int stallMs = kDefaultStallTimeoutMs;
+    qint64 minRate = kDefaultMinimumRate;
+    int deadlineMs = kDefaultDeadlineMs;
     bool allowUnverifiedTls = false;
 
     // One run.
@@ -450,13 +517,21 @@ struct MnistDownloader::Impl {
     QPointer<QNetworkReply> reply;
     QPointer<QProcess> npm;
     QTimer stallTimer;
+    QTimer rateTimer;       ///< ticks every stall-timeout window of a request: the minimum rate
+    QTimer deadlineTimer;   ///< the whole run
     QElapsedTimer progressClock;
     bool stalled = false;
+    bool tooSlow = false;   ///< the current request fell below the minimum rate
+    bool deadlinePassed = false;
     bool cancelled = false;
     bool tlsWarned = false;
     QString streamError;    ///< why the current transfer was aborted by us
     qint64 received = 0;    ///< bytes of the current response body so far
     qint64 expectedBytes = -1; ///< its Content-Length, -1 when not sent
+    qint64 windowStart = 0; ///< `received` at the start of the current rate window
+    qint64 slowBytes = 0;   ///< what the window that was too slow delivered
+    qint64 bodyBytes = 0;   ///< bytes of the body read and consumed
+    qint64 maxBody = 0;     ///< the most the current body may be: the expected file plus overhead
     QString item;
     std::unique_ptr<Gunzip> gunzip;
     std::unique_ptr<FileSink> sink;
@@ -490,6 +565,8 @@ struct MnistDownloader::Impl {
     {
         running = false;
         stallTimer.stop();
+        rateTimer.stop();
+        deadlineTimer.stop();
         sink.reset();
         tar.reset();
         gunzip.reset();
@@ -498,7 +575,28 @@ struct MnistDownloader::Impl {
             npm->kill();
             npm->deleteLater();
         }
+        // Idle keep-alive connections (and Qt's HTTP thread that holds them) end with the run, on
+        // this side of the event loop: left to process exit, a TLS one was closed after
+        // QCoreApplication was gone and Qt warned "QObject::connect(QObject, Unknown): invalid
+        // nullptr parameter" after every "Download MNIST". Later, so no reply is mid-signal.
+        QTimer::singleShot(0, nam, [manager = QPointer<QNetworkAccessManager>(nam)] {
+            if (manager)
+                manager->clearConnectionCache();
+        });
         Q_EMIT q->finished(ok, error);
+    }
+
+    /// The error of a run that got no further: the files still missing and each source's reason.
+    QString report() const
+    {
+        QString error = QStringLiteral("could not download %1 into %2").arg(missing().join(QStringLiteral(", ")), dir);
+        if (sources.isEmpty())
+            error += QStringLiteral(": no sources");
+        else if (deadlinePassed)
+            error += QStringLiteral(": gave up at the deadline (%1 s for the whole download)").arg(deadlineMs / 1000.0, 0, 'g', 4);
+        for (const QString &f : failures)
+            error += QStringLiteral("\n  ") + f;
+        return error;
     }
 
     void fail(const QString &why)
@@ -518,14 +616,8 @@ struct MnistDownloader::Impl {
             Q_EMIT q->progress(progressNow(0, 0));
             return finish(true, QString());
         }
-        if (++sourceIndex >= sources.size()) {
-            QString error = QStringLiteral("could not download %1 into %2").arg(need.join(QStringLiteral(", ")), dir);
-            if (sources.isEmpty())
-                error += QStringLiteral(": no sources");
-            for (const QString &f : std::as_const(failures))
-                error += QStringLiteral("\n  ") + f;
-            return finish(false, error);
-        }
+        if (deadlinePassed || ++sourceIndex >= sources.size())
+            return finish(false, report());
         const MnistSource &s = sources[sourceIndex];
         Q_EMIT q->message(QStringLiteral("trying %1 for %2").arg(s.spec(), need.join(QStringLiteral(", "))));
         switch (s.kind) {
@@ -544,7 +636,7 @@ struct MnistDownloader::Impl {
     {
         if (cancelled)
             return finish(false, QStringLiteral("cancelled"));
-        if (queue.isEmpty())
+        if (queue.isEmpty() || deadlinePassed)
             return nextSource();
         const QString name = queue.takeFirst();
         const MnistSource &s = sources[sourceIndex];
@@ -558,6 +650,8 @@ struct MnistDownloader::Impl {
             return nextSource(); // the folder is not writable: no other source helps, but say so per source
         }
         gunzip = gz ? std::make_unique<Gunzip>() : nullptr;
+        const qint64 size = expectedFor(name)->size;
+        maxBody = gz ? gzipBound(size) : size;
         get(QUrl(s.location + QLatin1Char('/') + item));
     }
 
@@ -583,6 +677,8 @@ struct MnistDownloader::Impl {
                 fail(QStringLiteral("`npm config get registry` failed (exit code %1)").arg(code));
                 return nextSource();
             }
+            if (deadlinePassed)
+                return nextSource();
             fetchTarball(npmTarballUrl(out.section(QLatin1Char('\n'), 0, 0), spec));
         });
         QObject::connect(npm, &QProcess::errorOccurred, q, [this](QProcess::ProcessError e) {
@@ -604,6 +700,7 @@ struct MnistDownloader::Impl {
         item = url.fileName();
         gunzip = std::make_unique<Gunzip>();
         tarResults.clear();
+        maxBody = gzipBound(kMaxTarStream);
         tar = std::make_unique<TarReader>(dir, [this](const QString &name, bool ok, const QString &why) {
             if (ok) {
                 verified << name;
@@ -619,6 +716,7 @@ struct MnistDownloader::Impl {
     {
         QNetworkRequest request(url);
         request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+        request.setMaximumRedirectsAllowed(kMaxRedirects);
         // Compressed bytes are what the checksums' gunzip expects: no transparent decoding.
         request.setRawHeader("Accept-Encoding", "identity");
         request.setHeader(QNetworkRequest::UserAgentHeader, QStringLiteral("DigitLab"));
@@ -628,16 +726,25 @@ struct MnistDownloader::Impl {
         nam->setProxy(host.isLoopback() || url.host() == QLatin1String("localhost") ? QNetworkProxy(QNetworkProxy::NoProxy)
                                                                                      : QNetworkProxy(QNetworkProxy::DefaultProxy));
         stalled = false;
+        tooSlow = false;
         streamError.clear();
         received = 0;
+        windowStart = 0;
+        bodyBytes = 0;
         expectedBytes = -1;
         progressClock.start();
         reply = nam->get(request);
+        // Before the event loop runs: no byte of the body arrives unbounded.
+        reply->setReadBufferSize(kReplyBufferBytes);
         stallTimer.start(stallMs);
+        rateTimer.start(stallMs);
         Q_EMIT q->progress(progressNow(0, -1));
+        // The headers: an error status or an impossible length ends the request before its body.
+        QObject::connect(reply, &QNetworkReply::metaDataChanged, q, [this] { acceptHeaders(); });
         QObject::connect(reply, &QNetworkReply::readyRead, q, [this] { onReadyRead(); });
         QObject::connect(reply, &QNetworkReply::downloadProgress, q, [this](qint64 bytes, qint64 total) {
-            stallTimer.start(stallMs);
+            if (bytes > received)
+                stallTimer.start(stallMs);
             received = bytes;
             expectedBytes = total;
             if (progressClock.elapsed() >= kProgressIntervalMs || bytes == total) {
@@ -676,15 +783,87 @@ struct MnistDownloader::Impl {
         return ok;
     }
 
-    void onReadyRead()
+    /// Ends the request with `why` (reported by onFinished()).
+    void refuse(const QString &why)
+    {
+        streamError = why;
+        if (reply)
+            reply->abort();
+    }
+
+    /// True when the reply's status and length allow reading its body; else refuses it at once.
+    bool acceptHeaders()
     {
         if (!reply || !streamError.isEmpty())
-            return;
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        if (status >= 300) // the error page is not data; finished() reports the status
-            return;
-        if (!consume(reply->readAll()))
+            return false;
+        const QVariant statusAttribute = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+        if (!statusAttribute.isValid())
+            return true; // no headers yet
+        const int status = statusAttribute.toInt();
+        if (status >= 300 && status < 400 && reply->attribute(QNetworkRequest::RedirectionTargetAttribute).isValid())
+            return false; // Qt follows it (within kMaxRedirects and never from HTTPS to HTTP)
+        if (status < 200 || status >= 300) {
+            // The error page is not data: a 404 with an endless body must not be read at all.
+            QString why = QStringLiteral("HTTP %1 %2").arg(status).arg(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+            if (status >= 300 && status < 400)
+                why += QStringLiteral(" (a redirect not followed: more than %1 in a row, or from HTTPS to HTTP)").arg(kMaxRedirects);
+            refuse(why);
+            return false;
+        }
+        const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+        if (length.isValid() && length.toLongLong() > maxBody) {
+            refuse(QStringLiteral("the server announces %1 bytes; %2 cannot be more than %3").arg(length.toLongLong()).arg(item).arg(maxBody));
+            return false;
+        }
+        return true;
+    }
+
+    /// Reads what Qt holds of r's body (at most kReplyBufferBytes), counting it against the
+    /// body's bound. False, with streamError set, when the body is refused.
+    bool readBody(QNetworkReply *r)
+    {
+        try {
+            while (r->bytesAvailable() > 0) {
+                const QByteArray chunk = r->read(kReplyBufferBytes);
+                // What fits the bound is consumed first: its own error (data after the gzip
+                // stream, a file too large) says more than the bound's.
+                const qint64 allowed = std::min<qint64>(chunk.size(), maxBody - bodyBytes);
+                bodyBytes += chunk.size();
+                if (!consume(chunk.left(allowed)))
+                    return false;
+                if (allowed < chunk.size()) {
+                    streamError = QStringLiteral("more than %1 bytes: larger than %2 can be").arg(maxBody).arg(item);
+                    return false;
+                }
+            }
+        } catch (const std::bad_alloc &) {
+            // Bounded above; should memory still run out, the request fails, not the program.
+            streamError = QStringLiteral("out of memory while reading %1").arg(item);
+            return false;
+        }
+        return true;
+    }
+
+    void onReadyRead()
+    {
+        if (acceptHeaders() && !readBody(reply))
             reply->abort();
+    }
+
+    /// Every stall-timeout window: a request that delivered less than the minimum rate is given up.
+    void onRateWindow()
+    {
+        const qint64 got = received - windowStart;
+        windowStart = received;
+        if (!reply || minRate <= 0 || got * 1000 >= minRate * qint64(stallMs))
+            return;
+        if (got == 0) {
+            stalled = true;
+        } else {
+            tooSlow = true;
+            slowBytes = got;
+        }
+        reply->abort();
     }
 
     void onFinished()
@@ -693,6 +872,7 @@ struct MnistDownloader::Impl {
         if (!r)
             return;
         stallTimer.stop();
+        rateTimer.stop();
         r->deleteLater();
         reply = nullptr;
         if (cancelled) {
@@ -702,8 +882,15 @@ struct MnistDownloader::Impl {
         }
         const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         QString why = streamError;
+        if (why.isEmpty() && deadlinePassed)
+            why = QStringLiteral("stopped at the deadline (%1 s for the whole download)").arg(deadlineMs / 1000.0, 0, 'g', 4);
         if (why.isEmpty() && stalled)
             why = QStringLiteral("timed out: no data for %1 s").arg(stallMs / 1000.0, 0, 'g', 3);
+        if (why.isEmpty() && tooSlow)
+            why = QStringLiteral("too slow: %1 bytes in %2 s, below the minimum of %3 bytes/s")
+                      .arg(slowBytes)
+                      .arg(stallMs / 1000.0, 0, 'g', 3)
+                      .arg(minRate);
         if (why.isEmpty() && status >= 400)
             why = QStringLiteral("HTTP %1 %2").arg(status).arg(
                 r->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
@@ -714,15 +901,16 @@ struct MnistDownloader::Impl {
             why = r->error() == QNetworkReply::SslHandshakeFailedError ? QStringLiteral("TLS: ") + r->errorString()
                                                                           : r->errorString();
         }
-        if (why.isEmpty() && r->bytesAvailable() > 0 && !consume(r->readAll()))
+        if (why.isEmpty() && r->bytesAvailable() > 0 && !readBody(r))
             why = streamError;
         if (why.isEmpty() && gunzip && !gunzip->finished())
             why = QStringLiteral("truncated: the gzip stream ends early");
         const QString what = r->url().toString(QUrl::RemoveUserInfo);
         // Did the request deliver anything useful? A connection-level failure (no HTTP status)
         // means the source is unreachable: its other files are not asked for.
-        // A stalled source is not asked again either: each file would wait the full timeout.
-        const bool unreachable = (status == 0 && !why.isEmpty()) || stalled;
+        // A stalled or too slow source is not asked again either: each file would wait the full
+        // timeout.
+        const bool unreachable = (status == 0 && !why.isEmpty()) || stalled || tooSlow;
         gunzip.reset();
         if (tar) {
             QString tarWhy;
@@ -746,7 +934,7 @@ struct MnistDownloader::Impl {
                 why = commitWhy;
             }
         }
-        sink.reset(); // uncommitted: QSaveFile removes the partial file
+        sink.reset(); // uncommitted: the temporary file is removed
         if (!why.isEmpty()) {
             fail(QStringLiteral("%1: %2").arg(what, why));
             if (unreachable)
@@ -757,6 +945,23 @@ struct MnistDownloader::Impl {
 
     /// Continues after the current signal handler returns (no re-entry into a finishing reply).
     template <typename F> void schedule(F &&f) { QTimer::singleShot(0, q, std::forward<F>(f)); }
+
+    /// The run's deadline: whatever is in flight stops, and no other source is tried.
+    void onDeadline()
+    {
+        deadlinePassed = true;
+        if (reply)
+            return reply->abort(); // onFinished() reports it, then the run ends
+        if (npm) {
+            npm->disconnect(q);
+            npm->kill();
+            npm->deleteLater();
+            npm.clear();
+            stallTimer.stop();
+            return schedule([this] { nextSource(); });
+        }
+        // Otherwise a step is scheduled: it sees the flag and ends the run.
+    }
 
     void onStall()
     {
@@ -785,6 +990,9 @@ MnistDownloader::MnistDownloader(QObject *parent) : QObject(parent), d(std::make
     d->sources = defaultSources();
     d->stallTimer.setSingleShot(true);
     connect(&d->stallTimer, &QTimer::timeout, this, [this] { d->onStall(); });
+    connect(&d->rateTimer, &QTimer::timeout, this, [this] { d->onRateWindow(); });
+    d->deadlineTimer.setSingleShot(true);
+    connect(&d->deadlineTimer, &QTimer::timeout, this, [this] { d->onDeadline(); });
 }
 
 MnistDownloader::~MnistDownloader()
@@ -857,6 +1065,8 @@ QList<MnistSource> MnistDownloader::defaultSources()
 void MnistDownloader::setSources(const QList<MnistSource> &sources) { d->sources = sources; }
 QList<MnistSource> MnistDownloader::sources() const { return d->sources; }
 void MnistDownloader::setStallTimeout(int milliseconds) { d->stallMs = std::max(1, milliseconds); }
+void MnistDownloader::setMinimumRate(qint64 bytesPerSecond) { d->minRate = std::max<qint64>(0, bytesPerSecond); }
+void MnistDownloader::setDeadline(int milliseconds) { d->deadlineMs = std::max(1, milliseconds); }
 void MnistDownloader::setAllowUnverifiedTls(bool allow) { d->allowUnverifiedTls = allow; }
 bool MnistDownloader::isRunning() const { return d->running; }
 QString MnistDownloader::targetDir() const { return d->dir; }
@@ -871,8 +1081,10 @@ bool MnistDownloader::start(const QString &dir)
     d->failures.clear();
     d->queue.clear();
     d->cancelled = false;
+    d->deadlinePassed = false;
     d->tlsWarned = false;
     d->verified.clear();
+    d->deadlineTimer.start(d->deadlineMs);
     QTimer::singleShot(0, this, [this] {
         if (d->cancelled)
             return d->finish(false, QStringLiteral("cancelled"));

@@ -39,14 +39,28 @@ struct DownloadProgress {
 /// Fetches MNIST's four IDX files into a folder, over HTTPS with Qt Network (system proxy settings
 /// honoured). Sources are tried in order; every file is gunzipped or taken out of a tarball as it
 /// streams in, checked against MNIST's published size, MD5 and SHA-256, and only then moved into
-/// place (QSaveFile): a partial or mismatching file is discarded and the next source is tried.
-/// A request that delivers no data for the stall timeout is given up. Files that are already
-/// there and verified are kept. Used by `digitlab-cli fetch-data` and the app's "Download MNIST".
+/// place (a temporary file renamed over the name, so a symlink there is replaced, never written
+/// through): a partial or mismatching file is discarded and the next source is tried.
+///
+/// A server is a stranger: every reply is bounded. An HTTP error status ends the request when its
+/// headers arrive (the error page is never read); a reply may buffer at most 1 MiB in Qt; a body may
+/// not exceed what the expected file can be (gzip or tar overhead included); a gzip stream must
+/// expand to about its own size at least (endless empty deflate blocks do not), and nothing may
+/// follow its end. A request that delivers no data for the stall timeout, or less than
+/// the minimum rate over any stall-timeout window, is given up with the rest of its source; the
+/// whole run stops at the deadline. Files that are already there and verified are kept.
+/// Used by `digitlab-cli fetch-data` and the app's "Download MNIST".
 class MnistDownloader : public QObject {
     Q_OBJECT
 public:
     /// A request that receives nothing for this long is given up (slow links still make progress).
     static constexpr int kDefaultStallTimeoutMs = 30000;
+    /// Bytes per second a request must average over each stall-timeout window: a server that
+    /// trickles a byte a second never stalls but would never finish either. 1 KiB/s is far below
+    /// any link that can fetch MNIST's 12 MB in reasonable time.
+    static constexpr qint64 kDefaultMinimumRate = 1024;
+    /// The whole run (every source) ends after this long: MNIST's 12 MB in 15 minutes is 14 KB/s.
+    static constexpr int kDefaultDeadlineMs = 15 * 60 * 1000;
 
     explicit MnistDownloader(QObject *parent = nullptr);
     ~MnistDownloader() override;
@@ -66,7 +80,12 @@ public:
 
     void setSources(const QList<MnistSource> &sources);
     QList<MnistSource> sources() const;
+    /// No data for this long gives a request up; also the window of the minimum-rate check.
     void setStallTimeout(int milliseconds);
+    /// Bytes per second each request must average over every stall-timeout window (0: no minimum).
+    void setMinimumRate(qint64 bytesPerSecond);
+    /// The longest a run may take, all sources together (started by start()).
+    void setDeadline(int milliseconds);
     /// Accept a TLS certificate that cannot be verified (a TLS-intercepting proxy whose CA this
     /// machine does not trust). Off by default and never used by the app: the CLI's
     /// --allow-unverified-tls sets it. The files' integrity then rests on the MD5 and SHA-256 checks.
@@ -87,7 +106,7 @@ Q_SIGNALS:
     /// A line for a log: the source being tried, a file that arrived, what failed and why.
     void message(const QString &text);
     /// ok: the four files are verified in targetDir(). Else error names each source that failed
-    /// and why (HTTP status, TLS, timeout, checksum).
+    /// and why (HTTP status, TLS, timeout, too slow, deadline, size limit, checksum).
     void finished(bool ok, const QString &error);
 
 private:

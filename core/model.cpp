@@ -481,51 +481,6 @@ std::vector<char> serializeCheckpoint(Net &net, const OptimizerSlots *optimizer,
     return torch::pickle_save(root);
 }
 
-void writeFileAtomically(const QString &path, const std::vector<char> &bytes)
-{
-    const QByteArray native = QFile::encodeName(path);
-    struct stat st {};
-    // QSaveFile renames over whatever is there: a device node, FIFO or folder would be replaced
-    // by a regular file (as root, /dev/full was). Only a regular file or nothing is replaced.
-    if (::stat(native.constData(), &st) == 0 && !S_ISREG(st.st_mode))
-        throw CheckpointError(Kind::WriteFailed, path,
-                              S_ISDIR(st.st_mode) ? QStringLiteral("is a folder; choose a file name")
-                                                  : QStringLiteral("is not a regular file (a device, FIFO or socket); refusing to replace it"));
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        throw CheckpointError(Kind::WriteFailed, path, QStringLiteral("cannot open for writing: %1").arg(f.errorString()));
-    // Written and synced through the descriptor: errno then says why (Qt's buffered write
-    // reported a full disk as "Unknown error"), and the data are on disk before the rename.
-    const int fd = f.handle();
-    const auto systemError = [&](const QString &what) {
-        const int e = errno;
-        f.cancelWriting();
-        throw CheckpointError(Kind::WriteFailed, path, QStringLiteral("%1: %2").arg(what, QString::fromLocal8Bit(std::strerror(e))));
-    };
-    for (std::size_t done = 0; done < bytes.size();) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            systemError(QStringLiteral("cannot write"));
-        }
-        done += std::size_t(n);
-    }
-    if (::fsync(fd) != 0)
-        systemError(QStringLiteral("cannot flush to disk"));
-    if (!f.commit())
-        throw CheckpointError(Kind::WriteFailed, path, QStringLiteral("cannot finish writing: %1").arg(f.errorString()));
-    // The rename is durable only once the folder's entry is on disk too.
-    const QByteArray dir = QFile::encodeName(QFileInfo(path).absolutePath());
-    const int dfd = ::open(dir.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-}
-
 Net buildNet(const Network &network) { return Net(network); }
 
 std::vector<std::pair<std::string, torch::Tensor>> stateDict(Net &net)

@@ -4,12 +4,12 @@
 #include "checkpointreader.h"
 #include "classifier.h"
 #include "inspect.h"
+#include "safefile.h"
 #include "types.h"
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
-#include <QSaveFile>
 #include <map>
 
 namespace core {
@@ -215,16 +215,11 @@ void exportOnnx(const Classifier &model, const QString &path)
     } catch (const ExportError &e) {
         throw ExportError(path, e.message());
     }
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        throw ExportError(path, QStringLiteral("cannot open for writing: %1").arg(f.errorString()));
-    if (f.write(bytes.data(), qint64(bytes.size())) != qint64(bytes.size())) {
-        const auto why = f.errorString();
-        f.cancelWriting();
-        throw ExportError(path, QStringLiteral("cannot write (disk full?): %1").arg(why));
+    try {
+        safefile::writeFileAtomically(path, bytes.data(), bytes.size()); // never over a device or FIFO
+    } catch (const FileError &e) {
+        throw ExportError(path, e.message());
     }
-    if (!f.commit())
-        throw ExportError(path, QStringLiteral("cannot finish writing: %1").arg(f.errorString()));
 }
 
 } // namespace core

@@ -1,11 +1,19 @@
 #include "preprocess.h"
 #include "error.h"
+#include "safefile.h"
 
+#include <QBuffer>
 #include <QImageReader>
 #include <QPainter>
+#include <QStringList>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstring>
+#include <mutex>
+#include <string_view>
 #include <vector>
+#include <zlib.h>
 
 namespace core {
 
@@ -21,6 +29,98 @@ constexpr double kMassCentre = 14.0;
 constexpr double kInkThreshold = 0.15;
 /// Contrast (0..255) below which an image is treated as blank: nothing was drawn.
 constexpr int kMinContrast = 24;
+/// The largest image file read: a phone photo is 2-15 MB; Qt's own limit on the decoded image
+/// (QImageReader::allocationLimit, 128 MB in Qt 6.4) bounds what a small file can expand to.
+constexpr std::int64_t kMaxImageBytes = std::int64_t(64) << 20;
+
+/// Collects the Qt messages this thread logs while it lives instead of printing them: Qt's image
+/// plugins pass libjpeg's and libpng's warnings ("Premature end of JPEG file") to qWarning, and
+/// they belong in the one error message about the file. Other threads' messages go on to the
+/// handler that was installed before. Decodes on several threads share one installation; a
+/// handler installed by someone else meanwhile would be replaced when the last decode ends.
+class DecoderMessages {
+public:
+    DecoderMessages()
+    {
+        t_sink = &m_messages;
+        const std::lock_guard lock(s_mutex);
+        if (s_users++ == 0)
+            s_previous = qInstallMessageHandler(&handler);
+    }
+    ~DecoderMessages()
+    {
+        t_sink = nullptr;
+        const std::lock_guard lock(s_mutex);
+        if (--s_users == 0)
+            qInstallMessageHandler(s_previous.load());
+    }
+    DecoderMessages(const DecoderMessages &) = delete;
+    DecoderMessages &operator=(const DecoderMessages &) = delete;
+
+    const QStringList &messages() const { return m_messages; }
+
+private:
+    static void handler(QtMsgType type, const QMessageLogContext &context, const QString &text)
+    {
+        if (t_sink && type != QtFatalMsg) {
+            t_sink->append(text.trimmed());
+            return;
+        }
+        if (const QtMessageHandler previous = s_previous.load())
+            previous(type, context, text);
+    }
+    QStringList m_messages;
+    static inline thread_local QStringList *t_sink = nullptr;
+    static inline std::mutex s_mutex;
+    static inline int s_users = 0;
+    static inline std::atomic<QtMessageHandler> s_previous{nullptr};
+};
+
+/// What is wrong with a PNG file's chunk structure (empty when nothing is, or when it is not a
+/// PNG): every chunk up to IEND must be whole and pass its CRC-32. Checked before Qt's decoder
+/// sees the file, because libpng reports a truncated or corrupt PNG on stderr itself (Qt keeps
+/// libpng's default error handler), not through Qt's message handler: refused here, the damage
+/// is named in the one message and nothing is printed apart. Bytes after IEND are not image data
+/// and are left alone, as libpng does.
+QString pngDamage(const std::vector<unsigned char> &b)
+{
+    static const unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (b.size() < sizeof kSignature || std::memcmp(b.data(), kSignature, sizeof kSignature) != 0)
+        return {};
+    const auto be32 = [&b](std::size_t at) {
+        return (std::uint32_t(b[at]) << 24) | (std::uint32_t(b[at + 1]) << 16) | (std::uint32_t(b[at + 2]) << 8) | std::uint32_t(b[at + 3]);
+    };
+    for (std::size_t p = sizeof kSignature;;) {
+        const std::size_t left = b.size() - p;
+        if (left < 12)
+            return QStringLiteral("the file ends at byte %1, before the PNG's last chunk (IEND): truncated").arg(b.size());
+        const std::uint32_t length = be32(p);
+        const std::string_view type(reinterpret_cast<const char *>(&b[p + 4]), 4);
+        if (length > left - 12)
+            return QStringLiteral("chunk %1 at byte %2 needs %3 bytes, the file has %4 left: truncated")
+                .arg(printable(type)).arg(p).arg(length).arg(left - 12);
+        if (std::uint32_t(crc32(crc32(0L, Z_NULL, 0), &b[p + 4], uInt(length) + 4)) != be32(p + 8 + length))
+            return QStringLiteral("chunk %1 at byte %2 fails its CRC-32 check").arg(printable(type)).arg(p);
+        if (p == sizeof kSignature && type != "IHDR")
+            return QStringLiteral("the first chunk is %1, not IHDR").arg(printable(type));
+        if (type == "IEND")
+            return {};
+        p += 12 + std::size_t(length);
+    }
+}
+
+/// libpng's warnings about colour metadata (a wrong sRGB or ICC profile, common in files that
+/// image editors write) say nothing about the pixels; every other decoder message means the
+/// data are damaged: a truncated JPEG decodes with its missing rows grey, and a digit is then
+/// read from what was never drawn.
+bool reportsDamage(const QString &message)
+{
+    static const char *const kBenign[] = {"iCCP", "sRGB", "gAMA", "cHRM", "known incorrect sRGB profile"};
+    for (const char *benign : kBenign)
+        if (message.contains(QLatin1String(benign)))
+            return false;
+    return true;
+}
 
 /// The median of the outermost pixels: the background of any digit image (a digit may touch
 /// the border, but it does not cover most of it).
@@ -216,13 +316,35 @@ NormalisedDigit normalise(const QImage &image, Polarity polarity)
 
 QImage readImage(const QString &path)
 {
-    QImageReader reader(path);
+    std::vector<unsigned char> bytes;
+    try {
+        bytes = safefile::readFile(path, kMaxImageBytes); // a FIFO fails at once, never blocks
+    } catch (const FileError &e) {
+        throw ImageError(ImageError::Kind::Unreadable, path, e.message());
+    }
+    if (const QString damage = pngDamage(bytes); !damage.isEmpty())
+        throw ImageError(ImageError::Kind::Unreadable, path, QStringLiteral("the image is damaged or truncated (%1)").arg(damage));
+    QByteArray data = QByteArray::fromRawData(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+    QBuffer buffer(&data);
+    buffer.open(QIODevice::ReadOnly);
+    QImageReader reader(&buffer); // the format from the content, as the file name may lie
     reader.setAutoTransform(true); // honour EXIF rotation of phone photos
-    QImage image = reader.read();
+    QImage image;
+    QStringList damage;
+    {
+        const DecoderMessages decoder;
+        image = reader.read();
+        for (const QString &m : decoder.messages())
+            if (reportsDamage(m) && !damage.contains(m))
+                damage << printable(m, 200);
+    }
+    const QString decoderSays = damage.isEmpty() ? QString() : QStringLiteral(" (the decoder says: %1)").arg(damage.join(QLatin1String("; ")));
     if (image.isNull())
         throw ImageError(ImageError::Kind::Unreadable, path,
-                         QStringLiteral("cannot read the image (%1); expected a PNG, JPEG, BMP or other image file")
-                             .arg(reader.errorString()));
+                         QStringLiteral("cannot read the image (%1)%2; expected a PNG, JPEG, BMP or other image file")
+                             .arg(reader.errorString(), decoderSays));
+    if (!damage.isEmpty())
+        throw ImageError(ImageError::Kind::Unreadable, path, QStringLiteral("the image is damaged or truncated%1").arg(decoderSays));
     return image;
 }
 

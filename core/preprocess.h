@@ -36,7 +36,9 @@ QImage toPaper(const QImage &image);
 NormalisedDigit normalise(const QImage &image, Polarity polarity = Polarity::Auto);
 
 /// Reads an image file (PNG/JPEG/BMP...), EXIF rotation applied (phone photos). Throws
-/// ImageError (Unreadable) naming the file when it is not an image Qt can read.
+/// ImageError (Unreadable) naming the file when it is not a regular file of at most 64 MiB (a
+/// FIFO fails at once), not an image Qt can read, or damaged: a decoder's warning (libjpeg's
+/// "Premature end of JPEG file", libpng's) is part of that one message, never printed apart.
 QImage readImage(const QString &path);
 
 /// Reads an image file (readImage) and normalises it. Throws ImageError when it cannot be

@@ -1,6 +1,7 @@
 // The PyTorch state_dict export: the one part of export.h that needs LibTorch's pickler.
 #include "export.h"
 #include "model_p.h"
+#include "safefile.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/export.h>
@@ -40,8 +41,8 @@ void exportStateDict(const Classifier &model, const QString &path)
     const auto source = pythonModule(model.network());
     const QString modulePath = pythonModulePath(path);
     try {
-        detail::writeFileAtomically(path, bytes);
-    } catch (const Error &e) {
+        safefile::writeFileAtomically(path, bytes); // never over a device or FIFO
+    } catch (const FileError &e) {
         throw ExportError(path, e.message());
     }
     try {

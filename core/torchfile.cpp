@@ -2,14 +2,10 @@
 // Every length read from the file is checked against what is really there before it is used.
 #include "torchfile.h"
 #include "error.h"
+#include "safefile.h"
 
-#include <QFile>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 namespace core::torchfile {
@@ -63,7 +59,7 @@ std::vector<unsigned char> inflateRecord(const QString &file, const std::string 
     std::vector<unsigned char> out(static_cast<std::size_t>(outSize));
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-        fail(file, QStringLiteral("cannot start inflating record '%1'").arg(QString::fromStdString(name)));
+        fail(file, QStringLiteral("cannot start inflating record '%1'").arg(printable(name)));
     std::int64_t inDone = 0, outDone = 0;
     int rc = Z_OK;
     // zlib counts in uInt: feed at most 1 GiB per call.
@@ -84,7 +80,7 @@ std::vector<unsigned char> inflateRecord(const QString &file, const std::string 
         if (outLeft <= 0 && produced > 0) {
             inflateEnd(&zs);
             fail(file, QStringLiteral("record '%1' inflates to more than its declared %2")
-                           .arg(QString::fromStdString(name), sizeText(outSize)));
+                           .arg(printable(name), sizeText(outSize)));
         }
         outDone += produced;
         if (rc == Z_BUF_ERROR && inBefore == zs.avail_in && outBefore == zs.avail_out)
@@ -93,7 +89,7 @@ std::vector<unsigned char> inflateRecord(const QString &file, const std::string 
     inflateEnd(&zs);
     if (rc != Z_STREAM_END || outDone != outSize)
         fail(file, QStringLiteral("record '%1' is not a valid deflate stream of %2 (truncated or corrupt)")
-                       .arg(QString::fromStdString(name), sizeText(outSize)));
+                       .arg(printable(name), sizeText(outSize)));
     return out;
 }
 
@@ -192,7 +188,7 @@ Entry readEntry(const QString &file, const std::vector<unsigned char> &b, std::u
     if (cdEnd - p < entry.length)
         fail(file, QStringLiteral("central directory entry %1 is truncated").arg(i));
     entry.name.assign(reinterpret_cast<const char *>(h + kCentralHeader), nameLen);
-    entry.qname = QString::fromStdString(entry.name);
+    entry.qname = printable(entry.name);
     if (nameLen == 0 || nameLen > kMaxNameBytes)
         fail(file, QStringLiteral("record %1 has a name of %2 bytes").arg(i).arg(nameLen));
     readZip64Extra(file, entry, h + kCentralHeader + nameLen, extraLen);
@@ -237,7 +233,7 @@ void checkCrc(const QString &file, const Record &r, std::uint32_t crc)
         done += n;
     }
     if (std::uint32_t(c) != crc)
-        fail(file, QStringLiteral("record '%1' fails its CRC-32 check (the file is corrupt)").arg(QString::fromStdString(r.name)));
+        fail(file, QStringLiteral("record '%1' fails its CRC-32 check (the file is corrupt)").arg(printable(r.name)));
 }
 
 /// Parses the central directory, checks every record's bounds and CRC-32, inflates deflated ones.
@@ -315,6 +311,11 @@ const char *const kOrderedDict = "collections OrderedDict";
 const char *const kRebuildTensor = "torch._utils _rebuild_tensor_v2";
 const char *const kRestoreTypeTag = "torch.jit._pickle restore_type_tag"; // LibTorch's pickle_save
 
+/// What one value costs (Limits::maxMaterialisedBytes): the object and make_shared's control block.
+constexpr std::int64_t kValueBytes = sizeof(Value) + 16;
+/// What one dictionary entry costs: its slot (capacity at most twice the size) and its index node.
+constexpr std::int64_t kEntryBytes = 2 * sizeof(std::pair<ValuePtr, ValuePtr>) + sizeof(Value::Key) + 48;
+
 class Unpickler {
 public:
     Unpickler(Archive &archive, const std::unordered_map<std::string, const Record *> &records,
@@ -355,6 +356,7 @@ private:
     {
         if (++m_values > m_limits.maxValues)
             error(QStringLiteral("creates more than %1 objects").arg(m_limits.maxValues));
+        charge(kValueBytes);
         auto v = std::make_shared<Value>();
         v->type = type;
         return v;
@@ -391,6 +393,20 @@ private:
             error(QStringLiteral("%1 on an empty stack").arg(QLatin1String(op)));
         return m_stack.back();
     }
+    /// Counts bytes the reader builds (Limits::maxMaterialisedBytes), freed ones included.
+    void charge(std::int64_t bytes)
+    {
+        m_materialised += bytes;
+        if (m_materialised > m_limits.maxMaterialisedBytes)
+            error(QStringLiteral("builds more than %1 of objects (a seed-model checkpoint builds well under 1 MiB)")
+                      .arg(sizeText(m_limits.maxMaterialisedBytes)));
+    }
+    /// Counts an opcode or an item an opcode moves (Limits::maxOperations).
+    void operation()
+    {
+        if (++m_operations > m_limits.maxOperations)
+            error(QStringLiteral("takes more than %1 operations").arg(m_limits.maxOperations));
+    }
     /// Places child in container: seals child (no later mutation, so no cycles) and tracks depth.
     void adopt(Value &container, const ValuePtr &child)
     {
@@ -414,32 +430,45 @@ private:
     }
     void append(Value &list, ValuePtr item)
     {
+        operation();
         adopt(list, item);
         checkSize(list.items.size() + 1);
+        charge(2 * std::int64_t(sizeof(ValuePtr))); // a vector's capacity is at most twice its size
         list.items.push_back(std::move(item));
     }
     void setItem(Value &dict, ValuePtr key, ValuePtr value)
     {
         if (key->type != Value::Type::String && key->type != Value::Type::Int)
             error(QStringLiteral("a dictionary key is a %1; only strings and integers are accepted").arg(QLatin1String(key->typeName())));
+        operation();
         adopt(dict, value);
         key->sealed = true;
-        const std::string id = Value::keyId(*key);
-        auto it = dict.index.find(id);
+        // Hashing the key reads it and a hit compares it: its length counts twice, each time,
+        // so one long string set as a key thousands of times is refused, not hashed for minutes.
+        m_keyBytes += 2 * std::int64_t(key->text.size());
+        if (m_keyBytes > m_limits.maxKeyBytes)
+            error(QStringLiteral("hashes more than %1 of dictionary keys (a state_dict's names take a few KB)")
+                      .arg(sizeText(m_limits.maxKeyBytes)));
+        auto it = dict.index.find(Value::keyOf(*key));
         if (it != dict.index.end()) {
             dict.entries[it->second].second = std::move(value);
             return;
         }
         checkSize(dict.entries.size() + 1);
-        dict.index.emplace(id, dict.entries.size());
+        charge(kEntryBytes);
         dict.entries.emplace_back(std::move(key), std::move(value));
+        // The view is of the key Value's own text: the entry keeps it alive and nothing copies it.
+        dict.index.emplace(Value::keyOf(*dict.entries.back().first), dict.entries.size() - 1);
     }
     ValuePtr tuple(std::vector<ValuePtr> items)
     {
         checkSize(items.size());
         auto t = make(Value::Type::Tuple);
-        for (const auto &i : items)
+        charge(std::int64_t(items.size() * sizeof(ValuePtr)));
+        for (const auto &i : items) {
+            operation();
             adopt(*t, i);
+        }
         t->items = std::move(items);
         return t;
     }
@@ -448,6 +477,7 @@ private:
         if (n > m_limits.maxStringBytes)
             error(QStringLiteral("a string of %1 bytes; at most %2 are accepted").arg(n).arg(m_limits.maxStringBytes));
         const unsigned char *p = take(n);
+        charge(n);
         auto v = make(Value::Type::String);
         v->text.assign(reinterpret_cast<const char *>(p), std::size_t(n));
         return v;
@@ -462,8 +492,11 @@ private:
     {
         if (index >= std::uint64_t(m_limits.maxMemo))
             error(QStringLiteral("memo index %1 is beyond %2").arg(index).arg(m_limits.maxMemo));
-        if (m_memo.size() <= index)
+        if (m_memo.size() <= index) {
+            charge(std::int64_t((index + 1 - m_memo.size()) * sizeof(ValuePtr)));
             m_memo.resize(std::size_t(index) + 1);
+        }
+        // The memo shares the value (one reference more): a memo reference never copies it.
         m_memo[index] = top("PUT");
     }
     void memoGet(std::uint64_t index)
@@ -507,6 +540,9 @@ private:
     std::int64_t m_pos = 0;
     std::int64_t m_opAt = 0;
     std::int64_t m_values = 0;
+    std::int64_t m_materialised = 0; ///< Limits::maxMaterialisedBytes
+    std::int64_t m_keyBytes = 0;     ///< Limits::maxKeyBytes
+    std::int64_t m_operations = 0;   ///< Limits::maxOperations
     std::vector<ValuePtr> m_stack;
     std::vector<std::int64_t> m_marks;
     std::vector<ValuePtr> m_memo;
@@ -528,7 +564,9 @@ ValuePtr Unpickler::persistentLoad(const ValuePtr &pid)
         error(QStringLiteral("storage key or location is not a string"));
     const std::string &key = t.items[2]->text;
     const std::int64_t numel = intArg(*t.items[4], "storage size");
-    const QString qkey = QString::fromStdString(key);
+    if (key.size() > kMaxNameBytes)
+        error(QStringLiteral("storage key of %1 bytes; record names are at most %2").arg(key.size()).arg(kMaxNameBytes));
+    const QString qkey = printable(key);
     if (numel < 0)
         error(QStringLiteral("storage '%1' has a negative size").arg(qkey));
     auto v = make(Value::Type::Storage);
@@ -586,7 +624,7 @@ ValuePtr Unpickler::reduce(const ValuePtr &callable, const ValuePtr &argsPtr)
     }
     if (name == kRebuildTensor)
         return rebuildTensor(args);
-    error(QStringLiteral("REDUCE on '%1', which is not allowed").arg(QString::fromStdString(name)));
+    error(QStringLiteral("REDUCE on '%1', which is not allowed").arg(printable(name)));
 }
 
 ValuePtr Unpickler::rebuildTensor(const std::vector<ValuePtr> &args)
@@ -602,7 +640,7 @@ ValuePtr Unpickler::rebuildTensor(const std::vector<ValuePtr> &args)
     ref.offset = intArg(*args[1], "storage offset");
     ref.sizes = intTuple(*args[2], "size");
     ref.strides = intTuple(*args[3], "stride");
-    const QString qkey = QString::fromStdString(s.key);
+    const QString qkey = printable(s.key);
     if (ref.offset < 0)
         error(QStringLiteral("tensor on storage '%1' has a negative offset").arg(qkey));
     if (ref.sizes.size() != ref.strides.size())
@@ -633,6 +671,7 @@ ValuePtr Unpickler::rebuildTensor(const std::vector<ValuePtr> &args)
     if (args[5]->type != Value::Type::Dict || !args[5]->entries.empty())
         error(QStringLiteral("tensor with backward hooks"));
     auto t = make(Value::Type::Tensor);
+    charge(std::int64_t((ref.sizes.size() + ref.strides.size()) * sizeof(std::int64_t)));
     t->tensor = std::move(ref);
     return t;
 }
@@ -645,6 +684,7 @@ ValuePtr Unpickler::run()
     while (true) {
         m_opAt = m_pos;
         const unsigned char op = *take(1);
+        operation();
         switch (op) {
         case 0x80: { // PROTO
             const int proto = *take(1);
@@ -658,6 +698,9 @@ ValuePtr Unpickler::run()
         case '.': { // STOP
             if (m_stack.size() != 1 || !m_marks.empty())
                 error(QStringLiteral("STOP with %1 items on the stack").arg(m_stack.size()));
+            // Nothing may follow the data: bytes after STOP are a damaged or doctored file.
+            if (m_pos != m_size)
+                error(QStringLiteral("%1 bytes after the pickle's STOP").arg(m_size - m_pos));
             auto root = std::move(m_stack.back());
             m_stack.clear();
             m_memo.clear();
@@ -771,7 +814,7 @@ ValuePtr Unpickler::run()
             std::string name = line();
             const std::string full = module + ' ' + name;
             if (full != kOrderedDict && full != kRebuildTensor && full != kRestoreTypeTag && !storageType(full))
-                error(QStringLiteral("refers to '%1.%2', which a weights-only file may not").arg(QString::fromStdString(module), QString::fromStdString(name)));
+                error(QStringLiteral("refers to '%1.%2', which a weights-only file may not").arg(printable(module), printable(name)));
             auto v = make(T::Global);
             v->text = full;
             push(std::move(v));
@@ -782,10 +825,12 @@ ValuePtr Unpickler::run()
             auto module = pop("STACK_GLOBAL");
             if (module->type != T::String || name->type != T::String)
                 error(QStringLiteral("STACK_GLOBAL on non-strings"));
-            const std::string full = module->text + ' ' + name->text;
+            // Every allowed name is short: a long one is refused before it is copied.
+            constexpr std::size_t kMaxGlobal = 256;
+            const bool allowedLength = module->text.size() <= kMaxGlobal && name->text.size() <= kMaxGlobal;
+            const std::string full = allowedLength ? module->text + ' ' + name->text : std::string();
             if (full != kOrderedDict && full != kRebuildTensor && full != kRestoreTypeTag && !storageType(full))
-                error(QStringLiteral("refers to '%1.%2', which a weights-only file may not")
-                          .arg(QString::fromStdString(module->text.substr(0, 100)), QString::fromStdString(name->text.substr(0, 100))));
+                error(QStringLiteral("refers to '%1.%2', which a weights-only file may not").arg(printable(module->text), printable(name->text)));
             auto v = make(T::Global);
             v->text = full;
             push(std::move(v));
@@ -819,14 +864,19 @@ ValuePtr Unpickler::run()
 
 } // namespace
 
-std::string Value::keyId(const Value &key)
+Value::Key Value::keyOf(const Value &key)
 {
-    return key.type == Type::Int ? "i" + std::to_string(key.integer) : "s" + key.text;
+    return key.type == Type::Int ? Key{true, key.integer, {}} : Key{false, 0, key.text};
+}
+
+std::size_t Value::KeyHash::operator()(const Key &k) const noexcept
+{
+    return k.isInteger ? std::hash<std::int64_t>()(k.integer) : std::hash<std::string_view>()(k.text);
 }
 
 const Value *Value::find(const std::string &key) const
 {
-    auto it = index.find("s" + key);
+    auto it = index.find(Key{false, 0, key});
     return it == index.end() ? nullptr : entries[it->second].second.get();
 }
 
@@ -895,52 +945,12 @@ TensorData Archive::decode(const TensorRef &ref, const QString &field) const
 
 std::vector<unsigned char> readFileBounded(const QString &path, std::int64_t maxBytes)
 {
-    if (path.startsWith(QLatin1Char(':'))) { // a Qt resource: ours, but bounded all the same
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly))
-            fail(path, QStringLiteral("cannot open: %1").arg(f.errorString()), Kind::Unreadable);
-        if (f.size() > maxBytes)
-            fail(path, QStringLiteral("%1; at most %2 are accepted").arg(sizeText(f.size()), sizeText(maxBytes)));
-        const QByteArray b = f.readAll();
-        return std::vector<unsigned char>(b.begin(), b.end());
+    try {
+        return safefile::readFile(path, maxBytes);
+    } catch (const FileError &e) {
+        // A file too large is refused as the reader's own size limit is; the rest cannot be read.
+        fail(path, e.message(), e.kind() == FileError::Kind::TooLarge ? Kind::Corrupt : Kind::Unreadable);
     }
-    if (path.isEmpty())
-        fail(path, QStringLiteral("no file name given"), Kind::Unreadable);
-    const QByteArray native = QFile::encodeName(path);
-    struct stat st {};
-    // stat first: a FIFO or device is refused before open() could block or read forever.
-    if (::stat(native.constData(), &st) != 0)
-        fail(path, errno == ENOENT ? QStringLiteral("no such file") : QStringLiteral("cannot open: %1").arg(QString::fromLocal8Bit(std::strerror(errno))),
-             Kind::Unreadable);
-    if (!S_ISREG(st.st_mode))
-        fail(path, S_ISDIR(st.st_mode) ? QStringLiteral("is a folder, not a file") : QStringLiteral("not a regular file (a device, FIFO or socket)"),
-             Kind::Unreadable);
-    // O_NONBLOCK: should the path be swapped for a FIFO after stat, open still returns at once.
-    const int fd = ::open(native.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        fail(path, QStringLiteral("cannot open: %1").arg(QString::fromLocal8Bit(std::strerror(errno))), Kind::Unreadable);
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        fail(path, QStringLiteral("not a regular file (a device, FIFO or socket)"), Kind::Unreadable);
-    if (st.st_size > maxBytes)
-        fail(path, QStringLiteral("%1; at most %2 are accepted").arg(sizeText(st.st_size), sizeText(maxBytes)));
-    std::vector<unsigned char> bytes(std::size_t(st.st_size));
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            fail(path, QStringLiteral("cannot read: %1").arg(QString::fromLocal8Bit(std::strerror(errno))), Kind::Unreadable);
-        if (n == 0)
-            break; // shrank while reading: parse what is there, which then fails its checks
-        done += std::size_t(n);
-    }
-    bytes.resize(done);
-    return bytes;
 }
 
 std::unique_ptr<Archive> parse(std::vector<unsigned char> bytes, const QString &name, const Limits &limits)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -29,6 +30,16 @@ struct Limits {
     int maxDepth = 32;                                       ///< container nesting; a checkpoint uses 5
     std::int64_t maxContainer = std::int64_t(1) << 20;       ///< items in one list, tuple or dict
     int maxDims = 8;                                         ///< tensor rank
+    /// What the pickle may make the reader build, in bytes, summed over the whole run (values,
+    /// string copies, container and memo slots; freed ones count too): a seed-model checkpoint
+    /// builds well under 1 MiB. With the file, the inflated records and LibTorch's baseline it
+    /// keeps any file under 1 GiB however it reuses what it built.
+    std::int64_t maxMaterialisedBytes = std::int64_t(128) << 20;
+    /// Bytes of dictionary keys hashed and compared, summed over every insertion: a key reused
+    /// through the memo costs its length each time (a state_dict's names are a few KB in all).
+    std::int64_t maxKeyBytes = std::int64_t(64) << 20;
+    /// Pickle opcodes plus the items SETITEMS, APPENDS and TUPLE move: bounds the time.
+    std::int64_t maxOperations = std::int64_t(1) << 24;
 };
 
 /// Element types of storages. Only Float32 and Float64 are decoded; the others are named in errors.
@@ -67,11 +78,22 @@ struct Value {
     std::vector<std::shared_ptr<Value>> items;                                    ///< Tuple, List
     /// Dict items in file order; keys are strings or integers (a Python optimizer's state).
     std::vector<std::pair<std::shared_ptr<Value>, std::shared_ptr<Value>>> entries;
-    std::unordered_map<std::string, std::size_t> index; ///< Dict: keyId(key) -> entries
+    /// A dictionary key as the index holds it: a view of the key's own text, which the entry
+    /// keeps alive, so a key is never copied however often the file reuses it.
+    struct Key {
+        bool isInteger = false;
+        std::int64_t integer = 0;
+        std::string_view text;
+        bool operator==(const Key &) const = default;
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key &k) const noexcept;
+    };
+    std::unordered_map<Key, std::size_t, KeyHash> index; ///< Dict: key -> entries
     TensorRef tensor;
 
-    /// The index's name for a key: "s" + text for strings, "i" + digits for integers.
-    static std::string keyId(const Value &key);
+    /// The index's key for a String or Int value (a view of key.text).
+    static Key keyOf(const Value &key);
     /// Dict lookup by string key; nullptr when absent.
     const Value *find(const std::string &key) const;
     /// "dict", "tensor", ... for messages.
@@ -96,8 +118,8 @@ public:
     std::vector<std::vector<unsigned char>> m_inflated;   ///< deflated records, inflated
 };
 
-/// Reads a file for the reader: regular files only (stat before open, opened non-blocking so a
-/// FIFO cannot hang), at most maxBytes. ":/" paths read Qt resources. Throws CheckpointError.
+/// Reads a file for the reader through safefile::readFile() (regular files only, a FIFO cannot
+/// hang), at most maxBytes. ":/" paths read Qt resources. Throws CheckpointError.
 std::vector<unsigned char> readFileBounded(const QString &path, std::int64_t maxBytes);
 
 /// Parses bytes (a torch.save zip archive); name is the file for messages. Throws CheckpointError.

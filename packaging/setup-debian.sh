@@ -12,6 +12,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git ca-certificates curl
   libtorch-dev qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   zlib1g-dev catch2 xvfb xauth fonts-dejavu-core
+  libqt6sql6-sqlite  # the run database (core/runstore.cpp): Qt SQL's SQLite driver, a plugin
   # ONNX export (core/onnxexport.cpp) and its interop test (tests/interop/check_exports.py)
   libonnx-dev libprotobuf-dev python3-numpy python3-onnx python3-opencv python3-torch
   help2man dpkg-dev desktop-file-utils appstream lintian  # the .deb: man pages, Depends (dpkg-shlibdeps), checks

@@ -1,7 +1,8 @@
 #include "historycsv.h"
+#include "core/error.h"
+#include "core/safefile.h"
 #include <QCoreApplication>
 #include <QDir>
-#include <QSaveFile>
 
 namespace ui {
 
@@ -23,11 +24,12 @@ QString writeHistoryCsv(const QString &path, const std::vector<core::EpochStats>
     const auto cannot = [&path](const QString &why) {
         return QCoreApplication::translate("ui::historyCsv", "Cannot write %1: %2").arg(QDir::toNativeSeparators(path), why);
     };
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
-        return cannot(file.errorString());
-    if (file.write(historyCsv(history).toUtf8()) < 0 || !file.commit())
-        return cannot(file.errorString());
+    try {
+        const QByteArray bytes = historyCsv(history).toUtf8();
+        core::safefile::writeFileAtomically(path, bytes.constData(), std::size_t(bytes.size())); // never over a device or FIFO
+    } catch (const core::FileError &e) {
+        return cannot(e.message());
+    }
     return {};
 }
 

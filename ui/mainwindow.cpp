@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 #include "ui/browse/browsetab.h"
 #include "ui/draw/drawtab.h"
+#include "ui/runs/runstab.h"
 #include "inside/insidetab.h"
 #include "inside/modelexporter.h"
 #include "historycsv.h"
@@ -26,6 +27,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -82,6 +84,9 @@ void MainWindow::createTabs()
 {
     m_tabs = new QTabWidget(this);
     m_tabs->setDocumentMode(true);
+    // Desktops that move Tab through text fields and lists only (GNOME's, macOS's setting) skip a
+    // TabFocus tab bar: StrongFocus keeps the pages reachable from the keyboard (issue 16).
+    m_tabs->tabBar()->setFocusPolicy(Qt::StrongFocus);
     m_trainTab = new TrainTab(m_controller, this);
     m_tabs->addTab(m_trainTab, tr("&Train"));
     m_tabs->addTab(new DrawTab(m_document, this), tr("&Draw"));
@@ -91,8 +96,20 @@ void MainWindow::createTabs()
     m_tabs->addTab(m_insideTab, tr("&Inside"));
     connect(m_insideTab, &InsideTab::liveSnapshotsWanted, m_controller, &TrainingController::setLiveSnapshotInterval);
     connect(m_controller, &TrainingController::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
+    // The Runs tab records every run of the controller (issue 19).
+    m_runsTab = new RunsTab(m_controller, QString(), this);
+    m_tabs->addTab(m_runsTab, tr("&Runs"));
+    connect(m_runsTab, &RunsTab::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 30000); });
+    connect(m_runsTab, &RunsTab::openCheckpointRequested, this, &MainWindow::openFile);
+    connect(m_runsTab, &RunsTab::trainAgainRequested, this, [this](const core::TrainConfig &config) {
+        m_trainTab->setConfig(config);
+        m_trainTab->setStartOver(true);
+        m_tabs->setCurrentWidget(m_trainTab);
+        startTraining();
+    });
     m_exporter = new ModelExporter(m_document, this);
     m_exporter->setErrorSink([this](const QString &message) { report(QMessageBox::Critical, tr("Export failed"), message); });
+    connect(m_exporter, &ModelExporter::exported, this, [this](const QString &path) { exportedTo(tr("the model"), path); });
     setCentralWidget(m_tabs);
 
     connect(m_trainTab, &TrainTab::startRequested, this, &MainWindow::startTraining);
@@ -175,26 +192,39 @@ void MainWindow::createActions()
 
 void MainWindow::createExportActions()
 {
+    m_exportPathPrompt = [this](const QString &title, const QString &suggestion, const QString &filter) {
+        return QFileDialog::getSaveFileName(this, title, suggestion, filter);
+    };
     m_exportChartsAction = new QAction(tr("Export &Charts as PNG…"), this);
     connect(m_exportChartsAction, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export charts"), QStringLiteral("digitlab-charts.png"),
-                                                          tr("PNG images (*.png)"));
+        const QString path = m_exportPathPrompt(tr("Export charts"), QStringLiteral("digitlab-charts.png"), tr("PNG images (*.png)"));
         if (path.isEmpty())
             return;
         const QString error = m_trainTab->exportCharts(path);
         if (!error.isEmpty())
             report(QMessageBox::Critical, tr("Export failed"), error);
+        else
+            exportedTo(tr("the charts"), path);
     });
     m_exportHistoryAction = new QAction(tr("Export &History as CSV…"), this);
     connect(m_exportHistoryAction, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export history"), QStringLiteral("digitlab-history.csv"),
-                                                          tr("CSV files (*.csv)"));
+        const QString path = m_exportPathPrompt(tr("Export history"), QStringLiteral("digitlab-history.csv"), tr("CSV files (*.csv)"));
         if (path.isEmpty())
             return;
         const QString error = writeHistoryCsv(path, m_document->history());
         if (!error.isEmpty())
             report(QMessageBox::Critical, tr("Export failed"), error);
+        else
+            exportedTo(tr("the history"), path);
     });
+}
+
+void MainWindow::exportedTo(const QString &what, const QString &path)
+{
+    // Exports gave no sign of success (issue 16 item 9): name the file written.
+    const QString text = tr("Exported %1 to %2.").arg(what, QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath()));
+    statusBar()->showMessage(text, 10000);
+    m_trainTab->log(text);
 }
 
 void MainWindow::createMenus()
@@ -236,6 +266,7 @@ void MainWindow::connectController()
 {
     connect(m_document, &ModelDocument::infoChanged, this, &MainWindow::updateStatus);
     connect(m_document, &ModelDocument::fileChanged, this, &MainWindow::updateStatus);
+    connect(m_document, &ModelDocument::evaluationChanged, this, &MainWindow::updateStatus);
     connect(m_document, &ModelDocument::testSetChanged, this, &MainWindow::updateDataLabel);
     const TrainingController *c = m_controller;
     connect(c, &TrainingController::stateChanged, this, &MainWindow::updateActions);
@@ -250,6 +281,10 @@ void MainWindow::connectController()
         report(QMessageBox::Critical, tr("Training failed"), message);
     });
     connect(c, &TrainingController::loaded, this, &MainWindow::onLoaded);
+    connect(c, &TrainingController::evaluated, this, [this](double accuracy, int, const QString &) {
+        if (accuracy >= 0)
+            statusBar()->showMessage(tr("%1: test accuracy %2.").arg(m_document->source(), percent(accuracy)), 10000);
+    });
     connect(c, &TrainingController::loadFailed, this, &MainWindow::onLoadFailed);
     connect(c, &TrainingController::saved, this, &MainWindow::onSaved);
     connect(c, &TrainingController::saveFailed, this, [this](const QString &, const QString &message) {
@@ -261,10 +296,14 @@ void MainWindow::onLoaded(const QString &path)
 {
     const QString name = QFileInfo(path).fileName();
     if (path != core::Classifier::bundledPath() && currentPath().isEmpty()) {
-        // An import: a new model that belongs to no file yet.
-        statusBar()->showMessage(tr("Imported %1.").arg(name), 5000);
+        // An import: a new model that belongs to no file yet, measured on the test set now.
+        statusBar()->showMessage(m_document->isEvaluating() ? tr("Imported %1; measuring its accuracy on the test set…").arg(name)
+                                                            : tr("Imported %1.").arg(name),
+                                 10000);
         return;
     }
+    // The file a next launch reopens (item 8 of issue 16): the bundled model is none.
+    m_lastFile = currentPath();
     if (!currentPath().isEmpty())
         addRecentFile(currentPath());
     statusBar()->showMessage(tr("Opened %1.").arg(m_document->source()), 5000);
@@ -282,6 +321,7 @@ void MainWindow::onLoadFailed(const QString &path, const QString &message)
 
 void MainWindow::onSaved()
 {
+    m_lastFile = currentPath();
     addRecentFile(currentPath());
     m_trainTab->log(tr("Saved %1.").arg(QDir::toNativeSeparators(currentPath())));
     statusBar()->showMessage(tr("Saved %1.").arg(m_document->source()), 5000);
@@ -332,9 +372,9 @@ void MainWindow::updateStatus()
     const core::CheckpointInfo &info = m_document->info();
     QString text = tr("Model: %1 · %2 · %3")
                        .arg(m_document->source(), info.architecture.isEmpty() ? QStringLiteral("seed") : info.architecture,
-                            TrainTab::epochsDoneText(info));
-    if (info.testAccuracy() >= 0)
-        text += tr(" · test %1").arg(percent(info.testAccuracy()));
+                            TrainTab::epochsDoneText(*m_document));
+    if (m_document->testAccuracy() >= 0 || m_document->isEvaluating())
+        text += tr(" · test %1").arg(TrainTab::accuracyText(*m_document));
     text += isModified() ? tr(" · modified") : (currentPath().isEmpty() ? QString() : tr(" · saved"));
     m_modelLabel->setText(text);
     if (!m_controller->isRunning())
@@ -596,7 +636,9 @@ void MainWindow::saveWindowSettings()
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
-    settings.setValue(kLastModelKey, currentPath());
+    // The model of this session if it has a file; else the last file saved or opened (issue 16
+    // item 8: an import discarded at Quit must not make the next launch forget that file).
+    settings.setValue(kLastModelKey, currentPath().isEmpty() ? m_lastFile : currentPath());
     m_trainTab->saveSettings(settings);
 }
 

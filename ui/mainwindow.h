@@ -19,6 +19,7 @@ namespace ui {
 class InsideTab;
 class ModelExporter;
 class ModelDocument;
+class RunsTab;
 class TrainTab;
 class TrainingController;
 
@@ -39,6 +40,8 @@ public:
     using UnsavedPrompt = std::function<QMessageBox::StandardButton(const QString &question)>;
     /// Asks for a file name to save to (empty = cancelled). Default: QFileDialog.
     using SavePathPrompt = std::function<QString(const QString &suggestion)>;
+    /// Asks where to export charts or history (empty = cancelled). Default: QFileDialog.
+    using ExportPathPrompt = std::function<QString(const QString &title, const QString &suggestion, const QString &filter)>;
 
     struct Options {
         bool loadBundledModel = true;  ///< at start-up; tests may begin from fresh weights
@@ -56,11 +59,13 @@ public:
     TrainTab *trainTab() const { return m_trainTab; }
     QTabWidget *tabs() const { return m_tabs; }
     InsideTab *insideTab() const { return m_insideTab; }
+    RunsTab *runsTab() const { return m_runsTab; }
     ModelExporter *modelExporter() const { return m_exporter; }
 
     void setMessageSink(MessageSink sink) { m_messageSink = std::move(sink); }
     void setUnsavedPrompt(UnsavedPrompt prompt) { m_unsavedPrompt = std::move(prompt); }
     void setSavePathPrompt(SavePathPrompt prompt) { m_savePathPrompt = std::move(prompt); }
+    void setExportPathPrompt(ExportPathPrompt prompt) { m_exportPathPrompt = std::move(prompt); }
 
     /// The current checkpoint file (empty: bundled or not saved yet) and its modified flag.
     QString currentPath() const;
@@ -106,6 +111,8 @@ private:
     void onLoaded(const QString &path);
     void onLoadFailed(const QString &path, const QString &message);
     void onSaved();
+    /// Confirms a successful export in the status bar and the log.
+    void exportedTo(const QString &what, const QString &path);
     void updateDataLabel();
     /// The start-up requests: fresh weights, the data, the bundled (and last) model.
     void startUp();
@@ -129,6 +136,7 @@ private:
     TrainTab *m_trainTab = nullptr;
     QTabWidget *m_tabs = nullptr;
     InsideTab *m_insideTab = nullptr;   ///< issue 11
+    RunsTab *m_runsTab = nullptr;       ///< issue 19
     ModelExporter *m_exporter = nullptr; ///< File > Export Model (issue 11)
     QLabel *m_modelLabel = nullptr;
     QLabel *m_dataLabel = nullptr;
@@ -149,8 +157,11 @@ private:
     MessageSink m_messageSink;
     UnsavedPrompt m_unsavedPrompt;
     SavePathPrompt m_savePathPrompt;
+    ExportPathPrompt m_exportPathPrompt;
 
     bool m_shutDown = false;
+    /// The last checkpoint file opened or saved in this session (empty: the bundled model since).
+    QString m_lastFile;
 };
 
 } // namespace ui

@@ -23,13 +23,25 @@ QString megabytes(qint64 bytes)
     return QString::number(bytes / 1048576.0, 'f', 1);
 }
 
+QPointer<core::MnistDownloader> &sharedInstance()
+{
+    static QPointer<core::MnistDownloader> downloader;
+    return downloader;
+}
+
 } // namespace
 
 core::MnistDownloader *MnistDownloadPanel::sharedDownloader()
 {
-    static QPointer<core::MnistDownloader> downloader;
-    if (!downloader)
+    auto &downloader = sharedInstance();
+    if (!downloader) {
         downloader = new core::MnistDownloader(QCoreApplication::instance());
+        // Deleted while the application object still exists (post routines run first in its
+        // destructor), not as its child after it is gone: a transfer still going on at Quit
+        // closed its TLS socket in Qt's network thread after that, and Qt warned
+        // "QObject::connect(QObject, Unknown): invalid nullptr parameter".
+        qAddPostRoutine([] { delete sharedInstance(); });
+    }
     return downloader;
 }
 

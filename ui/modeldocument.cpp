@@ -11,12 +11,14 @@ void ModelDocument::setClassifier(std::shared_ptr<const core::Classifier> classi
 {
     m_classifier = std::move(classifier);
     ++m_generation;
+    m_evaluating = false; // a measurement of the previous classifier no longer counts
     Q_EMIT classifierChanged();
 }
 
 void ModelDocument::setInfo(const core::CheckpointInfo &info)
 {
     m_info = info;
+    m_imported = false;
     Q_EMIT infoReplaced();
     Q_EMIT infoChanged();
 }
@@ -35,8 +37,10 @@ void ModelDocument::beginRun(int epochsDone, bool fromScratch)
     else if (static_cast<int>(m_info.history.size()) > epochsDone)
         m_info.history.resize(static_cast<std::size_t>(epochsDone));
     // A new model: the status must not show the old one's partial epoch.
-    if (fromScratch)
+    if (fromScratch) {
         m_info.partialBatches = 0;
+        m_imported = false;
+    }
     Q_EMIT infoChanged();
 }
 
@@ -54,6 +58,32 @@ void ModelDocument::setEpochsDone(int epochsDone)
         return;
     m_info.epochsDone = epochsDone;
     Q_EMIT infoChanged();
+}
+
+void ModelDocument::setImported(bool imported)
+{
+    if (m_imported == imported)
+        return;
+    m_imported = imported;
+    Q_EMIT infoChanged();
+}
+
+void ModelDocument::setEvaluating(bool evaluating)
+{
+    if (m_evaluating == evaluating)
+        return;
+    m_evaluating = evaluating;
+    Q_EMIT evaluationChanged();
+}
+
+void ModelDocument::setMeasuredAccuracy(double accuracy, quint64 generation)
+{
+    if (generation != m_generation)
+        return;
+    m_measuredAccuracy = accuracy;
+    m_measuredGeneration = generation;
+    m_evaluating = false;
+    Q_EMIT evaluationChanged();
 }
 
 void ModelDocument::setFile(const QString &path, const QString &source, bool modified)

@@ -51,6 +51,21 @@ public:
     /// The run ended with this many complete epochs.
     void setEpochsDone(int epochsDone);
 
+    /// The weights came from File > Import (a PyTorch state_dict): trained elsewhere, with no
+    /// history of their own. Cleared by setInfo() (another model) and a run that starts over.
+    bool isImported() const { return m_imported; }
+    void setImported(bool imported);
+    /// The test accuracy measured for the current classifier, for a model whose history has none
+    /// (an import): -1 when not measured, or measured for another classifier.
+    double measuredAccuracy() const { return m_measuredGeneration == m_generation ? m_measuredAccuracy : -1.0; }
+    /// A measurement of the current classifier is running.
+    bool isEvaluating() const { return m_evaluating; }
+    void setEvaluating(bool evaluating);
+    /// The accuracy measured for the classifier of that generation (ignored if it is not current).
+    void setMeasuredAccuracy(double accuracy, quint64 generation);
+    /// What to show as the model's test accuracy: the last epoch's, else the measured one, else -1.
+    double testAccuracy() const { return m_info.testAccuracy() >= 0 ? m_info.testAccuracy() : measuredAccuracy(); }
+
     // --- the file ---
     /// The checkpoint file (empty: bundled, imported or not saved yet).
     QString path() const { return m_path; }
@@ -96,11 +111,17 @@ Q_SIGNALS:
     /// dataState() changed (loading, ready or missing).
     void dataStateChanged();
     void currentInputChanged();
+    /// isEvaluating() or measuredAccuracy() changed.
+    void evaluationChanged();
 
 private:
     std::shared_ptr<const core::Classifier> m_classifier;
     quint64 m_generation = 0;
     core::CheckpointInfo m_info;
+    bool m_imported = false;
+    bool m_evaluating = false;
+    double m_measuredAccuracy = -1;
+    quint64 m_measuredGeneration = 0; ///< 0: nothing measured (generations start at 1)
     QString m_path;
     QString m_source;
     bool m_modified = false;

@@ -115,8 +115,14 @@ Q_SIGNALS:
     void loaded(const QString &path, const core::CheckpointInfo &info);
     void loadFailed(const QString &path, const QString &message);
     void resetDone(const core::CheckpointInfo &info);
+    /// The imported model's accuracy on the test set was measured (accuracy < 0: it failed,
+    /// error says why). The document holds it already (ModelDocument::measuredAccuracy()).
+    void evaluated(double accuracy, int images, const QString &error);
 
 private:
+    /// Measures the document's classifier on its test set off the GUI thread (an import has no
+    /// history to say how good it is); waits for the test set when it is not loaded yet.
+    void evaluateImport();
     void connectRunSignals();
     void connectModelSignals();
     void connectFileSignals();
@@ -137,6 +143,7 @@ private:
     bool m_shutDown = false;
     bool m_runFromScratch = false; ///< of the run going on (or last started)
     QString m_importPath;          ///< the load in flight is an import of this file
+    bool m_evaluateImport = false; ///< the next snapshot (or the data, if missing) is an import to measure
     QString m_lastSaveError = QStringLiteral("no save yet");
 };
 

@@ -1,3 +1,4 @@
+#include "clitestsupport.h"
 #include "testsupport.h"
 
 #include <QDir>
@@ -12,21 +13,7 @@
 
 namespace {
 
-struct Result {
-    int code = -1;
-    QString out;
-    QString err;
-};
-
-Result cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-    REQUIRE(p.waitForStarted());
-    REQUIRE(p.waitForFinished(5 * 60 * 1000));
-    REQUIRE(p.exitStatus() == QProcess::NormalExit);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+using clitest::cli;
 
 /// Saves test image i as a drawing would look: dark ink, white paper, large and off-centre.
 QString drawnImage(const QTemporaryDir &dir, int i, const char *format = "PNG")

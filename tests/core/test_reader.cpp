@@ -10,8 +10,10 @@
 #include "core/torchfile.h"
 #include "core/trainer.h"
 
+#include <QBuffer>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QThread>
 #include <csignal>
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <future>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <thread>
 
 using Kind = core::CheckpointError::Kind;
@@ -139,7 +142,9 @@ TEST_CASE("crafted checkpoints give a clear error naming the file", "[reader][ho
         const char *says;
     };
     constexpr int kFc1 = 4, kFc2Bias = 7;
-    const std::vector<Case> cases{
+    // Built once: Catch2 runs the test case from the top for each SECTION below, and building all
+    // of them (a 64 MiB record to deflate, 10^6-deep nestings) took half a second each time.
+    static const std::vector<Case> cases = [&] { return std::vector<Case>{
         {"zero-element storage", withTensor(kFc1, [](auto &t) { t.values.clear(); }), "more than its storage's 0"},
         {"empty tensor record", withTensor(kFc1, [](auto &t) { t.numel = 16000; t.forceRaw = true; }),
          "declares 16000 float32 elements (64000 bytes) but its record has 0 bytes"},
@@ -160,8 +165,11 @@ TEST_CASE("crafted checkpoints give a clear error naming the file", "[reader][ho
         {"REDUCE on an empty stack", crafted::archive(QByteArray("\x80\x02R.", 4), {}), "REDUCE on an empty stack"},
         {"BINPERSID on an empty stack", crafted::archive(QByteArray("\x80\x02Q.", 4), {}), "BINPERSID on an empty stack"},
         {"tuples nested 10^6 deep", crafted::archive(QByteArray("\x80\x02N") + QByteArray(1000000, '\x85') + ".", {}), "nested deeper than 32"},
-        {"lists nested 10^6 deep", crafted::archive(QByteArray("\x80\x02") + QByteArray(1000000, ']') + QByteArray(999999, 'a') + ".", {}),
+        {"lists nested 10^5 deep", crafted::archive(QByteArray("\x80\x02") + QByteArray(100000, ']') + QByteArray(99999, 'a') + ".", {}),
          "nested deeper than 32"},
+        // A million lists (10^6 deep or not) pass the object budget before any nesting is seen.
+        {"a million empty lists", crafted::archive(QByteArray("\x80\x02") + QByteArray(1000000, ']') + QByteArray(999999, 'a') + ".", {}),
+         "builds more than 134217728 bytes of objects"},
         {"MARKs nested 10^6 deep", crafted::archive(QByteArray("\x80\x02") + QByteArray(1000000, '(') + ".", {}), "MARKs nested deeper"},
         {"string of 0xFFFFFFFF bytes", crafted::archive(QByteArray("\x80\x02X\xff\xff\xff\xff", 7) + "abc.", {}),
          "a string of 4294967295 bytes"},
@@ -186,7 +194,7 @@ TEST_CASE("crafted checkpoints give a clear error naming the file", "[reader][ho
          "optimizer exp_avg_sq of 'conv1.weight' holds a negative second moment"},
         {"metadata not an object", crafted::digitlabFile(R"([1, 2])"), "metadata is JSON but not an object"},
         {"metadata not JSON", crafted::digitlabFile(R"({"epochs_done": )"), "metadata is not valid JSON"},
-    };
+    }; }();
     for (const auto &c : cases) {
         SECTION(c.name)
         {
@@ -202,6 +210,76 @@ TEST_CASE("crafted checkpoints give a clear error naming the file", "[reader][ho
     const auto ok = core::readCheckpointFile(write("ok.pt", crafted::digitlabFile(R"({"epochs_done": 2})")));
     CHECK(ok.info.epochsDone == 2);
     CHECK(ok.optimizer.size() == 1);
+}
+
+namespace {
+/// BINUNICODE of n bytes 'k', stored in memo slot 0 (BINPUT 0) and popped: BINGET 0 reuses it.
+QByteArray memoisedString(int n)
+{
+    QByteArray b("X");
+    for (int i = 0; i < 4; ++i)
+        b.append(char((std::uint32_t(n) >> (8 * i)) & 0xFF));
+    return b + QByteArray(n, 'k') + QByteArray("q\x00" "0", 3);
+}
+/// A pickle body repeated n times.
+QByteArray times(int n, const QByteArray &body) { return body.repeated(n); }
+} // namespace
+
+TEST_CASE("pickles that reuse what they build are refused within fixed memory and time", "[reader][hostile]")
+{
+    QTemporaryDir dir;
+    constexpr int k15MiB = 15 << 20;
+    // Each a ~100 KB file (the record deflated), as the issue's: one 15 MiB string in the memo,
+    // then reused. A memo reference shares the string; what hashing it as a key costs is counted.
+    const QByteArray head = QByteArray("\x80\x02", 2) + memoisedString(k15MiB);
+    struct Case {
+        const char *name;
+        QByteArray pickle;
+        std::string says;
+    };
+    const std::vector<Case> cases{
+        // 8 dicts here (the issue's 60-100 took 1.1-1.7 GiB; 8 stay harmless on the old reader).
+        {"the 15 MiB string as the key of many dicts", head + "](" + times(8, QByteArray("}h\x00Ns", 5)) + "e.",
+         "hashes more than 67108864 bytes of dictionary keys"},
+        {"the 15 MiB string set as a key again and again", head + "}" + times(300, QByteArray("h\x00Ns", 4)) + ".",
+         "hashes more than 67108864 bytes of dictionary keys"},
+        // 5 lists of 900,000 references to one None: 9 MB of pickle, 4.5 million slots.
+        {"a small value referenced millions of times", QByteArray("\x80\x02Nq\x00" "0](", 8) +
+             times(5, QByteArray("](", 2) + times(900000, QByteArray("h\x00", 2)) + "e") + "e.",
+         "builds more than 134217728 bytes of objects"},
+        {"bytes after the pickle's STOP", QByteArray("\x80\x02}.junk", 8), "4 bytes after the pickle's STOP"},
+        {"control characters in a global's name", QByteArray("\x80\x02" "cos\x1b[2J\nsystem\n.", 18), "refers to 'os\\x1b[2J.system'"},
+        {"a long global name through STACK_GLOBAL", QByteArray("\x80\x02", 2) + memoisedString(100000) + QByteArray("h\x00\x8c\x01x\x93.", 7),
+         "refers to '" + std::string(40, 'k') + "\u2026" + std::string(39, 'k') + ".x'"}, // 80 characters of 100,000
+    };
+    for (const auto &c : cases) {
+        SECTION(c.name)
+        {
+            const auto path = testsupport::write(dir, QStringLiteral("reuse.pt"), crafted::zip({{"archive/data.pkl", c.pickle, true}}));
+            const auto e = readError(path);
+            CHECK_THAT(e.what(), Catch::Contains(c.says));
+            CHECK(std::string(e.what()).size() < 400); // one short line, however long the names
+        }
+    }
+    SECTION("the 15 MiB string as the value of many dicts is read cheaply (shared, not copied)")
+    {
+        // 5,000 dicts {"a": <the string>}: 73 GiB if each copied it; shared, the pickle parses
+        // and the file is refused only for not being a state_dict.
+        const QByteArray pickle = head + "](" + times(5000, QByteArray("}X\x01\x00\x00\x00" "ah\x00s", 10)) + "e.";
+        const auto path = testsupport::write(dir, QStringLiteral("values.pt"), crafted::zip({{"archive/data.pkl", pickle, true}}));
+        CHECK(QFileInfo(path).size() < 200000);
+        const auto e = readError(path);
+        CHECK(e.kind() == Kind::Foreign);
+    }
+    SECTION("the operation count is bounded")
+    {
+        core::torchfile::Limits limits;
+        limits.maxOperations = 1000;
+        const QByteArray pickle = QByteArray("\x80\x02N", 3) + times(1000, QByteArray("N0", 2)) + ".";
+        const QByteArray file = crafted::zip({{"archive/data.pkl", pickle}});
+        CHECK_THROWS_WITH(core::parseCheckpointBytes(std::vector<unsigned char>(file.begin(), file.end()), QStringLiteral("ops.pt"), limits),
+                          Catch::Contains("takes more than 1000 operations"));
+    }
 }
 
 TEST_CASE("a corrupted stride in the bundled model is caught by CRC and by bounds", "[reader][hostile]")
@@ -377,6 +455,44 @@ TEST_CASE("IDX files: header checked before the body is inflated and the body bo
     CHECK_THAT(result.get(), Catch::Contains("fifo-images") && Catch::Contains("not a regular file"));
 }
 
+TEST_CASE("IDX files: nothing may follow the gzip data", "[mnist][hostile]")
+{
+    QTemporaryDir dir;
+    const QByteArray labelBytes = testsupport::idx({0x801, 3}, QByteArray("\1\2\3", 3));
+    const auto images = testsupport::write(dir, QStringLiteral("images"), testsupport::idx({0x803, 3, 28, 28}, QByteArray(3 * 784, '\0')));
+    const auto gz = testsupport::write(dir, QStringLiteral("labels.gz"), labelBytes, true);
+    REQUIRE(core::mnist::loadFiles(images, gz).count == 3); // the member alone is read
+    QByteArray member;
+    {
+        QFile f(gz);
+        REQUIRE(f.open(QIODevice::ReadOnly));
+        member = f.readAll();
+    }
+    struct Case {
+        const char *name;
+        QByteArray bytes;
+        std::string says;
+    };
+    const std::vector<Case> cases{
+        {"junk after the member", member + "junk", "4 bytes after the end of the gzip data"},
+        {"a second gzip member", member + member, std::to_string(member.size()) + " bytes after the end of the gzip data"},
+        {"endless bytes after the member", member + QByteArray(1 << 20, '\0'), "at least 65536 bytes after the end of the gzip data"},
+    };
+    for (const auto &c : cases) {
+        SECTION(c.name)
+        {
+            const auto path = testsupport::write(dir, QStringLiteral("trailing.gz"), c.bytes);
+            try {
+                core::mnist::loadFiles(images, path);
+                FAIL("accepted");
+            } catch (const core::MnistError &e) {
+                CHECK(e.file() == path);
+                CHECK_THAT(e.what(), Catch::Contains(c.says));
+            }
+        }
+    }
+}
+
 TEST_CASE("every fuzzer finding kept in fuzz/regressions is handled", "[reader][hostile][regression]")
 {
     // Inputs that once crashed, leaked or hung a fuzz target (scripts/fuzz.sh), replayed through
@@ -414,11 +530,17 @@ struct CliResult {
     int code = -1;
     QString out, err;
 };
-CliResult runCli(const QStringList &args)
+/// Runs digitlab-cli; a run past timeoutMs (a generous bound: one that blocks on a FIFO never
+/// ends) is killed and fails the test.
+CliResult runCli(const QStringList &args, int timeoutMs = 5 * 60 * 1000)
 {
     QProcess p;
     p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-    REQUIRE(p.waitForFinished(5 * 60 * 1000));
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        FAIL("digitlab-cli " << args.join(QLatin1Char(' ')).toStdString() << " did not finish");
+    }
     return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
 }
 } // namespace
@@ -457,6 +579,82 @@ TEST_CASE("cli: the small hostile-input fixes", "[reader][cli]")
     r = runCli({QStringLiteral("train"), QStringLiteral("--out"), fifo, QStringLiteral("--epochs"), QStringLiteral("1")});
     CHECK(r.code == 1);
     CHECK(r.err.contains(QStringLiteral("not a regular file")));
+}
+
+TEST_CASE("cli: what cannot be read or written is refused at once, before any work", "[reader][cli][data]")
+{
+    QTemporaryDir dir;
+    const auto path = [&dir](const char *name) { return dir.filePath(QString::fromLatin1(name)); };
+    const QString fifo = path("fifo");
+    REQUIRE(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    // A /dev/null-like device node of the test's own (root may make one); else the system's.
+    QString device = path("null-device");
+    if (::mknod(QFile::encodeName(device).constData(), S_IFCHR | 0666, makedev(1, 3)) != 0)
+        device = QStringLiteral("/dev/null");
+    const auto isSame = [](const QString &p, mode_t type) {
+        struct stat st {};
+        return ::stat(QFile::encodeName(p).constData(), &st) == 0 && (st.st_mode & S_IFMT) == type;
+    };
+    constexpr int kMinute = 60 * 1000; // generous: each refusal takes well under a second
+
+    // predict on a FIFO fails at once instead of waiting for a writer.
+    auto r = runCli({QStringLiteral("predict"), fifo}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.trimmed() == QStringLiteral("digitlab-cli: %1: not a regular file (a device, FIFO or socket)").arg(fifo));
+
+    // A truncated JPEG is an error, the decoder's warning inside its one line.
+    QByteArray jpeg;
+    {
+        QBuffer buffer(&jpeg);
+        buffer.open(QIODevice::WriteOnly);
+        REQUIRE(testsupport::mnistOnCanvas(0, 9, 280, 280, 10, 10, false).save(&buffer, "JPG"));
+    }
+    r = runCli({QStringLiteral("predict"), testsupport::write(dir, QStringLiteral("cut.jpg"), jpeg.left(jpeg.size() / 3))}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.out.isEmpty());
+    CHECK(r.err.count(QLatin1Char('\n')) == 1);
+    CHECK(r.err.contains(QStringLiteral("cut.jpg: the image is damaged or truncated (the decoder says: ")));
+
+    // export refuses a device node and a FIFO as any target, before writing any of them.
+    r = runCli({QStringLiteral("export"), QStringLiteral("--onnx"), device}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("not a regular file")));
+    r = runCli({QStringLiteral("export"), QStringLiteral("--onnx"), path("ok.onnx"), QStringLiteral("--test-logits"), fifo}, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("not a regular file")));
+    CHECK_FALSE(QFile::exists(path("ok.onnx")));
+    CHECK(isSame(device, S_IFCHR));
+    CHECK(isSame(fifo, S_IFIFO));
+
+    // train: an unusable --out is found before the first epoch.
+    r = runCli({QStringLiteral("train"), QStringLiteral("--out"), QString()}, kMinute);
+    CHECK(r.code == 2);
+    CHECK(r.err.contains(QStringLiteral("--out needs a file name")));
+    const QStringList small{QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("100"),
+                            QStringLiteral("--test-limit"), QStringLiteral("100")};
+    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--out"), path("no/such/folder/run.pt")} + small, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("cannot write into the folder")));
+    CHECK_FALSE(r.out.contains(QStringLiteral("epoch")));
+    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--out"), device} + small, kMinute);
+    CHECK(r.code == 1);
+    CHECK(isSame(device, S_IFCHR));
+
+    // train with an empty test set: an error, not "0.00%" and exit 0.
+    QDir data(path("data"));
+    REQUIRE(data.mkpath(QStringLiteral(".")));
+    for (const char *name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte"}) {
+        const QString real = QDir(testsupport::mnistDir()).filePath(QString::fromLatin1(name));
+        REQUIRE(QFile::link(QFile::exists(real) ? real : real + QStringLiteral(".gz"),
+                            data.filePath(QString::fromLatin1(name)) + (QFile::exists(real) ? QString() : QStringLiteral(".gz"))));
+    }
+    testsupport::write(dir, QStringLiteral("data/t10k-images-idx3-ubyte"), testsupport::idx({0x803, 0, 28, 28}, {}));
+    testsupport::write(dir, QStringLiteral("data/t10k-labels-idx1-ubyte"), testsupport::idx({0x801, 0}, {}));
+    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--data"), data.path(), QStringLiteral("--out"), path("run.pt")} + small, kMinute);
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("the test set holds no images")));
+    CHECK_FALSE(r.out.contains(QStringLiteral("0.00%")));
+    CHECK_FALSE(QFile::exists(path("run.pt")));
 }
 
 TEST_CASE("cli: more threads than cores are clamped with a warning", "[reader][cli][data]")

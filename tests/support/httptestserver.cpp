@@ -17,7 +17,12 @@ HttpTestServer::~HttpTestServer() = default;
 
 void HttpTestServer::route(const QString &path, const QByteArray &body, Mode mode, int status)
 {
-    m_routes.insert(path, Route{body, status, mode});
+    m_routes.insert(path, Route{body, status, mode, {}});
+}
+
+void HttpTestServer::routeEndless(const QString &path, const QByteArray &body, const QByteArray &tail, int status)
+{
+    m_routes.insert(path, Route{body, status, Mode::Endless, tail});
 }
 
 QString HttpTestServer::url(const QString &path) const
@@ -28,7 +33,10 @@ QString HttpTestServer::url(const QString &path) const
 void HttpTestServer::onConnection()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+        ++m_open;
+        connect(socket, &QTcpSocket::disconnected, this, [this] { --m_open; });
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        connect(socket, &QTcpSocket::bytesWritten, this, [this](qint64 bytes) { m_bytesSent += bytes; });
         auto buffer = std::make_shared<QByteArray>();
         connect(socket, &QTcpSocket::readyRead, this, [this, socket, buffer] {
             buffer->append(socket->readAll());
@@ -46,16 +54,22 @@ void HttpTestServer::respond(QTcpSocket *socket, const QString &path)
 {
     m_requests << path;
     const auto it = m_routes.constFind(path);
-    const Route route = it != m_routes.constEnd() ? *it : Route{QByteArray("not found\n"), 404, Mode::Normal};
+    const Route route = it != m_routes.constEnd() ? *it : Route{QByteArray("not found\n"), 404, Mode::Normal, {}};
     const QByteArray reason = route.status == 200 ? "OK" : route.status == 404 ? "Not Found" : "Error";
+    // Endless and Trickle bodies end when the connection does (HTTP/1.0 style), as a hostile
+    // server's would: no length to check them against.
+    const bool unbounded = route.mode == Mode::Endless || route.mode == Mode::Trickle;
+    const bool keepAlive = m_keepAlive && route.mode == Mode::Normal;
     QByteArray head = "HTTP/1.1 " + QByteArray::number(route.status) + ' ' + reason + "\r\n" +
                       "Content-Type: application/octet-stream\r\n" +
-                      "Content-Length: " + QByteArray::number(route.body.size()) + "\r\n" + "Connection: close\r\n\r\n";
+                      (unbounded ? QByteArray() : "Content-Length: " + QByteArray::number(route.body.size()) + "\r\n") +
+                      (keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     socket->write(head);
     switch (route.mode) {
     case Mode::Normal:
         socket->write(route.body);
-        socket->disconnectFromHost();
+        if (!keepAlive)
+            socket->disconnectFromHost();
         break;
     case Mode::Truncate:
         socket->write(route.body.left(route.body.size() / 2));
@@ -79,6 +93,39 @@ void HttpTestServer::respond(QTcpSocket *socket, const QString &path)
             }
         });
         timer->start(20);
+        break;
+    }
+    case Mode::Endless: {
+        socket->write(route.body);
+        // Refilled as the client reads: the server's own memory stays small, and what it sends
+        // is what the client took.
+        auto queued = std::make_shared<qint64>(0);
+        const QByteArray tail = route.tail.isEmpty() ? QByteArray(64 * 1024, 'x') : route.tail;
+        const qint64 cap = m_endlessCap;
+        auto pump = [socket, queued, tail, cap] {
+            while (socket->bytesToWrite() < 4 * tail.size() + 256 * 1024 && *queued < cap) {
+                socket->write(tail);
+                *queued += tail.size();
+            }
+            if (*queued >= cap && socket->bytesToWrite() == 0)
+                socket->disconnectFromHost();
+        };
+        connect(socket, &QTcpSocket::bytesWritten, socket, pump);
+        pump();
+        break;
+    }
+    case Mode::Trickle: {
+        auto *timer = new QTimer(socket);
+        auto offset = std::make_shared<qsizetype>(0);
+        const QByteArray body = route.body;
+        connect(timer, &QTimer::timeout, socket, [socket, timer, offset, body] {
+            socket->write(body.mid(*offset, 1));
+            if (++*offset >= body.size()) {
+                timer->stop();
+                socket->disconnectFromHost();
+            }
+        });
+        timer->start(m_trickleMs);
         break;
     }
     }

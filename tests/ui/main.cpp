@@ -5,6 +5,7 @@
 #include "core/trainingworker.h"
 #include <QApplication>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 
 int main(int argc, char *argv[])
 {
@@ -13,6 +14,10 @@ int main(int argc, char *argv[])
     // Settings and recent files go to a test location, never the user's.
     QStandardPaths::setTestModeEnabled(true);
     QApplication app(argc, argv);
+    // Every window records its runs (issue 19): into a scratch database, never the user's.
+    QTemporaryDir runsDir;
+    if (qEnvironmentVariableIsEmpty("DIGITLAB_RUNS_DB"))
+        qputenv("DIGITLAB_RUNS_DB", runsDir.filePath(QStringLiteral("runs.db")).toLocal8Bit());
     QCoreApplication::setOrganizationName(QStringLiteral("DigitLabTests"));
     QCoreApplication::setApplicationName(QStringLiteral("digitlab_ui_tests"));
     core::TrainingWorker::registerMetaTypes();

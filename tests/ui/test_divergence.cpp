@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 TEST_CASE("divergence: a normal run is never flagged", "[divergence]")
 {
@@ -58,4 +59,22 @@ TEST_CASE("divergence: NaN and infinite losses and chance accuracy are flagged",
     const QString r = chance.addEpoch(e);
     CHECK(r.contains(QStringLiteral("11.35%")));
     CHECK(chance.addEpoch(e).isEmpty()); // said once
+}
+
+TEST_CASE("divergence: a loss that explodes in the first batches is flagged within the epoch", "[divergence]")
+{
+    // Issue 16 item 4: at learning rate 1 the loss jumps to thousands within a few batches and
+    // falls back to chance level (2.3). The mean of the first batches then included the spike,
+    // so nothing ever rose "far above the start" and the warning waited for the epoch's end.
+    ui::DivergenceMonitor m;
+    const std::vector<double> start{2.31, 2.9, 250000, 31000, 900, 12, 2.5, 2.4, 2.35, 2.33};
+    int flaggedAt = -1;
+    for (int b = 0; b < 600 && flaggedAt < 0; ++b) {
+        const double loss = b < int(start.size()) ? start[std::size_t(b)] : 2.30 + 0.01 * std::sin(b);
+        if (!m.addLoss(loss).isEmpty())
+            flaggedAt = b;
+    }
+    INFO("flagged at batch " << flaggedAt);
+    CHECK(flaggedAt >= 0);
+    CHECK(flaggedAt < 100);
 }

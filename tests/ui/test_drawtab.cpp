@@ -1,6 +1,7 @@
 // Draw tab: strokes drive the 28x28 preview and the prediction; undo/redo/clear; blank
 // canvas; loading and saving images; the live-prediction throttle; latency figures.
 #include "core/classifier.h"
+#include "core/inkshape.h"
 #include "core/mnist.h"
 #include "core/preprocess.h"
 #include "drawbrowsesupport.h"
@@ -11,6 +12,7 @@
 #include "ui/modeldocument.h"
 #include "ui/draw/probabilitybars.h"
 #include <QApplication>
+#include <QBuffer>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QElapsedTimer>
@@ -18,6 +20,7 @@
 #include <QUrl>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QPointingDevice>
@@ -65,6 +68,19 @@ struct DrawFixture : drawbrowse::DrawTabFixture {
         drawStroke(canvas, pts);
     }
     void drawZero() { drawStroke(canvas, ellipse({0.5, 0.5}, 0.2, 0.3)); }
+    /// Clears, draws the strokes, predicts; returns the doubt sentence (empty: confident).
+    QString doubtFor(const QList<QList<QPointF>> &strokes)
+    {
+        canvas->clear();
+        for (const auto &s : strokes)
+            drawStroke(canvas, s);
+        tab.predictNow();
+        const core::InkShape shape = core::inkshape::measure(canvas->networkDigit().pixels.data());
+        UNSCOPED_INFO("verdict " << tab.verdictText().toStdString() << " confidence " << tab.prediction().confidence
+                                 << " spread " << shape.spreadRatio << " elongation " << shape.elongation << " tilt "
+                                 << shape.tiltDegrees);
+        return tab.doubtText();
+    }
     int inkPixels() const
     {
         const QImage in = tab.networkInput();
@@ -278,6 +294,58 @@ TEST_CASE("Loading an image classifies it through the same normalisation", "[dra
     REQUIRE(failed.count() == 1);
     CHECK(failed.first().first().toString().contains(QStringLiteral("not-an-image.png")));
     CHECK(f.canvas->isBlank());
+
+    // Issue 16 item 9: a 1x1 image loaded as "draw a digit" with no reason. Too small to hold a
+    // digit: refused, saying so; a flat image: nothing to read, and why.
+    const QString tiny = dir.filePath(QStringLiteral("tiny.png"));
+    QImage one(1, 1, QImage::Format_RGB32);
+    one.fill(Qt::black);
+    REQUIRE(one.save(tiny));
+    CHECK(!f.canvas->loadImageFile(tiny));
+    REQUIRE(failed.count() == 2);
+    CHECK(failed.last().first().toString().contains(QStringLiteral("1×1 pixels")));
+    CHECK(f.canvas->isBlank());
+    const QString flat = dir.filePath(QStringLiteral("flat.png"));
+    QImage grey(64, 64, QImage::Format_RGB32);
+    grey.fill(QColor(90, 90, 90));
+    REQUIRE(grey.save(flat));
+    REQUIRE(f.canvas->loadImageFile(flat));
+    f.tab.predictNow();
+    CHECK(f.tab.prediction().digit == -1);
+    CHECK(f.tab.verdictText() != QStringLiteral("draw a digit"));
+    CHECK(f.tab.findChild<QLabel *>(QStringLiteral("drawConfidence"))->text().contains(QStringLiteral("no ink")));
+}
+
+TEST_CASE("A truncated image is refused with one message and the drawing stays", "[draw]")
+{
+    DrawFixture f;
+    f.drawSeven();
+    REQUIRE(f.tab.prediction().digit == 7);
+    const int commands = f.canvas->undoStack()->count();
+    QTemporaryDir dir;
+    // The first third of a JPEG of a digit: Qt decodes it with the rest grey and only warns.
+    QByteArray jpeg;
+    {
+        QBuffer buffer(&jpeg);
+        buffer.open(QIODevice::WriteOnly);
+        QImage digit(drawbrowse::testSet()->image(0), 28, 28, 28, QImage::Format_Grayscale8);
+        REQUIRE(digit.scaled(280, 280).save(&buffer, "JPG"));
+    }
+    const QString cut = dir.filePath(QStringLiteral("cut.jpg"));
+    {
+        QFile file(cut);
+        REQUIRE(file.open(QIODevice::WriteOnly));
+        file.write(jpeg.left(jpeg.size() / 3));
+    }
+    QSignalSpy failed(f.canvas, &ui::DrawCanvas::loadFailed);
+    CHECK(!f.canvas->loadImageFile(cut));
+    REQUIRE(failed.count() == 1);
+    const QString message = failed.first().first().toString();
+    CHECK(message.contains(QStringLiteral("cut.jpg")));
+    CHECK(message.contains(QStringLiteral("damaged or truncated")));
+    CHECK(f.canvas->undoStack()->count() == commands); // nothing was loaded
+    CHECK(!f.canvas->isBlank());
+    CHECK(f.tab.prediction().digit == 7);
 }
 
 TEST_CASE("Saving the drawing writes a PNG that loads back to the same prediction", "[draw]")
@@ -482,4 +550,48 @@ TEST_CASE("Tablet pressure sets the stroke width", "[draw]")
     // Width factor 0.4 + 1.2 * pressure: 0.52 vs 1.6 of the base width.
     CHECK(heavy > 2 * light);
     CHECK(f.tab.prediction().digit == 1);
+}
+
+// ---- Issue 16 item 5: marks that look like no digit (a straight line, a flat oval) read "not
+// sure", while real digits still read confidently. ----
+
+TEST_CASE("marks: a straight line and a flat oval read as not sure", "[draw][marks]")
+{
+    DrawFixture f;
+    const QList<QList<QList<QPointF>>> marks{
+        {f.line({0.15, 0.5}, {0.85, 0.5})},           // a horizontal line
+        {f.line({0.15, 0.45}, {0.85, 0.55})},         // nearly horizontal
+        {f.line({0.2, 0.68}, {0.8, 0.33})},           // a line 30 degrees above the horizontal
+        {f.ellipse({0.5, 0.5}, 0.35, 0.12)},          // a flat oval
+        {f.ellipse({0.5, 0.5}, 0.4, 0.16)},           // a wide oval
+    };
+    int i = 0;
+    for (const auto &mark : marks) {
+        INFO("mark " << i++);
+        const QString doubt = f.doubtFor(mark);
+        CHECK(doubt.startsWith(QStringLiteral("Not sure")));
+        CHECK(f.tab.verdictText().endsWith(QLatin1Char('?')));
+    }
+}
+
+TEST_CASE("marks: drawn digits, a tall 0 and a 1 still read confidently", "[draw][marks]")
+{
+    DrawFixture f;
+    CHECK(f.doubtFor({f.line({0.5, 0.15}, {0.47, 0.85})}).isEmpty());     // a 1
+    CHECK(f.doubtFor({f.line({0.55, 0.15}, {0.42, 0.85})}).isEmpty());    // a slanted 1
+    CHECK(f.doubtFor({f.ellipse({0.5, 0.5}, 0.22, 0.35)}).isEmpty());     // a 0
+}
+
+TEST_CASE("marks: the shape check passes the MNIST test digits", "[marks]")
+{
+    // The rule is fitted to what MNIST's writers wrote: on the 10,000 test digits (normalised as
+    // the network sees them) it flags almost none.
+    const auto set = drawbrowse::testSet();
+    int flagged = 0;
+    for (int i = 0; i < set->count; ++i) {
+        const core::NormalisedDigit d = core::preprocess::fromMnist(set->image(i));
+        flagged += core::inkshape::unlikeAnyDigit(d.pixels.data());
+    }
+    INFO(flagged << " of " << set->count << " test digits flagged");
+    CHECK(flagged <= set->count / 1000); // at most 0.1%
 }

@@ -7,6 +7,13 @@
 #include "ui/train/traintab.h"
 #include "ui/userguide.h"
 #include "core/classifier.h"
+#include "core/metrics.h"
+#include "ui/inside/modelexporter.h"
+#include "ui/inside/insidetab.h"
+#include "ui/inside/layerview.h"
+#include "ui/browse/browsetab.h"
+#include "ui/browse/confusionmatrixview.h"
+#include "ui/browse/testsetfilter.h"
 #include "ui/historycsv.h"
 #include <catch2/catch.hpp>
 #include <QElapsedTimer>
@@ -19,6 +26,9 @@
 #include <QUrl>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRadioButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTest>
@@ -683,7 +693,8 @@ TEST_CASE("window: Help has a user guide and About Qt", "[window]")
     CHECK(texts.contains(QStringLiteral("DigitLab &User Guide")));
     CHECK(texts.contains(QStringLiteral("About &Qt")));
     const QString guide = ui::userGuideHtml();
-    for (const char *word : {"Train tab", "Draw tab", "Browse tab", "Training loss", "Accuracy", "Shortcuts", "Ctrl+Z"})
+    for (const char *word : {"Train tab", "Draw tab", "Browse tab", "Training loss", "Accuracy", "Shortcuts", "Ctrl+Z",
+                             "Inside tab", "Export Model", "Alt+I"}) // issue 16 item 7: the last three
         CHECK(guide.contains(QString::fromLatin1(word)));
 }
 
@@ -736,4 +747,245 @@ TEST_CASE("window: without MNIST the panels name the folder tried and the files 
     CHECK(all.contains(QStringLiteral("Looked in:<br>/nonexistent-mnist-folder")));
     CHECK(all.contains(QStringLiteral("t10k-images-idx3-ubyte")));        // Browse names the test files
     CHECK(all.contains(QStringLiteral("Accuracy: no test set loaded")));  // not "waiting" forever
+}
+
+// ---- Issue 16: what a new user hit, round two ----
+
+namespace {
+QPlainTextEdit *logView(const MainWindow &window)
+{
+    return window.trainTab()->findChild<QPlainTextEdit *>();
+}
+
+bool logAtBottom(const MainWindow &window)
+{
+    const QScrollBar *bar = logView(window)->verticalScrollBar();
+    return bar->value() == bar->maximum();
+}
+
+/// Starts a run at learning rate 1 on the first trainLimit images and waits for the divergence
+/// warning; false when the run ended without one.
+bool startDivergentRun(Fixture &f, int trainLimit, int epochs)
+{
+    f.configure(trainLimit, epochs);
+    f.tab()->learningRateField()->setValue(1.0);
+    QSignalSpy finished(f.controller(), &ui::TrainingController::finished);
+    QSignalSpy failed(f.controller(), &ui::TrainingController::failed);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    uitest::waitUntil([&] { return !f.tab()->divergenceText().isEmpty() || finished.count() + failed.count() > 0; }, 180000);
+    return !f.tab()->divergenceText().isEmpty();
+}
+} // namespace
+
+TEST_CASE("window: an imported model is evaluated and its accuracy shown everywhere", "[window][import]")
+{
+    // Issue 16 item 1: the status bar, the log and the Train tab said "0 epochs, accuracy
+    // unknown" while Browse showed 97.48%.
+    Fixture f;
+    const QString path = QStringLiteral(DIGITLAB_SOURCE_DIR "/tests/data/seed_state_dict.pt");
+    QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
+    REQUIRE(f.window->importWeights(path));
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1; }, 20000));
+    // Said while it runs (the evaluation is off the GUI thread: the window keeps turning).
+    QCoreApplication::processEvents();
+    const QString expected = core::percentText(core::Classifier::fromFile(path)->evaluate(*f.window->document()->testSet()).accuracy());
+    REQUIRE(uitest::waitUntil([&] { return f.window->modelStatusText().contains(expected); }, 60000));
+    INFO(f.window->modelStatusText().toStdString());
+    CHECK_FALSE(f.window->modelStatusText().contains(QStringLiteral("0 epochs")));
+    CHECK(logText(*f.window).contains(expected));
+    auto *summary = f.tab()->findChild<QLabel *>(QStringLiteral("modelSummary"));
+    REQUIRE(summary);
+    CHECK(summary->text().contains(expected));
+    // Continue trains the imported weights for as many epochs as the field says.
+    f.tab()->epochsField()->setValue(3);
+    auto *continueChoice = f.tab()->findChild<QRadioButton *>(QStringLiteral("continueChoice"));
+    REQUIRE(continueChoice);
+    CHECK(continueChoice->isEnabled());
+    CHECK(continueChoice->text().contains(QStringLiteral("3 more epochs")));
+}
+
+TEST_CASE("window: the log keeps following new lines after Stop now and after tab switches", "[window][divergence][log]")
+{
+    // Issue 16 items 2 and 3.
+    Fixture f;
+    for (int i = 0; i < 120; ++i)
+        f.tab()->log(QStringLiteral("line %1").arg(i));
+    QCoreApplication::processEvents();
+    REQUIRE(logAtBottom(*f.window));
+    REQUIRE(startDivergentRun(f, 60000, 1));
+    QCoreApplication::processEvents();
+    QWidget *banner = f.tab()->divergenceBanner();
+    REQUIRE(banner->isVisible());
+    // The banner's text is not clipped, and the log keeps room for several lines beside it.
+    auto *bannerText = banner->findChild<QLabel *>();
+    REQUIRE(bannerText);
+    CHECK(bannerText->height() >= bannerText->heightForWidth(bannerText->width()));
+    const int logLines = logView(*f.window)->viewport()->height() / logView(*f.window)->fontMetrics().lineSpacing();
+    INFO("log lines visible beside the banner: " << logLines);
+    CHECK(logLines >= 5);
+    CHECK(logAtBottom(*f.window));
+
+    QSignalSpy finished(f.controller(), &ui::TrainingController::finished);
+    QTest::mouseClick(banner->findChild<QPushButton *>(QStringLiteral("divergenceStop")), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() == 1 && f.controller()->isIdle(); }, 60000));
+    QCoreApplication::processEvents();
+    CHECK(logText(*f.window).contains(QStringLiteral("Stopped")));
+    CHECK(logAtBottom(*f.window));
+
+    // Lines logged while another tab is shown are followed too.
+    f.window->tabs()->setCurrentIndex(1);
+    QCoreApplication::processEvents();
+    for (int i = 0; i < 30; ++i)
+        f.tab()->log(QStringLiteral("hidden line %1").arg(i));
+    f.window->tabs()->setCurrentIndex(0);
+    QCoreApplication::processEvents();
+    CHECK(logAtBottom(*f.window));
+
+    // Scrolled up by the user: stays where the user put it.
+    QScrollBar *bar = logView(*f.window)->verticalScrollBar();
+    bar->triggerAction(QAbstractSlider::SliderToMinimum);
+    const int held = bar->value();
+    REQUIRE(held < bar->maximum());
+    f.tab()->log(QStringLiteral("one more"));
+    QCoreApplication::processEvents();
+    CHECK(bar->value() == held);
+}
+
+TEST_CASE("window: a loss that explodes is reported within the first epoch", "[window][divergence]")
+{
+    // Issue 16 item 4: learning rate 1 was flagged only at the end of the epoch.
+    Fixture f;
+    QSignalSpy epochs(f.controller(), &ui::TrainingController::epochFinished);
+    REQUIRE(startDivergentRun(f, 60000, 1));
+    CHECK(epochs.count() == 0);
+    CHECK(f.tab()->divergenceText().contains(QStringLiteral("rose")));
+    f.controller()->stop();
+    REQUIRE(uitest::waitUntil([&] { return f.controller()->isIdle(); }, 60000));
+}
+
+TEST_CASE("window: Import then Quit with Discard keeps the last saved model for the next launch", "[window][settings]")
+{
+    // Issue 16 item 8.
+    QSettings().remove(QStringLiteral("window/lastModel"));
+    MainWindow::Options options;
+    options.loadBundledModel = false;
+    options.restoreSettings = true;
+    options.loadData = false;
+    auto window = std::make_unique<MainWindow>(options);
+    window->setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    window->setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
+    window->show();
+    REQUIRE(uitest::waitUntil([&] { return window->controller()->isIdle(); }, 30000));
+    const QString saved = uitest::tempDir() + QStringLiteral("/kept.pt");
+    REQUIRE(window->saveTo(saved));
+    REQUIRE(uitest::waitUntil([&] { return window->controller()->isIdle() && window->currentPath() == saved; }, 20000));
+    REQUIRE(window->importWeights(QStringLiteral(DIGITLAB_SOURCE_DIR "/tests/data/seed_state_dict.pt")));
+    REQUIRE(uitest::waitUntil([&] { return window->controller()->isIdle() && window->currentPath().isEmpty(); }, 20000));
+    REQUIRE(window->isModified());
+    REQUIRE(window->close()); // the prompt answers Discard
+    CHECK(QSettings().value(QStringLiteral("window/lastModel")).toString() == saved);
+    window.reset();
+    QSettings().remove(QStringLiteral("window/lastModel"));
+}
+
+TEST_CASE("window: exports say in the status bar which file they wrote", "[window][export]")
+{
+    // Issue 16 item 9: the exports gave no confirmation.
+    Fixture f(false, QStringLiteral("/nonexistent-mnist"), true);
+    const QString dir = uitest::tempDir();
+    f.window->setExportPathPrompt([dir](const QString &, const QString &suggestion, const QString &) -> QString {
+        return dir + QLatin1Char('/') + QFileInfo(suggestion).fileName();
+    });
+    QMenu *file = findMenu(*f.window, QStringLiteral("&File"));
+    REQUIRE(file);
+    for (QAction *a : file->actions())
+        if (a->text().startsWith(QStringLiteral("Export &History"))) {
+            a->trigger();
+            CHECK(QFileInfo::exists(dir + QStringLiteral("/digitlab-history.csv")));
+            CHECK(f.window->statusBar()->currentMessage().contains(QStringLiteral("digitlab-history.csv")));
+        } else if (a->text().startsWith(QStringLiteral("Export &Charts"))) {
+            a->trigger();
+            CHECK(QFileInfo::exists(dir + QStringLiteral("/digitlab-charts.png")));
+            CHECK(f.window->statusBar()->currentMessage().contains(QStringLiteral("digitlab-charts.png")));
+        }
+    const QString onnx = dir + QStringLiteral("/model.onnx");
+    REQUIRE(uitest::waitUntil([&] { return f.window->document()->classifier() != nullptr; }, 20000));
+    REQUIRE(f.window->modelExporter()->exportTo(ui::ModelExporter::Format::Onnx, onnx).isEmpty());
+    CHECK(f.window->statusBar()->currentMessage().contains(QStringLiteral("model.onnx")));
+}
+
+TEST_CASE("window: epochs typed as 1e3 become 1000, never 13", "[window][fields]")
+{
+    // Issue 16 item 9.
+    Fixture f(false, QStringLiteral("/nonexistent-mnist"));
+    QSpinBox *epochs = f.tab()->epochsField();
+    epochs->setFocus();
+    epochs->selectAll();
+    QTest::keyClicks(epochs, QStringLiteral("1e3"));
+    QTest::keyClick(epochs, Qt::Key_Return);
+    CHECK(epochs->value() == 1000);
+    // Beyond the range it is refused, never read as another number.
+    epochs->setValue(15);
+    epochs->selectAll();
+    QTest::keyClicks(epochs, QStringLiteral("1e4"));
+    QTest::keyClick(epochs, Qt::Key_Return);
+    CHECK(epochs->value() != 14);
+    CHECK(epochs->value() != 104);
+}
+
+TEST_CASE("window: Browse shows the whole confusion matrix at the default size and explains an empty cell", "[window][browse]")
+{
+    // Issue 16 item 9: row 9 hid behind a scroll bar; an empty cell gave a blank grid.
+    Fixture f(true, QString(), true);
+    f.window->resize(1200, 780);
+    f.window->tabs()->setCurrentIndex(2);
+    auto *browse = f.window->findChild<ui::BrowseTab *>();
+    REQUIRE(browse);
+    REQUIRE(uitest::waitUntil([&] { return browse->correctCount() >= 0; }, 120000));
+    QCoreApplication::processEvents();
+    ui::ConfusionMatrixView *matrix = browse->matrixView();
+    auto *scroll = qobject_cast<QScrollArea *>(matrix->parentWidget()->parentWidget()->parentWidget()->parentWidget());
+    REQUIRE(scroll);
+    const QRect lastRow = matrix->cellRect(9, 0).united(matrix->cellRect(9, 9));
+    const QPoint bottom = matrix->mapTo(scroll->viewport(), lastRow.bottomRight());
+    INFO("row 9 ends at " << bottom.y() << " of a viewport " << scroll->viewport()->height() << " high");
+    CHECK(bottom.y() < scroll->viewport()->height());
+    CHECK(bottom.x() < scroll->viewport()->width());
+
+    // A cell with no image: the grid says why it is empty.
+    int t = -1, p = -1;
+    for (int i = 0; i < 10 && t < 0; ++i)
+        for (int j = 0; j < 10 && t < 0; ++j)
+            if (matrix->matrix()[std::size_t(i)][std::size_t(j)] == 0) {
+                t = i;
+                p = j;
+            }
+    REQUIRE(t >= 0);
+    QTest::mouseClick(matrix, Qt::LeftButton, {}, matrix->cellRect(t, p).center());
+    QCoreApplication::processEvents();
+    REQUIRE(browse->filter()->rowCount() == 0);
+    auto *note = browse->findChild<QLabel *>(QStringLiteral("emptyFilterNote"));
+    REQUIRE(note);
+    CHECK(note->isVisible());
+    CHECK(note->text().contains(QStringLiteral("No %1 of the test set is predicted as %2").arg(t).arg(p)));
+}
+
+TEST_CASE("window: the Inside tab's prompt is shown whole at 1024x640", "[window][inside]")
+{
+    // Issue 16 item 9: the prompt was centred on rows wider than the view and cut mid-word.
+    Fixture f(false, QStringLiteral("/nonexistent-mnist"), true);
+    f.window->resize(1024, 640);
+    f.window->tabs()->setCurrentIndex(3);
+    QCoreApplication::processEvents();
+    auto *layers = f.window->insideTab()->findChild<ui::LayerView *>();
+    REQUIRE(layers);
+    REQUIRE_FALSE(layers->hasActivations());
+    auto *scroll = qobject_cast<QScrollArea *>(layers->parentWidget()->parentWidget()->parentWidget());
+    REQUIRE(scroll);
+    const QRect prompt = layers->promptRect();
+    const QRect shown(layers->mapTo(scroll->viewport(), prompt.topLeft()), prompt.size());
+    CHECK(scroll->viewport()->rect().contains(shown));
+    const QRect text = layers->fontMetrics().boundingRect(prompt, Qt::AlignCenter | Qt::TextWordWrap,
+                                                          QStringLiteral("Draw a digit, or select a test image in Browse"));
+    CHECK(prompt.contains(text));
 }

@@ -20,8 +20,10 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QPainter>
+#include <QPlainTextEdit>
 #include <QTabWidget>
 #include <iostream>
+#include <memory>
 #include <QSignalSpy>
 #include <QTest>
 #include <catch2/catch.hpp>
@@ -89,27 +91,43 @@ TEST_CASE("Drawn network inputs next to MNIST digits (pen width check)", "[.scre
     REQUIRE(sheet.save(dir + QStringLiteral("/drawn-vs-mnist.png")));
 }
 
+namespace {
+/// The window with the bundled model and MNIST, idle, at the given size.
+std::unique_ptr<ui::MainWindow> shotWindow(QSize size, bool bundled = true)
+{
+    ui::MainWindow::Options options;
+    options.loadBundledModel = bundled;
+    options.restoreSettings = false;
+    options.dataDir = uitest::requireMnistDir();
+    auto window = std::make_unique<ui::MainWindow>(options);
+    window->setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
+    window->setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
+    window->resize(size);
+    window->show();
+    REQUIRE(uitest::waitUntil([&] { return window->controller()->isIdle() && window->document()->isDataReady(); }, 60000));
+    return window;
+}
+
+/// The window's form with a short run of the seed recipe changed as given.
+core::TrainConfig shotConfig(const ui::MainWindow &window, int epochs, double learningRate, int trainLimit, int testLimit)
+{
+    core::TrainConfig c = window.trainTab()->config();
+    c.epochs = epochs;
+    c.batchSize = 100;
+    c.learningRate = learningRate;
+    c.seed = 1;
+    c.trainLimit = trainLimit;
+    c.testLimit = testLimit;
+    return c;
+}
+} // namespace
+
 // Issue 9: the Train tab after a divergent run (learning rate 1.0), and a small digit read right.
 TEST_CASE("Screenshot of the Train tab after a divergent run", "[.screenshots]")
 {
-    ui::MainWindow::Options options;
-    options.loadBundledModel = false;
-    options.restoreSettings = false;
-    options.dataDir = uitest::requireMnistDir();
-    ui::MainWindow window(options);
-    window.setMessageSink([](QMessageBox::Icon, const QString &, const QString &) {});
-    window.setUnsavedPrompt([](const QString &) { return QMessageBox::Discard; });
-    window.resize(1200, 780);
-    window.show();
-    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
-    core::TrainConfig c = window.trainTab()->config();
-    c.epochs = 3;
-    c.batchSize = 100;
-    c.learningRate = 0.1;
-    c.seed = 1;
-    c.trainLimit = 12000;
-    c.testLimit = 2000;
-    window.trainTab()->setConfig(c);
+    auto owned = shotWindow({1200, 780}, false);
+    ui::MainWindow &window = *owned;
+    window.trainTab()->setConfig(shotConfig(window, 3, 0.1, 12000, 2000));
     QSignalSpy finished(window.controller(), &ui::TrainingController::finished);
     QSignalSpy failed(window.controller(), &ui::TrainingController::failed);
     QTest::mouseClick(window.trainTab()->startButton(), Qt::LeftButton);
@@ -150,4 +168,35 @@ TEST_CASE("The main window at its minimum size (for checking clipping by eye)", 
         QTest::qWait(tab == 2 ? 3000 : 300);
         REQUIRE(window.grab().save(dir + QStringLiteral("/minimum-%1.png").arg(tab)));
     }
+}
+
+
+// Issue 16: the README's first picture, the Train tab after a short run of the seed recipe.
+TEST_CASE("Screenshot of the Train tab after a short run", "[.screenshots]")
+{
+    auto window = shotWindow({1200, 780}, false);
+    window->trainTab()->setConfig(shotConfig(*window, 3, 0.001, 0, 0)); // the seed recipe, 3 of its 15 epochs
+    // The log starts with this run, not with the folder MNIST was read from on this machine.
+    window->trainTab()->findChild<QPlainTextEdit *>()->clear();
+    QSignalSpy finished(window->controller(), &ui::TrainingController::finished);
+    QTest::mouseClick(window->trainTab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && window->controller()->isIdle(); }, 900000));
+    QTest::qWait(300);
+    REQUIRE(window->grab().save(shotsDir() + QStringLiteral("/screenshot-train.png")));
+}
+
+// Issue 16 item 9: every tab at 1024x640, for checking clipping by eye (to the temp folder).
+TEST_CASE("The main window at 1024x640 (for checking clipping by eye)", "[.screenshots]")
+{
+    auto window = shotWindow({1024, 640});
+    const QString dir = qEnvironmentVariable("DIGITLAB_SHOTS_DIR", QDir::tempPath());
+    for (int tab = 0; tab < window->tabs()->count(); ++tab) {
+        window->tabs()->setCurrentIndex(tab);
+        QTest::qWait(tab == 2 ? 4000 : 300);
+        REQUIRE(window->grab().save(dir + QStringLiteral("/small-%1.png").arg(tab)));
+    }
+    window->resize(1200, 780);
+    window->tabs()->setCurrentIndex(2);
+    QTest::qWait(500);
+    REQUIRE(window->grab().save(dir + QStringLiteral("/default-browse.png")));
 }

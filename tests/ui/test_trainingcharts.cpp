@@ -3,6 +3,7 @@
 #include "ui/train/chartaxes.h"
 #include "core/types.h"
 #include <QChartView>
+#include <QCheckBox>
 #include <QLogValueAxis>
 #include <QPointer>
 #include <QTest>
@@ -332,4 +333,40 @@ TEST_CASE("charts: both loss axes are freed whichever one is on show", "[charts]
         CHECK(linear.isNull());
         CHECK(log.isNull());
     }
+}
+
+TEST_CASE("charts: after a loss spike the linear axis fits the recent curve, not the spike", "[charts][axes]")
+{
+    // Issue 16 item 4: at learning rate 1 the axis ran to 250,000 and the curve was a flat line.
+    ui::TrainingCharts charts;
+    charts.resize(900, 400);
+    charts.clear(1);
+    core::BatchLosses chunk;
+    chunk.epoch = 1;
+    chunk.firstBatch = 1;
+    chunk.batchesPerEpoch = 600;
+    chunk.losses = {2.31f, 2.9f, 250000.0f, 31000.0f, 900.0f, 12.0f};
+    for (int b = 0; b < 300; ++b)
+        chunk.losses.append(2.30f + 0.02f * float(std::sin(b)));
+    charts.addBatchLosses(chunk);
+    const auto [lo, hi] = charts.lossRange();
+    INFO("range " << lo << " .. " << hi);
+    CHECK(hi >= 2.32);
+    CHECK(hi < 10);
+    // The points left above the view are said, and the log scale still shows them all.
+    auto *logBox = charts.findChild<QCheckBox *>();
+    REQUIRE(logBox);
+    CHECK(logBox->text().contains(QStringLiteral("above")));
+    charts.setLogScale(true);
+    CHECK(charts.lossRange().second >= 250000);
+
+    // A normal run keeps its whole curve, from the first batch's 2.3 down.
+    charts.setLogScale(false);
+    charts.clear(5);
+    chunk.losses.clear();
+    for (int b = 0; b < 3000; ++b)
+        chunk.losses.append(float(0.1 + 2.2 * std::exp(-b / 200.0) + 0.05 * std::sin(b)));
+    charts.addBatchLosses(chunk);
+    CHECK(charts.lossRange().second >= 2.3);
+    CHECK_FALSE(charts.findChild<QCheckBox *>()->text().contains(QStringLiteral("above")));
 }

@@ -111,11 +111,17 @@ QHBoxLayout *BrowseTab::buildFilterBar()
     fillDigitCombo(m_predictedCombo);
     m_trueCombo->setToolTip(tr("Show only images of this true digit"));
     m_predictedCombo->setToolTip(tr("Show only images predicted as this digit"));
+    // On Linux Qt names a combo box by its value and its label by the Labelled-by relation of
+    // the buddy below; the description carries the filter's meaning for readers that skip it.
+    m_trueCombo->setAccessibleDescription(tr("True digit filter: %1").arg(m_trueCombo->toolTip()));
+    m_predictedCombo->setAccessibleDescription(tr("Predicted digit filter: %1").arg(m_predictedCombo->toolTip()));
+    m_sortCombo->setAccessibleDescription(tr("Sort order of the test images"));
     m_sortCombo->addItem(tr("Test-set order"), int(TestSetFilter::SortKey::Index));
     m_sortCombo->addItem(tr("Most confidently wrong first"), int(TestSetFilter::SortKey::ConfidentlyWrongFirst));
     m_sortCombo->addItem(tr("Least confident first"), int(TestSetFilter::SortKey::LeastConfidentFirst));
     m_progress->setTextVisible(true);
     m_progress->setFormat(tr("Predicting %v / %m"));
+    m_progress->setAccessibleName(tr("Test-set prediction progress"));
     // Wide enough for "Predicting 10000 / 10000" in any font.
     m_progress->setMinimumWidth(fontMetrics().horizontalAdvance(tr("Predicting %1 / %1").arg(100000)) + 24);
     m_progress->setMaximumWidth(std::max(220, m_progress->minimumWidth()));
@@ -186,6 +192,14 @@ void BrowseTab::buildPages()
     auto *gridPage = new QWidget(this);
     auto *gridLayout = new QVBoxLayout(gridPage);
     gridLayout->setContentsMargins(0, 0, 0, 0);
+    // A filter that matches nothing (an empty matrix cell) says so instead of a blank grid.
+    m_emptyNote = new QLabel(gridPage);
+    m_emptyNote->setObjectName(QStringLiteral("emptyFilterNote"));
+    m_emptyNote->setWordWrap(true);
+    m_emptyNote->setAlignment(Qt::AlignCenter);
+    m_emptyNote->setContentsMargins(8, 16, 8, 16);
+    m_emptyNote->hide();
+    gridLayout->addWidget(m_emptyNote);
     gridLayout->addWidget(m_view);
     m_message->setAlignment(Qt::AlignCenter);
     m_message->setWordWrap(true);
@@ -494,6 +508,31 @@ void BrowseTab::updateCount()
     const int shown = m_filter->rowCount();
     m_count->setText(shown == total ? tr("%1 images").arg(QLocale().toString(total))
                                     : tr("Showing %1 of %2").arg(QLocale().toString(shown), QLocale().toString(total)));
+    if (m_emptyNote) {
+        m_emptyNote->setVisible(shown == 0 && total > 0);
+        if (shown == 0 && total > 0)
+            m_emptyNote->setText(emptyFilterText());
+    }
+}
+
+QString BrowseTab::emptyFilterText() const
+{
+    const TestSetFilter::Criteria c = m_filter->criteria();
+    QString what;
+    if (c.trueDigit >= 0 && c.predictedDigit >= 0)
+        what = c.trueDigit == c.predictedDigit ? tr("No %1 of the test set is predicted correctly.").arg(c.trueDigit)
+                                               : tr("No %1 of the test set is predicted as %2.").arg(c.trueDigit).arg(c.predictedDigit);
+    else if (c.trueDigit >= 0)
+        what = c.errorsOnly ? tr("Every %1 of the test set is predicted correctly.").arg(c.trueDigit)
+                            : tr("The test set has no %1.").arg(c.trueDigit);
+    else if (c.predictedDigit >= 0)
+        what = c.errorsOnly ? tr("No image is wrongly predicted as %1.").arg(c.predictedDigit)
+                            : tr("No image is predicted as %1.").arg(c.predictedDigit);
+    else if (c.errorsOnly)
+        what = m_model->hasPredictions() ? tr("No image is misclassified.") : tr("No predictions yet.");
+    else
+        what = tr("No image matches the filter.");
+    return what + QLatin1Char(' ') + tr("Show all brings every image back.");
 }
 
 void BrowseTab::updateStatistics()

@@ -103,6 +103,8 @@ private:
     void onJobFinished();
     void applyControls();
     void updateCount();
+    /// Why the grid is empty, for the note shown instead of a blank grid.
+    QString emptyFilterText() const;
     void updateStatistics();
     void showDetails(int testIndex);
     void restoreSelection();
@@ -115,6 +117,7 @@ private:
     QStackedWidget *m_stack;
     QGroupBox *m_detailBox = nullptr;
     QLabel *m_message;
+    QLabel *m_emptyNote = nullptr; ///< over the grid when the filter matches nothing
     MnistDownloadPanel *m_downloadPanel = nullptr; ///< on the message page when MNIST is missing
     QComboBox *m_trueCombo;
     QComboBox *m_predictedCombo;

@@ -1,4 +1,6 @@
 #include "ui/browse/confusionmatrixview.h"
+#include "ui/browse/confusionmatrixaccessible.h"
+#include <QAccessible>
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -28,9 +30,17 @@ const QColor kSelection(0x20, 0x60, 0xd0);
 
 ConfusionMatrixView::ConfusionMatrixView(QWidget *parent) : QWidget(parent)
 {
+    // A table a screen reader can walk, cell by cell, instead of one picture (issue 16).
+    // Installed first: setting the name below may already make and cache this widget's interface.
+    static const bool factoryInstalled = [] {
+        QAccessible::installFactory(&ConfusionMatrixAccessible::factory);
+        return true;
+    }();
+    Q_UNUSED(factoryInstalled);
     setMouseTracking(false);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     setAccessibleName(tr("Confusion matrix"));
+    setAccessibleDescription(tr("Rows: the true digit; columns: the predicted digit, then the class accuracy"));
     setCursor(Qt::PointingHandCursor);
 }
 
@@ -39,6 +49,7 @@ void ConfusionMatrixView::setMatrix(const Matrix &matrix)
     m_matrix = matrix;
     m_has = true;
     update();
+    notifyAccessibility();
 }
 
 void ConfusionMatrixView::clear()
@@ -46,6 +57,7 @@ void ConfusionMatrixView::clear()
     m_matrix = Matrix{};
     m_has = false;
     update();
+    notifyAccessibility();
 }
 
 void ConfusionMatrixView::setSelection(int trueDigit, int predictedDigit)
@@ -53,6 +65,18 @@ void ConfusionMatrixView::setSelection(int trueDigit, int predictedDigit)
     m_selTrue = trueDigit;
     m_selPredicted = predictedDigit;
     update();
+}
+
+void ConfusionMatrixView::notifyAccessibility()
+{
+    if (!QAccessible::isActive())
+        return;
+    QAccessibleTableModelChangeEvent event(this, QAccessibleTableModelChangeEvent::DataChanged);
+    event.setFirstRow(0);
+    event.setLastRow(kN - 1);
+    event.setFirstColumn(0);
+    event.setLastColumn(kN);
+    QAccessible::updateAccessibility(&event);
 }
 
 ConfusionMatrixView::Geometry ConfusionMatrixView::geometry() const
@@ -94,8 +118,11 @@ std::pair<int, int> ConfusionMatrixView::hit(QPoint pos) const
 
 QSize ConfusionMatrixView::sizeHint() const
 {
+    // Modest: the side panel's scroll area sizes its content by the preferred heights (a word-
+    // wrapped label makes it height-for-width), so a large hint pushed row 9 under its scroll bar
+    // at the default window size (issue 16 item 9). The matrix grows into the room it is given.
     const QFontMetrics fm = fontMetrics();
-    const int cell = fm.horizontalAdvance(QStringLiteral("0000")) + 8;
+    const int cell = fm.height() + 6;
     const int header = fm.height() + 8;
     return {header + fm.height() + 2 + cell * kN + fm.horizontalAdvance(QStringLiteral("100.0%")) + 10,
             fm.height() + 2 + header + cell * kN};
@@ -105,14 +132,6 @@ QSize ConfusionMatrixView::minimumSizeHint() const
 {
     const QFontMetrics fm = fontMetrics();
     return {fm.height() * 3 + 18 * kN + fm.horizontalAdvance(QStringLiteral("100.0%")), fm.height() * 3 + 18 * kN};
-}
-
-int ConfusionMatrixView::heightForWidth(int width) const
-{
-    const QFontMetrics fm = fontMetrics();
-    const int header = fm.height() + 8;
-    const int cell = std::max(12, (width - header - fm.height() - 2 - fm.horizontalAdvance(QStringLiteral("100.0%")) - 10) / kN);
-    return fm.height() + 2 + header + cell * kN;
 }
 
 void ConfusionMatrixView::paintEvent(QPaintEvent *)

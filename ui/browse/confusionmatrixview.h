@@ -32,8 +32,9 @@ public:
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
-    bool hasHeightForWidth() const override { return true; }
-    int heightForWidth(int width) const override;
+    // No height-for-width: in Browse's side panel that made the matrix taller than the window
+    // and its last row hid under a scroll bar (issue 16 item 9). Cells fit the smaller of the
+    // width and the height given (geometry()); minimumSizeHint() keeps them readable.
 
 Q_SIGNALS:
     void cellClicked(int trueDigit, int predictedDigit);
@@ -51,6 +52,8 @@ private:
         QPoint origin;    ///< top-left of cell (0, 0)
     };
     Geometry geometry() const;
+    /// Tells a screen reader the counts changed.
+    void notifyAccessibility();
     // paintEvent's steps.
     void paintLabels(QPainter &p, const Geometry &g) const;
     QColor cellColour(const core::Confusion &confusion, int trueDigit, int predictedDigit) const;

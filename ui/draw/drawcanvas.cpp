@@ -1,17 +1,21 @@
 #include "ui/draw/drawcanvas.h"
 #include "core/error.h"
 #include "core/preprocess.h"
+#include "core/safefile.h"
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFileInfo>
 #include <QImageReader>
 #include <QMimeData>
 #include <QMouseEvent>
+#include <QDir>
 #include <QPainter>
 #include <QPainterPath>
 #include <QTabletEvent>
 #include <QTransform>
 #include <QUndoCommand>
 #include <QUndoStack>
+#include <QUrl>
 #include <algorithm>
 #include <cmath>
 
@@ -366,22 +370,35 @@ void DrawCanvas::setImage(const QImage &image)
 
 bool DrawCanvas::loadImageFile(const QString &path)
 {
+    QImage image;
     try {
-        setImage(core::preprocess::readImage(path)); // the one image reader, shared with the CLI
+        image = core::preprocess::readImage(path); // the one image reader, shared with the CLI
     } catch (const core::ImageError &e) {
         Q_EMIT loadFailed(e.text());
         return false;
     }
+    if (image.width() < kMinImageSide || image.height() < kMinImageSide) {
+        Q_EMIT loadFailed(tr("%1: the image is %2×%3 pixels, too small to hold a digit (at least %4×%4).")
+                              .arg(QDir::toNativeSeparators(path))
+                              .arg(image.width())
+                              .arg(image.height())
+                              .arg(kMinImageSide));
+        return false;
+    }
+    setImage(image);
     return true;
 }
 
 bool DrawCanvas::saveImage(const QString &path, QString *error) const
 {
-    if (m_image.convertToFormat(QImage::Format_Grayscale8).save(path, "PNG"))
+    try {
+        core::safefile::writePng(path, m_image.convertToFormat(QImage::Format_Grayscale8)); // never over a device or FIFO
         return true;
-    if (error)
-        *error = tr("%1: cannot write the PNG file").arg(path);
-    return false;
+    } catch (const core::FileError &e) {
+        if (error)
+            *error = e.text();
+        return false;
+    }
 }
 
 void DrawCanvas::mousePressEvent(QMouseEvent *event)
@@ -433,12 +450,20 @@ void DrawCanvas::tabletEvent(QTabletEvent *event)
     event->accept();
 }
 
+namespace {
+/// A dropped local regular file whose content looks like an image. Regular first: sniffing the
+/// format of a dragged FIFO would block the GUI thread until a writer came.
+bool isImageFile(const QUrl &url)
+{
+    return url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile() && !QImageReader::imageFormat(url.toLocalFile()).isEmpty();
+}
+} // namespace
+
 void DrawCanvas::dragEnterEvent(QDragEnterEvent *event)
 {
     // Only images: anything else (a checkpoint, say) is left to the main window.
     const QMimeData *mime = event->mimeData();
-    const bool imageFile = mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().first().isLocalFile()
-        && !QImageReader::imageFormat(mime->urls().first().toLocalFile()).isEmpty();
+    const bool imageFile = mime->hasUrls() && !mime->urls().isEmpty() && isImageFile(mime->urls().first());
     if (mime->hasImage() || imageFile)
         event->acceptProposedAction();
     else
@@ -448,8 +473,7 @@ void DrawCanvas::dragEnterEvent(QDragEnterEvent *event)
 void DrawCanvas::dropEvent(QDropEvent *event)
 {
     const QMimeData *mime = event->mimeData();
-    if (mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().first().isLocalFile()
-        && !QImageReader::imageFormat(mime->urls().first().toLocalFile()).isEmpty())
+    if (mime->hasUrls() && !mime->urls().isEmpty() && isImageFile(mime->urls().first()))
         loadImageFile(mime->urls().first().toLocalFile());
     else if (mime->hasImage())
         setImage(qvariant_cast<QImage>(mime->imageData()));

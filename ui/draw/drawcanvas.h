@@ -31,6 +31,9 @@ public:
     static constexpr qreal kNetworkPenRatio = 0.13;
     /// Marks smaller than this (canvas units: 5% of the side) are a dot or a slip, not a digit.
     static constexpr qreal kMinDigitSize = 0.05;
+    /// A loaded image smaller than this on either side cannot hold a digit (MNIST's are 20 px in
+    /// a 28 px field): refused with a reason rather than shown as an empty canvas (issue 16).
+    static constexpr int kMinImageSide = 8;
     /// The strokes' longer side when rendered for the network, px: 4-5x the 20 px box, so the
     /// area-averaged downscale is smooth.
     static constexpr int kNetworkRenderPx = 96;
@@ -73,6 +76,8 @@ public:
     bool isTooSmall() const;
     /// No strokes, no loaded image and no stroke in progress.
     bool isBlank() const { return m_content.isEmpty() && m_current.isEmpty(); }
+    /// An image file is loaded (possibly with strokes on it).
+    bool hasLoadedImage() const { return !m_content.background.isNull(); }
     bool isDrawing() const { return m_drawing; }
     int strokeCount() const { return int(m_content.strokes.size()); }
     const Content &content() const { return m_content; }

@@ -1,4 +1,5 @@
 #include "ui/draw/drawtab.h"
+#include "core/inkshape.h"
 #include "core/classifier.h"
 #include "core/preprocess.h"
 #include "ui/digitview.h"
@@ -36,8 +37,10 @@ DrawTab::DrawTab(ModelDocument *state, QWidget *parent)
     setObjectName(QStringLiteral("drawTab"));
     m_canvas->setObjectName(QStringLiteral("drawCanvas"));
     m_input->setObjectName(QStringLiteral("networkInput"));
+    m_input->setAccessibleName(tr("Network input, 28 by 28 pixels"));
     m_bars->setObjectName(QStringLiteral("drawBars"));
     m_digit->setObjectName(QStringLiteral("predictedDigit"));
+    m_confidence->setObjectName(QStringLiteral("drawConfidence"));
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(buildDrawingSide());
@@ -128,6 +131,9 @@ QWidget *DrawTab::buildDrawingSide()
     leftLayout->addLayout(buttons);
     leftLayout->addWidget(canvasFrame, 1);
     leftLayout->addWidget(penNote);
+    // Errors (a damaged image, a failed save) under the canvas, the full width: a long path and
+    // the decoder's words take a line or two here, where the verdict column would be squeezed.
+    leftLayout->addWidget(m_message);
     return left;
 }
 
@@ -179,7 +185,6 @@ QWidget *DrawTab::buildVerdictSide()
     rightLayout->addSpacing(6);
     rightLayout->addWidget(new QLabel(tr("Probabilities"), this));
     rightLayout->addWidget(m_bars);
-    rightLayout->addWidget(m_message);
     rightLayout->addStretch();
     return right;
 }
@@ -263,10 +268,12 @@ void DrawTab::showBlank()
     m_input->setImage(m_inputImage);
     if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
         m_state->setCurrentInput({}, tr("your drawing"));
-    showVerdict(tr("draw a digit"), true, palette().color(QPalette::PlaceholderText));
+    showVerdict(m_canvas->hasLoadedImage() ? tr("no digit") : tr("draw a digit"), true, palette().color(QPalette::PlaceholderText));
     // A dot or a slip of the pen is not a digit: say why nothing is predicted.
     if (m_canvas->isTooSmall())
         m_confidence->setText(tr("That mark is too small to be a digit: draw it larger."));
+    else if (m_canvas->hasLoadedImage())
+        m_confidence->setText(tr("The loaded image shows no ink: it is one flat colour."));
     else
         m_confidence->clear();
     m_doubt->clear();
@@ -299,12 +306,16 @@ void DrawTab::classify(const core::NormalisedDigit &digit)
         showVerdict(QStringLiteral("–"), false, muted);
         return;
     }
-    const bool unsure = m_prediction.unsure();
+    // The network answers for any ink, confidently too for a dash or a flat oval (issue 16 item
+    // 5): ink shaped like no digit is a guess whatever the softmax says.
+    QString unlike;
+    const bool noDigitShape = core::inkshape::unlikeAnyDigit(digit.pixels.data(), &unlike);
+    const bool unsure = m_prediction.unsure() || noDigitShape;
     // An unsure guess is shown as a guess: question mark, muted colour, the doubt spelled out.
     showVerdict(unsure ? QStringLiteral("%1?").arg(m_prediction.digit) : QString::number(m_prediction.digit), false,
                 unsure ? QColor(0xc0, 0x70, 0x00) : QColor());
     m_confidence->setText(tr("confidence %1%").arg(double(m_prediction.confidence) * 100, 0, 'f', 1));
-    m_doubt->setText(doubtSentence(m_prediction));
+    m_doubt->setText(noDigitShape ? tr("Not sure: %1").arg(unlike) : doubtSentence(m_prediction));
     m_bars->setProbabilities(m_prediction.probabilities);
 }
 

@@ -17,6 +17,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -50,11 +51,12 @@ QWidget *InsideTab::createLeftColumn()
     auto *clear = new QPushButton(tr("C&lear"), this);
     clear->setAccessibleName(tr("Clear the Inside tab's canvas"));
     connect(clear, &QPushButton::clicked, m_canvas, &DrawCanvas::clear);
+    // A label's accessible name is its text: fixed names would hide what it says (issue 16).
     m_origin->setObjectName(QStringLiteral("insideOrigin"));
-    m_origin->setAccessibleName(tr("Input shown"));
+    m_origin->setAccessibleDescription(tr("Input shown"));
     m_origin->setWordWrap(true);
     m_stamp->setObjectName(QStringLiteral("insideStamp"));
-    m_stamp->setAccessibleName(tr("Weights shown"));
+    m_stamp->setAccessibleDescription(tr("Weights shown"));
     m_stamp->setWordWrap(true);
     auto *left = new QVBoxLayout;
     auto *drawHere = new QLabel(tr("<b>Draw here</b> (or use the Draw tab, or select an image in Browse)"), this);
@@ -85,6 +87,9 @@ QWidget *InsideTab::createMiddle()
     scroll->setWidget(middle);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    // The layer view's prompt sits in its shown part: repaint it where it now belongs on a scroll.
+    for (QScrollBar *bar : {scroll->horizontalScrollBar(), scroll->verticalScrollBar()})
+        connect(bar, &QScrollBar::valueChanged, m_layers, qOverload<>(&QWidget::update));
     return scroll;
 }
 
@@ -115,7 +120,7 @@ QWidget *InsideTab::createRightColumn()
     right->addWidget(explain);
     right->addLayout(createClassButtons());
     m_question->setObjectName(QStringLiteral("insideQuestion"));
-    m_question->setAccessibleName(tr("Question explained"));
+    m_question->setAccessibleDescription(tr("Question explained"));
     m_question->setWordWrap(true);
     QFont big = font();
     big.setPointSizeF(font().pointSizeF() * 1.3);
@@ -142,7 +147,7 @@ QWidget *InsideTab::createRightColumn()
     right->addWidget(key);
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #c0392b"));
-    m_message->setAccessibleName(tr("Inside tab message"));
+    m_message->setAccessibleDescription(tr("Inside tab message"));
     m_message->hide();
     right->addWidget(m_message);
     right->addStretch();

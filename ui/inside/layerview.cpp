@@ -128,6 +128,13 @@ void LayerView::rebuildImages()
         m_scale[int(Row::Softmax)] = 1.0f; // probabilities: always 0..1
 }
 
+QRect LayerView::promptRect() const
+{
+    const QRect rows = cellRect(Row::Conv1, 0).united(cellRect(Row::Pool1, 9));
+    const QRect shown = rows.intersected(visibleRegion().boundingRect());
+    return shown.isEmpty() ? rows : shown;
+}
+
 void LayerView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
@@ -137,8 +144,8 @@ void LayerView::paintEvent(QPaintEvent *)
     paintHoveredUnit(p);
     if (!m_hasActivations) {
         p.setPen(palette().color(QPalette::PlaceholderText));
-        const QRect conv1 = cellRect(Row::Conv1, 0).united(cellRect(Row::Pool1, 9));
-        p.drawText(conv1, Qt::AlignCenter, tr("Draw a digit, or select a test image in Browse"));
+        // Word-wrapped in the shown part: centred on the whole row it was cut mid-word at 1024 px.
+        p.drawText(promptRect(), Qt::AlignCenter | Qt::TextWordWrap, tr("Draw a digit, or select a test image in Browse"));
     }
 }
 

@@ -34,6 +34,9 @@ public:
 
     /// Where cell `index` of a row is painted (for tests and the kernel view's pointer).
     QRect cellRect(Row row, int index) const;
+    /// Where the "draw a digit" prompt goes: the conv1 and pool rows, cut to the part of the view
+    /// that is shown (in a narrow window the rows run off to the right under a scroll bar).
+    QRect promptRect() const;
     /// The conv2 unit under the pointer (or last clicked, for touch): {map, y, x}, map -1 when none.
     std::array<int, 3> hoveredUnit() const { return m_hovered; }
 

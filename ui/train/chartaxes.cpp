@@ -1,6 +1,7 @@
 #include "ui/train/chartaxes.h"
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace ui {
 
@@ -50,6 +51,21 @@ bool finiteYRange(const QList<QPointF> &points, double &lo, double &hi, qsizetyp
         any = true;
     }
     return any;
+}
+
+bool recentQuantile(const QList<QPointF> &points, qsizetype window, double q, double &value)
+{
+    std::vector<double> ys;
+    ys.reserve(std::size_t(std::max<qsizetype>(0, std::min(window, points.size()))));
+    for (qsizetype i = std::max<qsizetype>(0, points.size() - window); i < points.size(); ++i)
+        if (std::isfinite(points[i].y()))
+            ys.push_back(points[i].y());
+    if (ys.empty())
+        return false;
+    const auto nth = ys.begin() + std::ptrdiff_t(std::clamp(q, 0.0, 1.0) * double(ys.size() - 1) + 0.5);
+    std::nth_element(ys.begin(), nth, ys.end());
+    value = *nth;
+    return true;
 }
 
 namespace {

@@ -45,6 +45,9 @@ LogTicks logarithmic(double lo, double hi, int maxTicks);
 
 /// The smallest and largest finite y of the points (from `from` on); false when there is none.
 bool finiteYRange(const QList<QPointF> &points, double &lo, double &hi, qsizetype from = 0);
+/// The q-quantile (0..1) of the finite y of the last `window` points; false when there is none.
+/// A robust top for an axis: a few spikes in the window do not move it.
+bool recentQuantile(const QList<QPointF> &points, qsizetype window, double q, double &value);
 /// A value fit for a chart: NaN and infinities become `fallback`, and magnitudes are capped.
 double displayable(double value, double fallback);
 

@@ -1,6 +1,7 @@
 #include "ui/train/divergencemonitor.h"
 #include "core/types.h"
 #include <QCoreApplication>
+#include <algorithm>
 #include <cmath>
 
 namespace ui {
@@ -32,9 +33,9 @@ QString DivergenceMonitor::addLoss(double loss)
     ++m_batches;
     m_smoothed = m_smoothed < 0 ? loss : (1 - kSmoothing) * m_smoothed + kSmoothing * loss;
     if (m_batches <= kStartBatches) {
-        m_startSum += loss;
+        m_startMin = m_startMin < 0 ? loss : std::min(m_startMin, loss);
         if (m_batches == kStartBatches)
-            m_start = m_startSum / kStartBatches;
+            m_start = m_startMin;
         return {};
     }
     if (m_start >= 0 && m_smoothed > kRiseFactor * m_start && m_smoothed > m_start + kRiseMin)

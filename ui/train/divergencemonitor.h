@@ -12,7 +12,9 @@ namespace ui {
 /// Plain C++ (no QObject): fed by the Train tab, tested on its own.
 class DivergenceMonitor {
 public:
-    /// The loss's starting level is the mean of this many first batches of the run.
+    /// The loss's starting level is the lowest of this many first batches of the run: a loss that
+    /// explodes within them (learning rate 1: thousands by the third batch) must not raise the
+    /// level it is measured against (issue 16 item 4).
     static constexpr int kStartBatches = 10;
     /// Weight of the newest batch in the smoothed loss: ~20 batches, so one spike is no alarm.
     static constexpr double kSmoothing = 0.05;
@@ -38,7 +40,7 @@ private:
     QString flag(const QString &reason);
 
     int m_batches = 0;
-    double m_startSum = 0;
+    double m_startMin = -1;
     double m_start = -1;
     double m_smoothed = -1;
     bool m_diverged = false;

@@ -1,5 +1,6 @@
 #include "ui/train/trainingcharts.h"
 #include "ui/train/chartaxes.h"
+#include "core/metrics.h"
 #include <QChart>
 #include <QCheckBox>
 #include <QLogValueAxis>
@@ -32,6 +33,14 @@ constexpr int kEpochLabelPx = 30;
 constexpr int kChartChromePx = 90;
 // Value-axis labels: a handful, readable at the chart's minimum height.
 constexpr int kValueTicks = 6;
+// Cross-entropy of a network that guesses uniformly among 10 classes (ln 10): where every run
+// starts. A batch loss several times that only comes from a run that diverges.
+constexpr double kChanceLoss = 2.302585;
+constexpr double kSpikeLoss = 4 * kChanceLoss;
+// After such a spike the linear axis fits the recent batches (their 99th percentile), so the curve
+// that matters stays readable (issue 16 item 4); the log scale still shows everything.
+constexpr qsizetype kRecentBatches = 300;
+constexpr double kRecentQuantile = 0.99;
 // The accuracy axis when there is nothing (finite) to show yet.
 constexpr double kDefaultAccLo = 90;
 constexpr double kDefaultAccHi = 100;
@@ -194,7 +203,13 @@ void TrainingCharts::createViews()
         m_lossView->setMinimumWidth(std::max(m_lossView->minimumWidth(), legend + 40));
     }
     m_accView = makeView(m_accChart, this);
-    m_logBox = new QCheckBox(tr("&Log scale"), this);
+    // Screen readers announce the charts by name; the description says what they hold.
+    setAccessibleName(tr("Training charts"));
+    m_lossView->setAccessibleName(tr("Training loss chart"));
+    m_lossView->setAccessibleDescription(tr("Cross-entropy of every batch, smoothed, and each epoch's mean"));
+    m_accView->setAccessibleName(tr("Accuracy chart"));
+    m_accView->setAccessibleDescription(tr("Training and test accuracy per epoch"));
+    m_logBox = new QCheckBox(tr("L&og scale"), this); // Alt+L is the learning rate's
     m_logBox->setToolTip(tr("Loss on a logarithmic axis: small late losses stay visible after a large early one."));
     m_allBox = new QCheckBox(tr("Show &all epochs"), this);
     m_allBox->setToolTip(tr("Accuracy over every epoch. Off: the axis zooms to the recent epochs so 97-99.5% is "
@@ -368,7 +383,9 @@ void TrainingCharts::addBatchLosses(const core::BatchLosses &losses)
     m_lossDirty = true;
     if (!m_refresh->isActive())
         m_refresh->start();
-    if (m_lossMax != oldMax || m_raw.last().x() > m_lossX->max() || (m_logScale && m_lossMin != oldMin))
+    // After a spike the robust top follows the recent batches: the axis moves with them.
+    if (m_lossMax != oldMax || m_raw.last().x() > m_lossX->max() || (m_logScale && m_lossMin != oldMin)
+        || (!m_logScale && m_lossMax > kSpikeLoss))
         updateLossAxes();
 }
 
@@ -422,9 +439,21 @@ void TrainingCharts::updateLossAxes()
         m_lossLogY->setBase(t.base);
         m_lossLogY->setRange(t.min, t.max);
         m_lossLogY->setLabelFormat(t.labelFormat);
+        m_logBox->setText(tr("L&og scale"));
         return;
     }
-    const double maxLoss = m_lossMax > 0 ? m_lossMax * 1.02 : 2.5;
+    double maxLoss = m_lossMax > 0 ? m_lossMax * 1.02 : 2.5;
+    double recentTop = 0;
+    int above = 0;
+    if (m_lossMax > kSpikeLoss && chartaxes::recentQuantile(m_raw, kRecentBatches, kRecentQuantile, recentTop)
+        && recentTop * 1.1 < m_lossMax) {
+        maxLoss = std::max(recentTop * 1.1, 0.1);
+        for (const QPointF &p : std::as_const(m_raw))
+            above += p.y() > maxLoss;
+    }
+    // Say when the robust top leaves batches out, as the accuracy chart does for its zoom.
+    m_logBox->setText(above == 0 ? tr("L&og scale")
+                                 : tr("L&og scale (%1 above the view)").arg(core::countText(above, "1 batch", "%1 batches")));
     // From 0 (a loss is never negative; synthetic test data may be).
     const double minLoss = std::isfinite(m_lossMin) ? std::min(0.0, m_lossMin) : 0.0;
     const LinearTicks t = chartaxes::linear(minLoss, maxLoss, kValueTicks, 0, 2.5);

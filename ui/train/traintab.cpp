@@ -2,10 +2,13 @@
 #include "ui/mnistdownloadpanel.h"
 #include "ui/modeldocument.h"
 #include "ui/historycsv.h"
+#include "ui/train/countspinbox.h"
 #include "ui/train/trainingcharts.h"
 #include "ui/trainingcontroller.h"
+#include "core/error.h"
 #include "core/metrics.h"
 #include "core/mnist.h"
+#include "core/safefile.h"
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QFontDatabase>
@@ -101,11 +104,24 @@ void TrainTab::connectController()
     connect(c, &TrainingController::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
         m_weightsAreNew = false;
         updateButtons();
+        if (m_document->isImported()) {
+            log(tr("Imported %1: %2 weights trained elsewhere; test accuracy %3")
+                    .arg(QDir::toNativeSeparators(path), info.architecture, accuracyText(*m_document)));
+            return;
+        }
         log(tr("Loaded %1: %2, %3, test accuracy %4.")
                 .arg(path.startsWith(QLatin1Char(':')) ? tr("the bundled model") : QDir::toNativeSeparators(path),
                      info.architecture, epochsDoneText(info),
                      info.testAccuracy() < 0 ? tr("unknown") : percent(info.testAccuracy())));
     });
+    connect(c, &TrainingController::evaluated, this, [this](double accuracy, int images, const QString &error) {
+        if (accuracy >= 0)
+            log(tr("The imported model reads %1 of the %2 test images correctly: test accuracy %3.")
+                    .arg(QLocale().toString(qint64(std::lround(accuracy * images))), QLocale().toString(images), percent(accuracy)));
+        else
+            log(tr("The imported model could not be measured on the test set: %1").arg(error));
+    });
+    connect(m_document, &ModelDocument::evaluationChanged, this, [this] { onModelInfo(false); });
     connect(c, &TrainingController::snapshotReady, this, [this] { onModelInfo(false); });
     connect(c, &TrainingController::dataLoaded, this,
             [this](const std::shared_ptr<const core::MnistSet> &train, const std::shared_ptr<const core::MnistSet> &test,
@@ -122,6 +138,7 @@ void TrainTab::buildUi()
     QGroupBox *params = createParameterBox();
     QLayout *buttons = createRunControls();
     m_modelSummary = new QLabel;
+    m_modelSummary->setObjectName(QStringLiteral("modelSummary"));
     m_modelSummary->setWordWrap(true);
     m_modelSummary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     createDataPanel();
@@ -152,14 +169,15 @@ void TrainTab::createParameterFields()
     m_model->setToolTip(tr("The network architecture. The seed recipe: conv 10 → conv 20 → fc 50 → fc 10."));
     // Ranges come from core (the CLI and TrainConfig::validate() use the same), so a value the
     // form accepts is one training accepts.
-    m_epochs = new QSpinBox;
+    // Counts read "1e3" as 1000 (issue 16 item 9); the seed stays a plain field.
+    m_epochs = new CountSpinBox;
     m_epochs->setRange(core::kMinEpochs, core::kMaxEpochs);
     m_epochs->setValue(15);
     m_epochs->setToolTip(tr("Total epochs of the model (%1 to %2): a loaded or stopped model continues up to this. "
                             "One epoch is one pass over the 60,000 training images.")
                              .arg(core::kMinEpochs)
                              .arg(core::kMaxEpochs));
-    m_batchSize = new QSpinBox;
+    m_batchSize = new CountSpinBox;
     m_batchSize->setRange(core::kMinBatchSize, core::kMaxBatchSize);
     m_batchSize->setValue(100);
     m_batchSize->setToolTip(tr("Images per weight update (%1 to %2). Smaller batches make more, noisier updates per "
@@ -202,7 +220,7 @@ QGroupBox *TrainTab::createParameterBox()
     form->addRow(tr("Batch si&ze:"), m_batchSize);
     form->addRow(tr("&Learning rate:"), m_learningRate);
     form->addRow(tr("&Seed:"), m_seed);
-    form->addRow(tr("T&hreads:"), m_threads);
+    form->addRow(tr("Th&reads:"), m_threads); // Alt+H is the Help menu's
     // Out-of-range text is not accepted and snaps back on leaving the field: say so while typing.
     m_rangeHint = new QLabel;
     m_rangeHint->setWordWrap(true);
@@ -340,6 +358,7 @@ QWidget *TrainTab::createProgressSide()
     m_progress->setValue(0);
     m_progress->setTextVisible(true);
     m_progress->setFormat(tr("Idle"));
+    m_progress->setAccessibleName(tr("Training progress"));
     m_progressDetails = new QLabel;
     m_progressDetails->setTextInteractionFlags(Qt::TextSelectableByMouse);
     // Digits that do not shift the label at every update.
@@ -349,11 +368,20 @@ QWidget *TrainTab::createProgressSide()
     m_log->setMaximumBlockCount(kMaxLogLines);
     m_log->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_log->setPlaceholderText(tr("Per-epoch summaries appear here."));
+    m_log->setAccessibleName(tr("Training log"));
+    // The newest line stays in view unless the user scrolled up (issue 16 item 2). appendPlainText
+    // only follows when the view is at the bottom at that moment, and a banner or a tab switch
+    // that resizes the log leaves it above a bottom that has moved: follow the range instead.
+    QScrollBar *logBar = m_log->verticalScrollBar();
+    connect(logBar, &QScrollBar::valueChanged, this, [this, logBar](int value) { m_logFollows = value >= logBar->maximum(); });
+    connect(logBar, &QScrollBar::rangeChanged, this, [this, logBar](int, int maximum) {
+        if (m_logFollows)
+            logBar->setValue(maximum);
+    });
 
     auto *progressBox = new QWidget;
     auto *progressLayout = new QVBoxLayout(progressBox);
     progressLayout->setContentsMargins(0, 0, 0, 0);
-    progressLayout->addWidget(m_divergeBanner);
     progressLayout->addWidget(m_progress);
     progressLayout->addWidget(m_progressDetails);
     progressLayout->addWidget(m_log, 1);
@@ -364,7 +392,15 @@ QWidget *TrainTab::createProgressSide()
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setChildrenCollapsible(false);
-    return m_splitter;
+    // The divergence banner above the splitter, not in its small bottom pane: there it squeezed
+    // the log to two lines, and a splitter pane ignores a word-wrapped label's height for its
+    // width, which clipped the banner's last line (issue 16 item 3). The charts give up the room.
+    auto *side = new QWidget;
+    auto *sideLayout = new QVBoxLayout(side);
+    sideLayout->setContentsMargins(0, 0, 0, 0);
+    sideLayout->addWidget(m_divergeBanner);
+    sideLayout->addWidget(m_splitter, 1);
+    return side;
 }
 
 core::TrainConfig TrainTab::config() const
@@ -405,6 +441,21 @@ QString TrainTab::epochsDoneText(const core::CheckpointInfo &info)
         .arg(epochsText(info.epochsDone))
         .arg(info.partialBatches)
         .arg(info.epochsDone + 1);
+}
+
+QString TrainTab::epochsDoneText(const ModelDocument &document)
+{
+    const core::CheckpointInfo &info = document.info();
+    if (document.isImported() && info.epochsDone == 0 && info.partialBatches == 0)
+        return tr("trained elsewhere");
+    return epochsDoneText(info);
+}
+
+QString TrainTab::accuracyText(const ModelDocument &document)
+{
+    if (document.testAccuracy() >= 0)
+        return percent(document.testAccuracy());
+    return document.isEvaluating() ? tr("being measured…") : tr("unknown");
 }
 
 bool TrainTab::startsFromScratch() const
@@ -534,9 +585,15 @@ void TrainTab::updateButtons()
     const bool targetReached = epochsDone >= m_epochs->value();
     m_continueChoice->setEnabled(idle && !targetReached);
     m_startOverChoice->setEnabled(idle);
-    m_continueChoice->setText(targetReached
-                                  ? tr("&Continue: the model has %1; raise Epochs").arg(epochsText(epochsDone))
-                                  : tr("&Continue the current model (%1 → %2)").arg(epochsDone).arg(m_epochs->value()));
+    // Imported weights have no epoch count here: say how many epochs Continue trains them for.
+    const int more = m_epochs->value() - epochsDone;
+    if (m_document->isImported() && epochsDone == 0)
+        m_continueChoice->setText(more == 1 ? tr("&Continue the imported model for 1 more epoch")
+                                            : tr("&Continue the imported model for %1 more epochs").arg(more));
+    else
+        m_continueChoice->setText(targetReached
+                                      ? tr("&Continue: the model has %1; raise Epochs").arg(epochsText(epochsDone))
+                                      : tr("&Continue the current model (%1 → %2)").arg(epochsDone).arg(m_epochs->value()));
     m_startOverChoice->setText(tr("Start o&ver from new weights (seed %1)").arg(m_seed->value()));
     if (running)
         m_startButton->setText(tr("Training…"));
@@ -716,9 +773,10 @@ void TrainTab::onModelInfo(bool replaceCharts)
         m_progress->setFormat(tr("Idle"));
         m_progressDetails->clear();
     }
+    const bool accuracyKnown = m_document->testAccuracy() >= 0 || m_document->isEvaluating();
     m_modelSummary->setText(tr("Current model: %1, %2%3.")
-                                .arg(info.architecture, epochsDoneText(info),
-                                     info.testAccuracy() < 0 ? QString() : tr(", test accuracy %1").arg(percent(info.testAccuracy()))));
+                                .arg(info.architecture, epochsDoneText(*m_document),
+                                     accuracyKnown ? tr(", test accuracy %1").arg(accuracyText(*m_document)) : QString()));
     updateButtons();
 }
 
@@ -760,9 +818,11 @@ void TrainTab::chooseDataDir()
 
 QString TrainTab::exportCharts(const QString &path)
 {
-    const QImage image = m_charts->toImage();
-    if (image.isNull() || !image.save(path, "PNG"))
-        return tr("Cannot write the PNG file %1.").arg(QDir::toNativeSeparators(path));
+    try {
+        core::safefile::writePng(path, m_charts->toImage()); // atomic, never over a device or FIFO
+    } catch (const core::FileError &e) {
+        return tr("Cannot write the PNG file %1: %2").arg(QDir::toNativeSeparators(path), e.message());
+    }
     return {};
 }
 

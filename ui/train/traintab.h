@@ -54,6 +54,11 @@ public:
 
     /// "3 epochs", or "3 epochs + 350 batches" for a model stopped mid-epoch (issue 9 item 7).
     static QString epochsDoneText(const core::CheckpointInfo &info);
+    /// epochsDoneText() of the document's model, or "trained elsewhere" for imported weights that
+    /// have no epochs recorded here.
+    static QString epochsDoneText(const ModelDocument &document);
+    /// The document's test accuracy as shown: "97.48%", "being measured…" or "unknown".
+    static QString accuracyText(const ModelDocument &document);
 
     void saveSettings(QSettings &settings) const;
     void restoreSettings(const QSettings &settings);
@@ -162,6 +167,7 @@ private:
     int m_batchUpdates = 0;
     qint64 m_lastBatchIndex = 0;
     bool m_runFromScratch = false;
+    bool m_logFollows = true;    ///< the log shows its newest line (the user did not scroll up)
     bool m_weightsAreNew = true; ///< fresh from the seed (start-up, Reset), never trained or loaded
     DivergenceMonitor m_divergence;
     QElapsedTimer m_pauseTimer;  ///< running while paused
