@@ -98,7 +98,7 @@ void MainWindow::createTabs()
     connect(m_controller, &TrainingController::liveSnapshot, m_insideTab, &InsideTab::showTrainingSnapshot);
     // The Runs tab records every run of the controller (issue 19).
     m_runsTab = new RunsTab(m_controller, QString(), this);
-    m_tabs->addTab(m_runsTab, tr("&Runs"));
+    m_tabs->addTab(m_runsTab, tr("R&uns")); // Alt+R is Threads on the Train tab
     connect(m_runsTab, &RunsTab::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 30000); });
     connect(m_runsTab, &RunsTab::openCheckpointRequested, this, &MainWindow::openFile);
     connect(m_runsTab, &RunsTab::trainAgainRequested, this, [this](const core::TrainConfig &config) {

@@ -80,7 +80,7 @@ QString userGuideHtml()
               "<h3>Shortcuts</h3>"
               "<table cellpadding='2'>"
               "<tr><td>Ctrl+O / Ctrl+S / Ctrl+Shift+S</td><td>open / save / save as a checkpoint</td></tr>"
-              "<tr><td>Alt+T, Alt+D, Alt+B, Alt+I, Alt+R</td><td>Train, Draw, Browse, Inside, Runs tab</td></tr>"
+              "<tr><td>Alt+T, Alt+D, Alt+B, Alt+I, Alt+U</td><td>Train, Draw, Browse, Inside, Runs tab</td></tr>"
               "<tr><td>Delete</td><td>delete the selected runs (Runs)</td></tr>"
               "<tr><td>Alt+F, Alt+H</td><td>File, Help menu</td></tr>"
               "<tr><td>Alt + underlined letter</td><td>the field or button of that label (each letter "

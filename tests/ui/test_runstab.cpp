@@ -505,7 +505,7 @@ TEST_CASE("Runs tab in the window: Train Again starts a run with the selected ru
     REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
     auto *tab = window.runsTab();
     REQUIRE(tab);
-    CHECK(window.tabs()->tabText(window.tabs()->indexOf(tab)) == QStringLiteral("&Runs"));
+    CHECK(window.tabs()->tabText(window.tabs()->indexOf(tab)) == QStringLiteral("R&uns"));
     {
         core::RunRecorder recorder(tab->databasePath());
         auto spec = runstoretest::spec(0.0042, 9);

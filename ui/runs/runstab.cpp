@@ -170,6 +170,7 @@ void RunsTab::createWidgets()
     });
 
     m_charts = new RunCharts(this);
+    m_charts->setAccessibleName(tr("Loss and accuracy charts of the selected runs"));
     m_liveRefresh = new QTimer(this);
     m_liveRefresh->setSingleShot(true);
     m_liveRefresh->setInterval(kLiveRefreshMs);
