@@ -8,6 +8,7 @@
 #include "core/mnist.h"
 #include "core/mnistdownloader.h"
 #include "core/preprocess.h"
+#include "core/network.h"
 #include "core/safefile.h"
 #include "core/runrecorder.h"
 #include "core/runstore.h"
@@ -62,11 +63,13 @@ const char *kTopHelp = R"(Usage: digitlab-cli COMMAND [OPTIONS]
 Train, evaluate and use DigitLab's MNIST digit classifier (the same core as the digitlab app).
 
 Commands:
-  train     train the seed CNN on MNIST, save a checkpoint after every epoch
+  train     train a network on MNIST (--preset tutorial|fast|best, --arch TEXT), save a
+            checkpoint after every epoch
+  arch      check a network's layer text: every layer's shape, parameters and FLOPs
   eval      test-set accuracy, mean loss and confusion matrix of a checkpoint
   predict   classify image files (PNG/JPEG/BMP, any size, either polarity)
   bench     training throughput and single-image inference latency
-  export    write the model for other tools: ONNX, or a PyTorch state_dict
+  export    write the model for other tools: ONNX, or a PyTorch state_dict and its model.py
   fetch-data  download MNIST's four files and verify them (MD5 and SHA-256)
   import    turn a PyTorch state_dict of the seed model into a DigitLab checkpoint
   runs      the recorded training runs: list, show, export, delete
@@ -205,9 +208,42 @@ QString epochLine(const core::EpochStats &e)
 /// train's options as a checked TrainConfig (a usage error names the option).
 core::TrainConfig trainConfig(const QCommandLineParser &p)
 {
+    // A preset's recipe, then what the command line sets on top of it.
     core::TrainConfig config;
-    config.batchSize = int(intValue(p, QStringLiteral("batch-size"), core::kMinBatchSize, core::kMaxBatchSize));
-    config.learningRate = doubleValue(p, QStringLiteral("lr"));
+    if (p.isSet(QStringLiteral("preset")))
+        config = core::TrainConfig::preset(p.value(QStringLiteral("preset")));
+    if (p.isSet(QStringLiteral("arch"))) {
+        try {
+            config.network = core::Network::parse(p.value(QStringLiteral("arch"))).text();
+        } catch (const core::NetworkError &e) {
+            throw UsageError{QStringLiteral("--arch: %1").arg(e.message())};
+        }
+    }
+    const auto isSet = [&](const char *name) { return p.isSet(QString::fromLatin1(name)); };
+    if (isSet("batch-size"))
+        config.batchSize = int(intValue(p, QStringLiteral("batch-size"), core::kMinBatchSize, core::kMaxBatchSize));
+    if (isSet("lr"))
+        config.learningRate = doubleValue(p, QStringLiteral("lr"));
+    if (isSet("optimizer") && !core::TrainConfig::parseOptimizer(p.value(QStringLiteral("optimizer")), &config.optimizer))
+        throw UsageError{QStringLiteral("--optimizer must be adam, adamw or sgd")};
+    if (isSet("schedule") && !core::TrainConfig::parseSchedule(p.value(QStringLiteral("schedule")), &config.schedule))
+        throw UsageError{QStringLiteral("--schedule must be constant, step or onecycle")};
+    if (isSet("weight-decay"))
+        config.weightDecay = doubleValue(p, QStringLiteral("weight-decay"));
+    if (isSet("momentum"))
+        config.momentum = doubleValue(p, QStringLiteral("momentum"));
+    if (isSet("step-every"))
+        config.stepEvery = int(intValue(p, QStringLiteral("step-every"), 1, core::kMaxEpochs));
+    if (isSet("step-gamma"))
+        config.stepGamma = doubleValue(p, QStringLiteral("step-gamma"));
+    if (isSet("rotate"))
+        config.augment.rotation = doubleValue(p, QStringLiteral("rotate"));
+    if (isSet("translate"))
+        config.augment.translate = doubleValue(p, QStringLiteral("translate"));
+    if (isSet("scale"))
+        config.augment.scale = doubleValue(p, QStringLiteral("scale"));
+    if (isSet("holdout"))
+        config.holdout = int(intValue(p, QStringLiteral("holdout"), 0, core::kMaxHoldout));
     config.seed = std::uint64_t(intValue(p, QStringLiteral("seed"), 0, std::numeric_limits<long long>::max()));
     config.threads = clampThreads(int(intValue(p, QStringLiteral("threads"), 0, core::kMaxThreads)));
     config.trainLimit = int(intValue(p, QStringLiteral("train-limit"), 0, 60000));
@@ -313,9 +349,25 @@ int train(const QStringList &args)
 {
     QCommandLineParser p;
     p.addOption(option("epochs", "Train until this many epochs in total (default 15; with --resume, the checkpoint's target).", "N"));
-    p.addOption(option("batch-size", "Images per batch.", "N", "100"));
-    p.addOption(option("lr", "Adam learning rate.", "X", "0.001"));
-    p.addOption(option("seed", "Random seed (weights, shuffling, dropout).", "N", "1"));
+    p.addOption(option("preset", "Start from a preset's network and recipe: tutorial (the default), fast, best "
+                                 "('digitlab-cli arch --preset NAME' shows one).", "NAME"));
+    p.addOption(option("arch", "The network as layer text in PyTorch's names, e.g. \"Conv2d(32,3) ReLU MaxPool2d(2) "
+                               "Flatten Linear(10)\" (see 'digitlab-cli arch --help').", "TEXT"));
+    p.addOption(option("batch-size", "Images per batch (default 100).", "N"));
+    p.addOption(option("lr", "Learning rate; the peak rate for --schedule onecycle (default 0.001).", "X"));
+    p.addOption(option("optimizer", "adam (default), adamw or sgd (with --momentum).", "NAME"));
+    p.addOption(option("schedule", "Learning-rate schedule: constant (default), step (--step-every, --step-gamma), "
+                                   "onecycle (PyTorch's OneCycleLR).", "NAME"));
+    p.addOption(option("weight-decay", "L2 weight decay (decoupled for adamw; default 0).", "X"));
+    p.addOption(option("momentum", "SGD's momentum (default 0.9).", "X"));
+    p.addOption(option("step-every", "Step schedule: epochs between decays (default 5).", "N"));
+    p.addOption(option("step-gamma", "Step schedule: factor per decay (default 0.1).", "X"));
+    p.addOption(option("rotate", "Augmentation: random rotation up to +-X degrees per training image (default 0).", "X"));
+    p.addOption(option("translate", "Augmentation: random shift up to +-X of the side (default 0).", "X"));
+    p.addOption(option("scale", "Augmentation: random scale within 1 +- X (default 0).", "X"));
+    p.addOption(option("holdout", "Hold out the last N training images as a validation set (evaluated every epoch, "
+                                  "never trained on).", "N"));
+    p.addOption(option("seed", "Random seed (weights, shuffling, dropout, augmentation).", "N", "1"));
     p.addOption(option("threads", "Intra-op threads (0 = all cores).", "N", "0"));
     p.addOption(option("data", "MNIST folder.", "DIR"));
     p.addOption(option("out", "Checkpoint to write after every epoch (atomically); checked before training: a regular "
@@ -326,7 +378,8 @@ int train(const QStringList &args)
     p.addOption(option("runs-db", "Record the run in this database (default: $DIGITLAB_RUNS_DB, else "
                                   "~/.local/share/DigitLab/runs.db).", "FILE"));
     p.addOption(option("no-record", "Do not record this run in the run database."));
-    parse(p, args, QStringLiteral("train"), QStringLiteral("Train the seed CNN on MNIST (Adam, cross-entropy, shuffled batches), "
+    parse(p, args, QStringLiteral("train"), QStringLiteral("Train a network on MNIST (the tutorial's CNN and recipe unless "
+                                                           "--preset or --arch says otherwise; cross-entropy, shuffled batches), "
                                                            "evaluating on the test set after every epoch."));
     const core::TrainConfig config = trainConfig(p);
     // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
@@ -564,8 +617,9 @@ int exportModel(const QStringList &args)
     p.addOption(option("checkpoint", "Checkpoint to export (default: the bundled model).", "FILE"));
     p.addOption(option("onnx", "Write an ONNX model (opset 13): input 'pixels' [N,1,28,28] in 0..1, white ink on black; "
                                "output 'logits' [N,10].", "FILE"));
-    p.addOption(option("pytorch", "Write a PyTorch state_dict for the tutorial's Net: "
-                                  "net.load_state_dict(torch.load(FILE)).", "FILE"));
+    p.addOption(option("pytorch", "Write a PyTorch state_dict, and beside it FILE's name with .py: a module whose "
+                                  "build() makes the network (the tutorial's Net, else an nn.Sequential of the layers): "
+                                  "net = model.build(); net.load_state_dict(torch.load(FILE), strict=True).", "FILE"));
     p.addOption(option("test-logits", "Also write this model's logits on the MNIST test set as a float32 [10000,10] "
                                       ".npy file (to compare other runtimes against).", "FILE"));
     p.addOption(option("data", "MNIST folder (for --test-logits).", "DIR"));
@@ -754,6 +808,37 @@ core::RunRecord findRun(const core::RunStore &store, qint64 id)
     return *run;
 }
 
+int arch(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addOption(option("preset", "Show a preset's network: tutorial, fast, best.", "NAME"));
+    parse(p, args, QStringLiteral("arch"),
+          QStringLiteral("Check a network and print every layer's output shape, parameters and FLOPs per image. Layers: "
+                         "Conv2d(out, kernel, stride=1, padding=0), MaxPool2d(kernel, stride=kernel), AvgPool2d(kernel, "
+                         "stride=kernel), BatchNorm2d, BatchNorm1d, ReLU, LeakyReLU(slope=0.01), Tanh, Dropout(p=0.5), "
+                         "Dropout2d(p=0.5), Flatten, Linear(out); input 1x28x28, input sizes inferred, arguments "
+                         "positional or by PyTorch's keyword names, layers separated by spaces, commas or newlines."),
+          QStringLiteral("TEXT"), QStringLiteral("The network as layer text, e.g. \"Conv2d(32,3) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)\"."));
+    const QStringList texts = p.positionalArguments();
+    if (p.isSet(QStringLiteral("preset")) == !texts.isEmpty())
+        throw UsageError{QStringLiteral("give either a network TEXT or --preset NAME")};
+    core::Network net;
+    try {
+        net = p.isSet(QStringLiteral("preset")) ? core::Network::preset(p.value(QStringLiteral("preset"))) : core::Network::parse(texts.join(QLatin1Char(' ')));
+        const auto report = net.analyze();
+        out(net.text());
+        out(QStringLiteral("%1  %2  %3  %4").arg(QStringLiteral("layer"), -36).arg(QStringLiteral("output"), -12).arg(QStringLiteral("parameters"), 12).arg(QStringLiteral("FLOPs"), 14));
+        out(QStringLiteral("%1  %2  %3  %4").arg(QStringLiteral("0 input"), -36).arg(report.input.text(), -12).arg(QString(), 12).arg(QString(), 14));
+        for (const auto &l : report.layers)
+            out(QStringLiteral("%1  %2  %3  %4").arg(QStringLiteral("%1 %2").arg(l.position).arg(l.layer.text()), -36).arg(l.out.text(), -12)
+                    .arg(l.parameters, 12).arg(l.flops, 14));
+        out(QStringLiteral("%1  %2  %3  %4").arg(QStringLiteral("total"), -36).arg(QString(), -12).arg(report.parameters, 12).arg(report.flops, 14));
+    } catch (const core::NetworkError &e) {
+        throw UsageError{e.message()};
+    }
+    return kOk;
+}
+
 int runs(const QStringList &args)
 {
     if (args.contains(QStringLiteral("--help")) || args.contains(QStringLiteral("-h"))) {
@@ -856,6 +941,8 @@ int main(int argc, char **argv)
             return importWeights(args);
         if (command == QLatin1String("runs"))
             return runs(args);
+        if (command == QLatin1String("arch"))
+            return arch(args);
         throw UsageError{QStringLiteral("unknown command '%1' (try --help)").arg(command)};
     } catch (const UsageError &e) {
         err(e.message);

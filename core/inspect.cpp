@@ -70,7 +70,8 @@ std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixe
 LayerActivations activations(const Classifier &model, const float *pixels)
 {
     if (!model.network().isTutorial())
-        throw std::invalid_argument("activations(): the tutorial's network only; use layerOutputs()");
+        throw std::invalid_argument("The Inside tab draws the tutorial's network only for now; this model is " +
+                                    model.network().text().toStdString() + " (Draw, Browse and the exports work for it).");
     const auto layers = layerOutputs(model, pixels);
     // The tutorial's layers: 0 conv1, 2 relu(pool), 3 conv2, 6 relu(pool), 9 relu(fc1), 11 fc2.
     LayerActivations a;

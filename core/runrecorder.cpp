@@ -1,4 +1,5 @@
 #include "runrecorder.h"
+#include "network.h"
 #include <QElapsedTimer>
 #include <chrono>
 #include <cmath>
@@ -62,9 +63,9 @@ RunSpec runSpecFor(const TrainConfig &config, const QString &datasetChecksum, in
     const auto limited = [](int limit, int count) { return limit > 0 && limit < count ? limit : count; };
     RunSpec spec;
     spec.source = source;
-    spec.network = QStringLiteral("Conv2d(10,5) MaxPool2d(2) ReLU Conv2d(20,5) Dropout2d(0.5) MaxPool2d(2) ReLU Flatten "
-                                  "Linear(50) ReLU Dropout(0.5) Linear(10)");
-    spec.networkShort = QStringLiteral("tutorial");
+    const Network network = Network::parse(config.networkText());
+    spec.network = network.text();
+    spec.networkShort = network.presetName().isEmpty() ? network.summary(network.analyze().parameters) : network.presetName();
     spec.recipe = config.toJson();
     spec.datasetId = QStringLiteral("mnist");
     spec.datasetChecksum = datasetChecksum;

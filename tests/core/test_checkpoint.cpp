@@ -112,7 +112,7 @@ TEST_CASE("bad checkpoints are rejected and leave the model unchanged", "[checkp
         {"garbage", testsupport::write(dir, QStringLiteral("noise.pt"), QByteArray(5000, 'x')), Kind::Corrupt, "not a readable checkpoint"},
         {"foreign pickle", fixture("foreign_list.pt"), Kind::Foreign, "expected a dictionary"},
         {"other architecture", fixture("wrong_arch.pt"), Kind::WrongArchitecture, "lenet5"},
-        {"wrong shape", fixture("wrong_shape.pt"), Kind::WrongShape, "fc1.weight' has shape [64, 320], the seed model expects [50, 320]"},
+        {"wrong shape", fixture("wrong_shape.pt"), Kind::WrongShape, "fc1.weight' has shape [64, 320], the network expects [50, 320]"},
         {"extra parameter", fixture("extra_param.pt"), Kind::WrongArchitecture, "fc3.weight"},
         {"newer format", fixture("newer_version.pt"), Kind::NewerFormat, "version 99"},
     };

@@ -37,7 +37,8 @@ TEST_CASE("the seed model has PyTorch's parameter names and shapes", "[model]")
     };
     CHECK(shapes == expected);
     CHECK(trainer.parameterCount() == 21840);
-    CHECK(core::Trainer::architecture() == QStringLiteral("seed"));
+    CHECK(core::Trainer::architecture() == QStringLiteral("network"));
+    CHECK(trainer.network().isTutorial());
 }
 
 TEST_CASE("config validation names the field", "[model]")

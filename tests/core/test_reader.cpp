@@ -111,7 +111,7 @@ TEST_CASE("digitlab-cli import turns a PyTorch state_dict into a DigitLab checkp
     INFO(p.readAllStandardError().toStdString());
     REQUIRE(p.exitCode() == 0);
     const auto model = core::Classifier::fromFile(out);
-    CHECK(model->info().formatVersion == 1);
+    CHECK(model->info().formatVersion == core::checkpoint::kFormatVersion);
     CHECK(probabilities(*model, 0, 50) == probabilities(*core::Classifier::fromFile(fixture("tutorial_mnist_cnn.pt")), 0, 50));
 
     p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("import"), fixture("legacy.pt"), QStringLiteral("--out"), out});
@@ -120,7 +120,7 @@ TEST_CASE("digitlab-cli import turns a PyTorch state_dict into a DigitLab checkp
     const auto err = QString::fromUtf8(p.readAllStandardError());
     CHECK(err.contains(QStringLiteral("legacy.pt")));
     CHECK(err.contains(QStringLiteral("torch.save(torch.load(old), new)")));
-    CHECK(core::Classifier::fromFile(out)->info().formatVersion == 1); // the earlier import is intact
+    CHECK(core::Classifier::fromFile(out)->info().formatVersion == core::checkpoint::kFormatVersion); // the earlier import is intact
 }
 
 TEST_CASE("crafted checkpoints give a clear error naming the file", "[reader][hostile]")
