@@ -417,7 +417,7 @@ std::vector<TensorSpec> NetworkReport::tensors() const
 }
 
 namespace {
-const char *const kTutorialText =
+constexpr const char *kTutorialText =
     "Conv2d(10,5) MaxPool2d(2) ReLU Conv2d(20,5) Dropout2d MaxPool2d(2) ReLU Flatten Linear(50) ReLU Dropout Linear(10)";
 
 struct PresetText {
