@@ -9,7 +9,7 @@ namespace {
 
 constexpr int kN = core::kClasses;
 
-QString tr(const char *text)
+[[maybe_unused]] QString tr(const char *text)
 {
     return QCoreApplication::translate("ui::ConfusionMatrixView", text);
 }
