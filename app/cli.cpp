@@ -132,6 +132,14 @@ QCommandLineOption option(const char *name, const char *help, const char *valueN
     return o;
 }
 
+QCommandLineOption option(const char *name, const QString &help, const char *valueName = nullptr)
+{
+    QCommandLineOption o(QString::fromLatin1(name), help);
+    if (valueName)
+        o.setValueName(QString::fromLatin1(valueName));
+    return o;
+}
+
 core::MnistSet loadSplit(const QString &dataOption, core::Split split)
 {
     const QString dir = core::mnist::resolveDataDir(dataOption);
@@ -161,16 +169,35 @@ QString outputPath(const QCommandLineParser &p, const QString &name)
     return path;
 }
 
-/// The --checkpoint option's model: the bundled one only when the option is absent, so that an
-/// empty value (an unset shell variable) is a usage error rather than a silent substitution.
+/// --checkpoint FILE and --bundled NAME, the two ways every model-reading command names its model.
+void addModelOptions(QCommandLineParser &p, const char *verb)
+{
+    p.addOption(option("checkpoint", QStringLiteral("Checkpoint to %1 (default: the bundled tutorial model).").arg(QLatin1String(verb)), "FILE"));
+    p.addOption(option("bundled", QStringLiteral("Use a model built into digitlab-cli instead: %1.")
+                                      .arg(core::Classifier::bundledNames().join(QStringLiteral(" or "))),
+                       "NAME"));
+}
+
+/// The model of --checkpoint or --bundled: the bundled tutorial model only when both are absent,
+/// so that an empty value (an unset shell variable) is a usage error rather than a silent substitution.
 std::shared_ptr<const core::Classifier> loadClassifier(const QCommandLineParser &p)
 {
-    const QString name = QStringLiteral("checkpoint");
-    if (!p.isSet(name))
+    const QString checkpoint = QStringLiteral("checkpoint");
+    const QString bundled = QStringLiteral("bundled");
+    if (p.isSet(checkpoint) && p.isSet(bundled))
+        throw UsageError{QStringLiteral("give --checkpoint or --bundled, not both")};
+    if (p.isSet(bundled)) {
+        const QString name = p.value(bundled);
+        if (!core::Classifier::bundledNames().contains(name))
+            throw UsageError{QStringLiteral("--bundled: no bundled model \"%1\" (there are: %2)")
+                                 .arg(core::printable(name), core::Classifier::bundledNames().join(QStringLiteral(", ")))};
+        return core::Classifier::bundled(name);
+    }
+    if (!p.isSet(checkpoint))
         return core::Classifier::bundled();
-    if (p.value(name).isEmpty())
+    if (p.value(checkpoint).isEmpty())
         throw UsageError{QStringLiteral("--checkpoint needs a file name (got an empty one)")};
-    return core::Classifier::fromFile(p.value(name));
+    return core::Classifier::fromFile(p.value(checkpoint));
 }
 
 /// A file name as one TSV field: backslash, tab, newline and carriage return escaped as \\ \t \n \r,
@@ -444,7 +471,7 @@ int train(const QStringList &args)
 int eval(const QStringList &args)
 {
     QCommandLineParser p;
-    p.addOption(option("checkpoint", "Checkpoint to evaluate (default: the bundled model).", "FILE"));
+    addModelOptions(p, "evaluate");
     p.addOption(option("data", "MNIST folder.", "DIR"));
     parse(p, args, QStringLiteral("eval"), QStringLiteral("Test-set accuracy, mean loss and confusion matrix of a checkpoint."));
     const auto model = loadClassifier(p);
@@ -471,7 +498,7 @@ int eval(const QStringList &args)
 int predict(const QStringList &args)
 {
     QCommandLineParser p;
-    p.addOption(option("checkpoint", "Checkpoint to use (default: the bundled model).", "FILE"));
+    addModelOptions(p, "use");
     p.addOption(option("json", "One JSON object per line, with all ten probabilities."));
     parse(p, args, QStringLiteral("predict"),
           QStringLiteral("Classify image files through the Draw tab's MNIST normalisation. Prints PATH<TAB>DIGIT<TAB>CONFIDENCE "
@@ -614,7 +641,7 @@ void writeNpy(const QString &path, const core::TensorData &t)
 int exportModel(const QStringList &args)
 {
     QCommandLineParser p;
-    p.addOption(option("checkpoint", "Checkpoint to export (default: the bundled model).", "FILE"));
+    addModelOptions(p, "export");
     p.addOption(option("onnx", "Write an ONNX model (opset 13): input 'pixels' [N,1,28,28] in 0..1, white ink on black; "
                                "output 'logits' [N,10].", "FILE"));
     p.addOption(option("pytorch", "Write a PyTorch state_dict, and beside it FILE's name with .py: a module whose "

@@ -5,6 +5,8 @@
 #include "workteam.h"
 
 #include <QFile>
+#include <QMutex>
+#include <map>
 #include <ATen/Parallel.h>
 #include <thread>
 
@@ -52,12 +54,57 @@ std::shared_ptr<const Classifier> Classifier::fromFile(const QString &path, cons
 
 const Network &Classifier::network() const { return d->net->network; }
 
-QString Classifier::bundledPath() { return QStringLiteral(":/digitlab/models/seed.pt"); }
+namespace {
+// name -> resource; the order is the order the model pickers offer them.
+constexpr std::pair<const char *, const char *> kBundled[] = {
+    {"tutorial", ":/digitlab/models/seed.pt"},
+    {"best", ":/digitlab/models/best.pt"},
+};
+} // namespace
 
-std::shared_ptr<const Classifier> Classifier::bundled()
+QString Classifier::bundledPath(const QString &name)
 {
-    // Parsed once: every caller shares the same immutable model.
-    static const std::shared_ptr<const Classifier> model = fromData(detail::readCheckpoint(bundledPath()), QStringLiteral("bundled model"));
+    for (const auto &[n, path] : kBundled)
+        if (name == QLatin1String(n))
+            return QString::fromLatin1(path);
+    return {};
+}
+
+QStringList Classifier::bundledNames()
+{
+    QStringList names;
+    for (const auto &[n, path] : kBundled)
+        if (QFile::exists(QString::fromLatin1(path)))
+            names << QString::fromLatin1(n);
+    return names;
+}
+
+QString Classifier::bundledName(const QString &path)
+{
+    for (const auto &[n, p] : kBundled)
+        if (path == QLatin1String(p))
+            return QString::fromLatin1(n);
+    return {};
+}
+
+QString Classifier::defaultBundledName()
+{
+    return bundledNames().contains(QStringLiteral("best")) ? QStringLiteral("best") : QStringLiteral("tutorial");
+}
+
+std::shared_ptr<const Classifier> Classifier::bundled(const QString &name)
+{
+    // Parsed once per name: every caller shares the same immutable model.
+    static QMutex mutex;
+    static std::map<QString, std::shared_ptr<const Classifier>> cache;
+    const QString path = bundledPath(name);
+    if (path.isEmpty())
+        throw CheckpointError(CheckpointError::Kind::Unreadable, name, QStringLiteral("there is no bundled model of that name (there are: %1)")
+                                        .arg(bundledNames().join(QStringLiteral(", "))));
+    QMutexLocker lock(&mutex);
+    auto &model = cache[name];
+    if (!model)
+        model = fromData(detail::readCheckpoint(path), name == QLatin1String("tutorial") ? QStringLiteral("bundled model") : QStringLiteral("bundled model (%1)").arg(name));
     return model;
 }
 

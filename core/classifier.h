@@ -3,6 +3,7 @@
 #include "types.h"
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -22,10 +23,18 @@ public:
     /// Reads a checkpoint file (validated as Trainer::load does); a plain PyTorch state_dict is
     /// read as `network` when given, else as the tutorial's. Throws CheckpointError.
     static std::shared_ptr<const Classifier> fromFile(const QString &path, const Network *network = nullptr);
-    /// The pretrained model shipped in the binary's resources. Throws CheckpointError if missing.
-    static std::shared_ptr<const Classifier> bundled();
-    /// Resource path of the bundled checkpoint (for "Revert to bundled model").
-    static QString bundledPath();
+    /// A pretrained model shipped in the binary's resources: "tutorial" (the PyTorch tutorial's
+    /// network, resources/models/seed.pt) or "best" (the `best` preset, resources/models/best.pt).
+    /// Parsed once and shared. Throws CheckpointError for an unknown name or a missing resource.
+    static std::shared_ptr<const Classifier> bundled(const QString &name = QStringLiteral("tutorial"));
+    /// Resource path of a bundled checkpoint (for "Revert to bundled model"); empty for an unknown name.
+    static QString bundledPath(const QString &name = QStringLiteral("tutorial"));
+    /// The bundled models present in this binary, in the order to offer them ("tutorial", "best").
+    static QStringList bundledNames();
+    /// The bundled model's name when `path` is one of the bundled resources, else empty.
+    static QString bundledName(const QString &path);
+    /// The bundled model a fresh window opens for Draw, Browse and Inside: "best" when present.
+    static QString defaultBundledName();
 
     /// One image: kPixels floats in 0..1, white ink on black (a NormalisedDigit's pixels).
     Prediction predict(const float *pixels) const;
