@@ -71,7 +71,7 @@ Commands:
   bench     training throughput and single-image inference latency
   export    write the model for other tools: ONNX, or a PyTorch state_dict and its model.py
   fetch-data  download MNIST's four files and verify them (MD5 and SHA-256)
-  import    turn a PyTorch state_dict of the seed model into a DigitLab checkpoint
+  import    turn a PyTorch state_dict (the tutorial's, or --arch/--preset) into a DigitLab checkpoint
   runs      the recorded training runs: list, show, export, delete
 
 Run 'digitlab-cli COMMAND --help' for a command's options.
@@ -224,9 +224,13 @@ int clampThreads(int requested)
 
 QString epochLine(const core::EpochStats &e)
 {
-    return QStringLiteral("epoch %1/%2  train loss %3  train acc %4  test loss %5  test accuracy %6  %7 s  %8 images/s")
+    // The held-out accuracy, when there is one, comes before the test's: it is the figure that
+    // chooses an epoch or a hyper-parameter; the test set only reports.
+    const QString validation = e.validationAccuracy >= 0
+        ? QStringLiteral("  validation accuracy %1").arg(core::percentText(e.validationAccuracy)) : QString();
+    return QStringLiteral("epoch %1/%2  train loss %3  train acc %4%5  test loss %6  test accuracy %7  %8 s  %9 images/s")
         .arg(e.epoch).arg(e.epochs)
-        .arg(e.trainLoss, 0, 'f', 4).arg(core::percentText(e.trainAccuracy))
+        .arg(e.trainLoss, 0, 'f', 4).arg(core::percentText(e.trainAccuracy), validation)
         .arg(e.testLoss, 0, 'f', 4).arg(core::percentText(e.testAccuracy))
         .arg(e.seconds, 0, 'f', 1).arg(e.imagesPerSecond, 0, 'f', 0);
 }
@@ -774,19 +778,38 @@ int importWeights(const QStringList &args)
 {
     QCommandLineParser p;
     p.addOption(option("out", "The DigitLab checkpoint to write.", "CHECKPOINT"));
+    p.addOption(option("arch", "The network the weights belong to, as layer text (keys 0.weight, 0.bias, ... as "
+                               "'export --pytorch' writes them; default: the tutorial's network, keys conv1/conv2/fc1/fc2).",
+                       "TEXT"));
+    p.addOption(option("preset", "The network the weights belong to, as a preset: tutorial, fast, best.", "NAME"));
     parse(p, args, QStringLiteral("import"),
-          QStringLiteral("Read a PyTorch file of the seed model's weights (torch.save(model.state_dict(), f), also under "
+          QStringLiteral("Read a PyTorch file of a network's weights (torch.save(model.state_dict(), f), also under "
                          "'state_dict' or 'model_state_dict', 'module.' keys, float64) with the strict reader, and save it "
-                         "as a DigitLab checkpoint."),
+                         "as a DigitLab checkpoint. Every tensor must fit the network (a key that does not is named)."),
           QStringLiteral("FILE"), QStringLiteral("The PyTorch file (zip format, PyTorch 1.6 or later)."));
     const auto files = p.positionalArguments();
     if (files.size() != 1)
         throw UsageError{QStringLiteral("import needs exactly one FILE")};
     if (!p.isSet(QStringLiteral("out")))
         throw UsageError{QStringLiteral("import needs --out CHECKPOINT")};
+    const bool byText = p.isSet(QStringLiteral("arch")), byPreset = p.isSet(QStringLiteral("preset"));
+    if (byText && byPreset)
+        throw UsageError{QStringLiteral("give --arch or --preset, not both")};
     const QString outPath = outputPath(p, QStringLiteral("out"));
     core::Trainer trainer;
-    trainer.load(files.first());
+    if (byText || byPreset) {
+        const QString option = byText ? QStringLiteral("arch") : QStringLiteral("preset");
+        core::Network network;
+        try {
+            network = byText ? core::Network::parse(p.value(option)) : core::Network::preset(p.value(option));
+            network.analyze();
+        } catch (const core::NetworkError &e) {
+            throw UsageError{QStringLiteral("--%1: %2").arg(option, e.message())};
+        }
+        trainer.load(files.first(), network);
+    } else {
+        trainer.load(files.first());
+    }
     trainer.save(outPath);
     out(QStringLiteral("imported %1 (%2 epochs) into %3").arg(files.first()).arg(trainer.epochsDone()).arg(outPath));
     return kOk;
@@ -835,10 +858,34 @@ core::RunRecord findRun(const core::RunStore &store, qint64 id)
     return *run;
 }
 
+/// A recipe as the train options that give it, e.g. "--epochs 2 --batch-size 128 --lr 0.006 ...":
+/// what `arch --preset` prints, so a preset's recipe is readable (and scriptable: bench/presets.sh).
+QString recipeOptions(const core::TrainConfig &c)
+{
+    QStringList o{QStringLiteral("--epochs %1").arg(c.epochs), QStringLiteral("--batch-size %1").arg(c.batchSize),
+                  QStringLiteral("--lr %1").arg(c.learningRate), QStringLiteral("--optimizer %1").arg(core::TrainConfig::optimizerName(c.optimizer)),
+                  QStringLiteral("--schedule %1").arg(core::TrainConfig::scheduleName(c.schedule))};
+    if (c.schedule == core::ScheduleKind::Step)
+        o << QStringLiteral("--step-every %1 --step-gamma %2").arg(c.stepEvery).arg(c.stepGamma);
+    if (c.optimizer == core::OptimizerKind::Sgd)
+        o << QStringLiteral("--momentum %1").arg(c.momentum);
+    if (c.weightDecay > 0)
+        o << QStringLiteral("--weight-decay %1").arg(c.weightDecay);
+    if (c.augment.rotation > 0)
+        o << QStringLiteral("--rotate %1").arg(c.augment.rotation);
+    if (c.augment.translate > 0)
+        o << QStringLiteral("--translate %1").arg(c.augment.translate);
+    if (c.augment.scale > 0)
+        o << QStringLiteral("--scale %1").arg(c.augment.scale);
+    if (c.holdout > 0)
+        o << QStringLiteral("--holdout %1").arg(c.holdout);
+    return o.join(QLatin1Char(' '));
+}
+
 int arch(const QStringList &args)
 {
     QCommandLineParser p;
-    p.addOption(option("preset", "Show a preset's network: tutorial, fast, best.", "NAME"));
+    p.addOption(option("preset", "Show a preset's network and, as train options, its recipe: tutorial, fast, best.", "NAME"));
     parse(p, args, QStringLiteral("arch"),
           QStringLiteral("Check a network and print every layer's output shape, parameters and FLOPs per image. Layers: "
                          "Conv2d(out, kernel, stride=1, padding=0), MaxPool2d(kernel, stride=kernel), AvgPool2d(kernel, "
@@ -860,6 +907,8 @@ int arch(const QStringList &args)
             out(QStringLiteral("%1  %2  %3  %4").arg(QStringLiteral("%1 %2").arg(l.position).arg(l.layer.text()), -36).arg(l.out.text(), -12)
                     .arg(l.parameters, 12).arg(l.flops, 14));
         out(QStringLiteral("%1  %2  %3  %4").arg(QStringLiteral("total"), -36).arg(QString(), -12).arg(report.parameters, 12).arg(report.flops, 14));
+        if (p.isSet(QStringLiteral("preset")))
+            out(QStringLiteral("recipe: %1").arg(recipeOptions(core::TrainConfig::preset(p.value(QStringLiteral("preset"))))));
     } catch (const core::NetworkError &e) {
         throw UsageError{e.message()};
     }

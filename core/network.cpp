@@ -429,10 +429,10 @@ struct PresetText {
 // augmentation and width where a 20-minute budget allows.
 constexpr PresetText kPresets[] = {
     {"tutorial", kTutorialText},
-    {"fast", "Conv2d(24,5) MaxPool2d(2) ReLU Conv2d(48,5) MaxPool2d(2) ReLU Flatten Linear(128) ReLU Linear(10)"},
-    {"best", "Conv2d(32,3,padding=1) BatchNorm2d ReLU Conv2d(32,3,padding=1) BatchNorm2d ReLU MaxPool2d(2) "
-             "Conv2d(64,3,padding=1) BatchNorm2d ReLU Conv2d(64,3,padding=1) BatchNorm2d ReLU MaxPool2d(2) "
-             "Conv2d(128,3) BatchNorm2d ReLU MaxPool2d(2) Flatten Dropout(0.3) Linear(10)"},
+    {"fast", "Conv2d(16,5) MaxPool2d(2) ReLU Conv2d(32,5) MaxPool2d(2) ReLU Flatten Linear(128) ReLU Linear(10)"},
+    {"best", "Conv2d(32,5) BatchNorm2d ReLU MaxPool2d(2) Conv2d(64,3,padding=1) BatchNorm2d ReLU MaxPool2d(2) "
+             "Conv2d(128,3,padding=1) BatchNorm2d ReLU MaxPool2d(2) Flatten Dropout(0.3) Linear(128) BatchNorm1d ReLU "
+             "Dropout(0.3) Linear(10)"},
 };
 } // namespace
 

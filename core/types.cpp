@@ -27,16 +27,17 @@ TrainConfig TrainConfig::preset(const QString &name)
         // rate safe, its cool-down settles the weights (docs/networks.md, "How the presets were chosen").
         c.epochs = 2;
         c.batchSize = 128;
-        c.learningRate = 4e-3;
+        c.learningRate = 6e-3;
         c.schedule = ScheduleKind::OneCycle;
     } else if (name == QLatin1String("best")) {
-        c.epochs = 20;
+        c.epochs = 24;
         c.batchSize = 128;
         c.learningRate = 3e-3;
         c.optimizer = OptimizerKind::AdamW;
         c.weightDecay = 1e-4;
         c.schedule = ScheduleKind::OneCycle;
-        c.augment = Augmentation{12, 0.1, 0.12};
+        c.augment = Augmentation{15, 0.1, 0.15};
+        c.holdout = 5000;
     }
     return c;
 }

@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 #include <QProcess>
+#include <QRegularExpression>
+#include <tuple>
 #include <QTemporaryDir>
 
 namespace {
@@ -298,11 +300,63 @@ TEST_CASE("cli: arch prints the table or names the layer at fault; train --arch 
             {QStringLiteral("train"), QStringLiteral("--arch"), QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"),
              QStringLiteral("--optimizer"), QStringLiteral("sgd"), QStringLiteral("--lr"), QStringLiteral("0.05"), QStringLiteral("--epochs"),
              QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("500"), QStringLiteral("--test-limit"), QStringLiteral("200"),
+             QStringLiteral("--holdout"), QStringLiteral("100"),
              QStringLiteral("--data"), testsupport::mnistDir(), QStringLiteral("--no-record"), QStringLiteral("--out"), out});
     REQUIRE(p.waitForFinished(120000));
     INFO(p.readAllStandardError().toStdString());
     REQUIRE(p.exitCode() == 0);
+    // The held-out images' accuracy is printed each epoch, before the test set's.
+    CHECK(QString::fromUtf8(p.readAllStandardOutput()).contains(QRegularExpression(QStringLiteral("validation accuracy [0-9.]+%  test loss"))));
     const auto model = core::Classifier::fromFile(out);
     CHECK(model->network().text() == QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"));
     CHECK(model->info().config.optimizer == core::OptimizerKind::Sgd);
+}
+
+TEST_CASE("bundled models by name; import --arch/--preset; arch --preset prints the recipe", "[network][cli]")
+{
+    CHECK(core::Classifier::bundledNames() == QStringList{QStringLiteral("tutorial"), QStringLiteral("best")});
+    CHECK(core::Classifier::defaultBundledName() == QStringLiteral("best"));
+    CHECK(core::Classifier::bundled(QStringLiteral("tutorial"))->network().isTutorial());
+    // The bundled best model is the `best` preset's network, trained with its recipe.
+    const auto best = core::Classifier::bundled(QStringLiteral("best"));
+    CHECK(best->network() == core::Network::preset(QStringLiteral("best")));
+    CHECK(best->info().config.epochs == core::TrainConfig::preset(QStringLiteral("best")).epochs);
+    CHECK(core::Classifier::bundledName(core::Classifier::bundledPath(QStringLiteral("best"))) == QStringLiteral("best"));
+    CHECK_THROWS_AS(core::Classifier::bundled(QStringLiteral("nope")), core::CheckpointError);
+
+    const auto run = [](const QStringList &args) {
+        QProcess p;
+        p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
+        REQUIRE(p.waitForFinished(120000));
+        return std::tuple{p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    };
+    auto [code, out, err] = run({QStringLiteral("arch"), QStringLiteral("--preset"), QStringLiteral("fast")});
+    CHECK(code == 0);
+    CHECK(out.contains(QStringLiteral("recipe: --epochs 2 --batch-size 128 --lr 0.006 --optimizer adam --schedule onecycle")));
+
+    std::tie(code, out, err) = run({QStringLiteral("eval"), QStringLiteral("--bundled"), QStringLiteral("nope")});
+    CHECK(code == 2);
+    CHECK(err.contains(QStringLiteral("no bundled model \"nope\" (there are: tutorial, best)")));
+    std::tie(code, out, err) = run({QStringLiteral("eval"), QStringLiteral("--bundled"), QStringLiteral("best"), QStringLiteral("--checkpoint"), QStringLiteral("x.pt")});
+    CHECK(code == 2);
+
+    // The bundled best model's weights, exported and imported as the preset's network, are the same model.
+    QTemporaryDir dir;
+    const auto exported = dir.filePath(QStringLiteral("best.pt"));
+    std::tie(code, out, err) = run({QStringLiteral("export"), QStringLiteral("--bundled"), QStringLiteral("best"), QStringLiteral("--pytorch"), exported});
+    INFO(err.toStdString());
+    REQUIRE(code == 0);
+    const auto imported = dir.filePath(QStringLiteral("imported.pt"));
+    std::tie(code, out, err) = run({QStringLiteral("import"), exported, QStringLiteral("--preset"), QStringLiteral("best"), QStringLiteral("--out"), imported});
+    REQUIRE(code == 0);
+    const auto model = core::Classifier::fromFile(imported);
+    CHECK(model->network() == best->network());
+    std::vector<float> pixels(core::kPixels);
+    for (int i = 0; i < core::kPixels; ++i)
+        pixels[std::size_t(i)] = float((i * 7) % 13) / 12.0f;
+    CHECK(model->predict(pixels.data()).probabilities == best->predict(pixels.data()).probabilities);
+    // Weights of another network are refused naming the first tensor that does not fit.
+    std::tie(code, out, err) = run({QStringLiteral("import"), exported, QStringLiteral("--preset"), QStringLiteral("fast"), QStringLiteral("--out"), imported});
+    CHECK(code == 1);
+    CHECK(err.contains(QStringLiteral("'0.weight'")));
 }
