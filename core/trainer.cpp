@@ -11,6 +11,7 @@
 #include <QDateTime>
 #include <chrono>
 #include <cmath>
+#include <numbers>
 #include <cstring>
 #include <thread>
 #if defined(__SSE2__)
@@ -104,7 +105,7 @@ std::vector<torch::Tensor> dropoutMasks(const detail::NetImpl &net, std::uint64_
 /// falls outside the image is background (0).
 void augmentImage(const std::uint8_t *src, float *dst, int rows, int cols, const Augmentation &a, std::uint64_t state)
 {
-    const double angle = (2 * uniform(state) - 1) * a.rotation * M_PI / 180.0;
+    const double angle = (2 * uniform(state) - 1) * a.rotation * std::numbers::pi / 180.0;
     const double scale = 1 + (2 * uniform(state) - 1) * a.scale;
     const double tx = (2 * uniform(state) - 1) * a.translate * cols;
     const double ty = (2 * uniform(state) - 1) * a.translate * rows;
