@@ -7,10 +7,10 @@
 #include "core/inspect.h"
 #include "core/network.h"
 #include "core/trainer.h"
+#include "clitestsupport.h"
 #include "testsupport.h"
 
 #include <catch2/catch.hpp>
-#include <QProcess>
 #include <QTemporaryDir>
 
 namespace {
@@ -278,30 +278,27 @@ TEST_CASE("recipes: schedules and validation", "[network]")
 
 TEST_CASE("cli: arch prints the table or names the layer at fault; train --arch trains that network", "[network][cli]")
 {
-    QProcess p;
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) ReLU MaxPool2d(2) Flatten Linear(10)")});
-    REQUIRE(p.waitForFinished(120000));
-    const auto table = QString::fromUtf8(p.readAllStandardOutput());
-    CHECK(p.exitCode() == 0);
+    QTemporaryDir dir;
+    const auto out = dir.filePath(QStringLiteral("net.pt"));
+    // Independent runs, so together (each process costs LibTorch's start-up).
+    const auto results = clitest::cliAll(
+        {{QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) ReLU MaxPool2d(2) Flatten Linear(10)")},
+         {QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) Linear(10)")},
+         {QStringLiteral("train"), QStringLiteral("--arch"), QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"),
+          QStringLiteral("--optimizer"), QStringLiteral("sgd"), QStringLiteral("--lr"), QStringLiteral("0.05"), QStringLiteral("--epochs"),
+          QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("500"), QStringLiteral("--test-limit"), QStringLiteral("200"),
+          QStringLiteral("--data"), testsupport::mnistDir(), QStringLiteral("--no-record"), QStringLiteral("--out"), out}});
+    const auto &table = results[0].out;
+    CHECK(results[0].code == 0);
     CHECK(table.contains(QStringLiteral("3 MaxPool2d(2)")));
     CHECK(table.contains(QStringLiteral("8x13x13")));
     CHECK(table.contains(QStringLiteral("13610"))); // 8*9+8 + 1352*10+10 parameters
 
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) Linear(10)")});
-    REQUIRE(p.waitForFinished(120000));
-    CHECK(p.exitCode() == 2);
-    CHECK(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("layer 2, Linear(10)")));
+    CHECK(results[1].code == 2);
+    CHECK(results[1].err.contains(QStringLiteral("layer 2, Linear(10)")));
 
-    QTemporaryDir dir;
-    const auto out = dir.filePath(QStringLiteral("net.pt"));
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH),
-            {QStringLiteral("train"), QStringLiteral("--arch"), QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"),
-             QStringLiteral("--optimizer"), QStringLiteral("sgd"), QStringLiteral("--lr"), QStringLiteral("0.05"), QStringLiteral("--epochs"),
-             QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("500"), QStringLiteral("--test-limit"), QStringLiteral("200"),
-             QStringLiteral("--data"), testsupport::mnistDir(), QStringLiteral("--no-record"), QStringLiteral("--out"), out});
-    REQUIRE(p.waitForFinished(120000));
-    INFO(p.readAllStandardError().toStdString());
-    REQUIRE(p.exitCode() == 0);
+    INFO(results[2].err.toStdString());
+    REQUIRE(results[2].code == 0);
     const auto model = core::Classifier::fromFile(out);
     CHECK(model->network().text() == QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"));
     CHECK(model->info().config.optimizer == core::OptimizerKind::Sgd);
