@@ -3,6 +3,7 @@
 #include <QProcess>
 #include <QString>
 #include <QStringList>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <vector>
