@@ -27,32 +27,44 @@ QString drawnImage(const QTemporaryDir &dir, int i, const char *format = "PNG")
 
 TEST_CASE("cli: usage errors exit 2, help exits 0", "[cli]")
 {
-    auto r = cli({});
+    // Independent runs, so together (clitest::cliAll): each process costs LibTorch's start-up.
+    const QStringList commands{QStringLiteral("train"), QStringLiteral("eval"), QStringLiteral("predict"), QStringLiteral("bench")};
+    QList<QStringList> runs{{},
+                            {QStringLiteral("frobnicate")},
+                            {QStringLiteral("--help")},
+                            {QStringLiteral("train"), QStringLiteral("--epochs"), QStringLiteral("abc")},
+                            {QStringLiteral("train"), QStringLiteral("--lr"), QStringLiteral("-1")},
+                            {QStringLiteral("eval"), QStringLiteral("--bogus")},
+                            {QStringLiteral("predict")}};
+    for (const QString &command : commands)
+        runs.append({command, QStringLiteral("--help")});
+    const auto results = clitest::cliAll(runs);
+    auto r = results[0];
     CHECK(r.code == 2);
     CHECK(r.err.contains(QStringLiteral("Commands:")));
-    r = cli({QStringLiteral("frobnicate")});
+    r = results[1];
     CHECK(r.code == 2);
     CHECK(r.err.contains(QStringLiteral("unknown command 'frobnicate'")));
-    r = cli({QStringLiteral("--help")});
+    r = results[2];
     CHECK(r.code == 0);
-    for (const char *command : {"train", "eval", "predict", "bench"}) {
-        INFO(command);
-        r = cli({QString::fromLatin1(command), QStringLiteral("--help")});
+    for (qsizetype i = 0; i < commands.size(); ++i) {
+        INFO(commands[i].toStdString());
+        r = results[7 + i];
         CHECK(r.code == 0);
-        CHECK(r.out.startsWith(QStringLiteral("Usage: digitlab-cli ") + QString::fromLatin1(command)));
+        CHECK(r.out.startsWith(QStringLiteral("Usage: digitlab-cli ") + commands[i]));
     }
-    r = cli({QStringLiteral("train"), QStringLiteral("--help")});
+    r = results[7]; // train --help
     for (const char *opt : {"--epochs", "--batch-size", "--lr", "--seed", "--threads", "--data", "--out", "--resume"})
         CHECK(r.out.contains(QString::fromLatin1(opt)));
-    r = cli({QStringLiteral("train"), QStringLiteral("--epochs"), QStringLiteral("abc")});
+    r = results[3];
     CHECK(r.code == 2);
     CHECK(r.err.contains(QStringLiteral("--epochs must be a whole number")));
-    r = cli({QStringLiteral("train"), QStringLiteral("--lr"), QStringLiteral("-1")});
+    r = results[4];
     CHECK(r.code == 2);
     CHECK(r.err.contains(QStringLiteral("learning rate")));
-    r = cli({QStringLiteral("eval"), QStringLiteral("--bogus")});
+    r = results[5];
     CHECK(r.code == 2);
-    r = cli({QStringLiteral("predict")});
+    r = results[6];
     CHECK(r.code == 2);
 }
 
@@ -84,10 +96,12 @@ TEST_CASE("cli eval: runtime errors exit 1 and name the file", "[cli]")
 {
     QTemporaryDir dir;
     const auto bad = testsupport::write(dir, QStringLiteral("bad.pt"), QByteArray("garbage"));
-    auto r = cli({QStringLiteral("eval"), QStringLiteral("--checkpoint"), bad});
+    const auto results = clitest::cliAll({{QStringLiteral("eval"), QStringLiteral("--checkpoint"), bad},
+                                          {QStringLiteral("eval"), QStringLiteral("--data"), dir.filePath(QStringLiteral("nowhere"))}});
+    auto r = results[0];
     CHECK(r.code == 1);
     CHECK(r.err.contains(bad));
-    r = cli({QStringLiteral("eval"), QStringLiteral("--data"), dir.filePath(QStringLiteral("nowhere"))});
+    r = results[1];
     CHECK(r.code == 1);
     CHECK(r.err.contains(QStringLiteral("nowhere")));
     CHECK(r.err.contains(QStringLiteral("MNIST not found")));
@@ -100,7 +114,15 @@ TEST_CASE("cli predict: drawn digits, errors per file, JSON", "[cli][data]")
     QStringList paths;
     for (int i = 0; i < 10; ++i)
         paths << drawnImage(dir, i, i % 3 == 0 ? "JPG" : i % 3 == 1 ? "BMP" : "PNG");
-    auto r = cli(QStringList{QStringLiteral("predict")} + paths);
+    const auto missing = dir.filePath(QStringLiteral("missing.png"));
+    const auto blank = dir.filePath(QStringLiteral("blank.png"));
+    QImage white(100, 100, QImage::Format_RGB32);
+    white.fill(Qt::white);
+    REQUIRE(white.save(blank));
+    const auto results = clitest::cliAll({QStringList{QStringLiteral("predict")} + paths,
+                                          {QStringLiteral("predict"), missing, paths[0], blank},
+                                          {QStringLiteral("predict"), QStringLiteral("--json"), paths[1]}});
+    auto r = results[0];
     REQUIRE(r.code == 0);
     const auto lines = r.out.trimmed().split(QLatin1Char('\n'));
     REQUIRE(lines.size() == 10);
@@ -113,19 +135,14 @@ TEST_CASE("cli predict: drawn digits, errors per file, JSON", "[cli][data]")
     }
     CHECK(correct >= 9);
 
-    const auto missing = dir.filePath(QStringLiteral("missing.png"));
-    const auto blank = dir.filePath(QStringLiteral("blank.png"));
-    QImage white(100, 100, QImage::Format_RGB32);
-    white.fill(Qt::white);
-    REQUIRE(white.save(blank));
-    r = cli({QStringLiteral("predict"), missing, paths[0], blank});
+    r = results[1];
     CHECK(r.code == 1);
     CHECK(r.out.trimmed().split(QLatin1Char('\n')).size() == 1);
     CHECK(r.out.startsWith(paths[0] + QLatin1Char('\t')));
     CHECK(r.err.contains(missing));
     CHECK(r.err.contains(blank + QStringLiteral(": the image is blank")));
 
-    r = cli({QStringLiteral("predict"), QStringLiteral("--json"), paths[1]});
+    r = results[2];
     REQUIRE(r.code == 0);
     const auto obj = QJsonDocument::fromJson(r.out.toUtf8()).object();
     CHECK(obj.value(QStringLiteral("path")).toString() == paths[1]);

@@ -18,6 +18,7 @@
 namespace {
 
 using clitest::cli;
+using clitest::cliAll;
 
 /// A tiny training run (never a full epoch) recorded in db.
 QStringList tinyTrain(const QTemporaryDir &dir, const QString &db, const QString &lr, const QString &seed)
@@ -50,10 +51,18 @@ TEST_CASE("cli runs: train records each run and list, show, export and delete re
     QTemporaryDir dir;
     const QString db = dir.filePath(QStringLiteral("runs.db"));
 
-    auto r = cli({QStringLiteral("runs"), QStringLiteral("--runs-db"), db});
+    // Runs that do not depend on each other go together (clitest::cliAll): each process costs
+    // LibTorch's start-up. The empty listing and the unrecorded run touch nothing the others read.
+    auto batch = cliAll({{QStringLiteral("runs"), QStringLiteral("--runs-db"), db},
+                         tinyTrain(dir, db, QStringLiteral("0.001"), QStringLiteral("5")) << QStringLiteral("--no-record")});
+    auto r = batch[0];
     CHECK(r.code == 0);
     CHECK(r.out.contains(QStringLiteral("no runs recorded yet")));
+    r = batch[1];
+    REQUIRE(r.code == 0);
+    CHECK_FALSE(r.out.contains(QStringLiteral("recorded in")));
 
+    // One after the other: their IDs are in order.
     r = cli(tinyTrain(dir, db, QStringLiteral("0.002"), QStringLiteral("3")));
     REQUIRE(r.code == 0);
     const qint64 first = printedRunId(r.out);
@@ -61,11 +70,19 @@ TEST_CASE("cli runs: train records each run and list, show, export and delete re
     REQUIRE(r.code == 0);
     const qint64 second = printedRunId(r.out);
     CHECK(second == first + 1);
-    r = cli(tinyTrain(dir, db, QStringLiteral("0.001"), QStringLiteral("5")) << QStringLiteral("--no-record"));
-    REQUIRE(r.code == 0);
-    CHECK_FALSE(r.out.contains(QStringLiteral("recorded in")));
 
-    const QStringList rows = csvRows(db);
+    // Everything that only reads the database, together.
+    const QString csv = dir.filePath(QStringLiteral("curves.csv"));
+    batch = cliAll({{QStringLiteral("runs"), QStringLiteral("--format"), QStringLiteral("csv"), QStringLiteral("--runs-db"), db},
+                    {QStringLiteral("runs"), QStringLiteral("list"), QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("--runs-db"), db},
+                    {QStringLiteral("runs"), QStringLiteral("--runs-db"), db},
+                    {QStringLiteral("runs"), QStringLiteral("show"), QString::number(first), QStringLiteral("--runs-db"), db},
+                    {QStringLiteral("runs"), QStringLiteral("export"), QString::number(first), QStringLiteral("--csv"), csv,
+                     QStringLiteral("--runs-db"), db},
+                    {QStringLiteral("runs"), QStringLiteral("show"), QStringLiteral("x"), QStringLiteral("--runs-db"), db},
+                    {QStringLiteral("runs"), QStringLiteral("--format"), QStringLiteral("xml"), QStringLiteral("--runs-db"), db}});
+    REQUIRE(batch[0].code == 0);
+    const QStringList rows = batch[0].out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     REQUIRE(rows.size() == 3); // header + the two recorded runs
     const QStringList header = rows[0].split(QLatin1Char(','));
     for (const char *column : {"id", "started", "network", "dataset", "learning_rate", "batch_size", "epochs", "seed", "status",
@@ -83,27 +100,25 @@ TEST_CASE("cli runs: train records each run and list, show, export and delete re
     CHECK(field(1, "network") == QStringLiteral("tutorial"));
     CHECK(field(1, "final_test_accuracy").toDouble() > 0.1);
 
-    r = cli({QStringLiteral("runs"), QStringLiteral("list"), QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("--runs-db"), db});
+    r = batch[1];
     REQUIRE(r.code == 0);
     const auto json = QJsonDocument::fromJson(r.out.toUtf8()).array();
     REQUIRE(json.size() == 2);
     CHECK(json[1].toObject().value(QStringLiteral("seed")).toString() == QStringLiteral("4"));
     CHECK(json[1].toObject().value(QStringLiteral("recipe")).toObject().value(QStringLiteral("train_limit")).toInt() == 300);
 
-    r = cli({QStringLiteral("runs"), QStringLiteral("--runs-db"), db});
+    r = batch[2];
     REQUIRE(r.code == 0);
     CHECK(r.out.startsWith(QStringLiteral("ID")));
     CHECK(r.out.contains(QStringLiteral("finished")));
 
-    r = cli({QStringLiteral("runs"), QStringLiteral("show"), QString::number(first), QStringLiteral("--runs-db"), db});
+    r = batch[3];
     REQUIRE(r.code == 0);
     CHECK(r.out.contains(QStringLiteral("checkpoint")));
     CHECK(r.out.contains(dir.filePath(QStringLiteral("run-3.pt"))));
     CHECK(r.out.contains(QStringLiteral("Conv2d(10,5)")));
 
-    const QString csv = dir.filePath(QStringLiteral("curves.csv"));
-    r = cli({QStringLiteral("runs"), QStringLiteral("export"), QString::number(first), QStringLiteral("--csv"), csv,
-             QStringLiteral("--runs-db"), db});
+    r = batch[4];
     REQUIRE(r.code == 0);
     QFile f(csv);
     REQUIRE(f.open(QIODevice::ReadOnly));
@@ -111,16 +126,21 @@ TEST_CASE("cli runs: train records each run and list, show, export and delete re
     CHECK(curves.count(QStringLiteral("\n%1,batch,").arg(first)) == 2 * 3); // 300 images / 100 a batch, 2 epochs: whole
     CHECK(curves.count(QStringLiteral("\n%1,epoch,").arg(first)) == 2);
 
+    r = batch[5];
+    CHECK(r.code == 2);
+    r = batch[6];
+    CHECK(r.code == 2);
+
     r = cli({QStringLiteral("runs"), QStringLiteral("delete"), QString::number(first), QStringLiteral("--runs-db"), db});
     REQUIRE(r.code == 0);
-    CHECK(csvRows(db).size() == 2);
-    r = cli({QStringLiteral("runs"), QStringLiteral("delete"), QString::number(first), QStringLiteral("--runs-db"), db});
+    // After the delete: the listing and a second delete of the same run, together.
+    batch = cliAll({{QStringLiteral("runs"), QStringLiteral("--format"), QStringLiteral("csv"), QStringLiteral("--runs-db"), db},
+                    {QStringLiteral("runs"), QStringLiteral("delete"), QString::number(first), QStringLiteral("--runs-db"), db}});
+    REQUIRE(batch[0].code == 0);
+    CHECK(batch[0].out.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size() == 2);
+    r = batch[1];
     CHECK(r.code == 1);
     CHECK(r.err.contains(QStringLiteral("no run with ID")));
-    r = cli({QStringLiteral("runs"), QStringLiteral("show"), QStringLiteral("x"), QStringLiteral("--runs-db"), db});
-    CHECK(r.code == 2);
-    r = cli({QStringLiteral("runs"), QStringLiteral("--format"), QStringLiteral("xml"), QStringLiteral("--runs-db"), db});
-    CHECK(r.code == 2);
 
     // A newer DigitLab's database: one clear error, exit 1, the file untouched.
     {

@@ -3,27 +3,13 @@
 #include "core/classifier.h"
 #include "core/export.h"
 #include "core/inspect.h"
+#include "clitestsupport.h"
 #include "testsupport.h"
 
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <catch2/catch.hpp>
 
-namespace {
-
-int runCli(const QStringList &args, QString *err = nullptr)
-{
-    QProcess p;
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-    REQUIRE(p.waitForStarted());
-    REQUIRE(p.waitForFinished(5 * 60 * 1000));
-    if (err)
-        *err = QString::fromUtf8(p.readAllStandardError());
-    return p.exitCode();
-}
-
-} // namespace
 
 TEST_CASE("Export: the PyTorch state_dict reads back as the same model", "[export]")
 {
@@ -75,15 +61,19 @@ TEST_CASE("Export: digitlab-cli export writes both files and checks its options"
     QTemporaryDir dir;
     const auto onnx = dir.filePath(QStringLiteral("m.onnx"));
     const auto pt = dir.filePath(QStringLiteral("m.pt"));
-    QString err;
-    CHECK(runCli({QStringLiteral("export"), QStringLiteral("--onnx"), onnx, QStringLiteral("--pytorch"), pt}, &err) == 0);
+    const auto missingCheckpointOnnx = dir.filePath(QStringLiteral("m2.onnx"));
+    // Independent runs, so together (each process costs LibTorch's start-up).
+    const auto results = clitest::cliAll({{QStringLiteral("export"), QStringLiteral("--onnx"), onnx, QStringLiteral("--pytorch"), pt},
+                                          {QStringLiteral("export")},
+                                          {QStringLiteral("export"), QStringLiteral("--onnx"), missingCheckpointOnnx,
+                                           QStringLiteral("--checkpoint"), dir.filePath(QStringLiteral("missing.pt"))}});
+    CHECK(results[0].code == 0);
     CHECK(QFile::exists(onnx));
     CHECK(QFile::exists(pt));
     CHECK(QFile(onnx).size() > 80000);
-    CHECK(runCli({QStringLiteral("export")}, &err) == 2);
-    CHECK(err.contains(QStringLiteral("--onnx")));
-    CHECK(runCli({QStringLiteral("export"), QStringLiteral("--onnx"), onnx, QStringLiteral("--checkpoint"),
-                  dir.filePath(QStringLiteral("missing.pt"))},
-                 &err) == 1);
-    CHECK(err.contains(QStringLiteral("missing.pt")));
+    CHECK(results[1].code == 2);
+    CHECK(results[1].err.contains(QStringLiteral("--onnx")));
+    CHECK(results[2].code == 1);
+    CHECK(results[2].err.contains(QStringLiteral("missing.pt")));
+    CHECK_FALSE(QFile::exists(missingCheckpointOnnx));
 }

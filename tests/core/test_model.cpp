@@ -105,11 +105,13 @@ TEST_CASE("seeded training on a subset learns and is reproducible", "[model][dat
     CHECK(b.history()[2].testLoss == a.history()[2].testLoss);
     CHECK(samePredictions(predictFirst(*a.snapshot(), 20), predictFirst(*b.snapshot(), 20)));
 
-    auto other = smallConfig();
+    // Another seed trains differently from the first epoch on: one epoch shows it.
+    auto other = smallConfig(1);
     other.seed = 8;
     core::Trainer c(other);
     c.run(train, test, control);
-    CHECK(c.history()[2].trainLoss != a.history()[2].trainLoss);
+    REQUIRE(c.history().size() == 1);
+    CHECK(c.history()[0].trainLoss != a.history()[0].trainLoss);
 }
 
 TEST_CASE("a resumed run continues exactly where it stopped", "[model][data][checkpoint]")

@@ -7,12 +7,11 @@
 #include "core/inspect.h"
 #include "core/network.h"
 #include "core/trainer.h"
+#include "clitestsupport.h"
 #include "testsupport.h"
 
 #include <catch2/catch.hpp>
-#include <QProcess>
 #include <QRegularExpression>
-#include <tuple>
 #include <QTemporaryDir>
 
 namespace {
@@ -280,33 +279,30 @@ TEST_CASE("recipes: schedules and validation", "[network]")
 
 TEST_CASE("cli: arch prints the table or names the layer at fault; train --arch trains that network", "[network][cli]")
 {
-    QProcess p;
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) ReLU MaxPool2d(2) Flatten Linear(10)")});
-    REQUIRE(p.waitForFinished(120000));
-    const auto table = QString::fromUtf8(p.readAllStandardOutput());
-    CHECK(p.exitCode() == 0);
+    QTemporaryDir dir;
+    const auto out = dir.filePath(QStringLiteral("net.pt"));
+    // Independent runs, so together (each process costs LibTorch's start-up).
+    const auto results = clitest::cliAll(
+        {{QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) ReLU MaxPool2d(2) Flatten Linear(10)")},
+         {QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) Linear(10)")},
+         {QStringLiteral("train"), QStringLiteral("--arch"), QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"),
+          QStringLiteral("--optimizer"), QStringLiteral("sgd"), QStringLiteral("--lr"), QStringLiteral("0.05"), QStringLiteral("--epochs"),
+          QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("500"), QStringLiteral("--test-limit"), QStringLiteral("200"),
+          QStringLiteral("--holdout"), QStringLiteral("100"),
+          QStringLiteral("--data"), testsupport::mnistDir(), QStringLiteral("--no-record"), QStringLiteral("--out"), out}});
+    const auto &table = results[0].out;
+    CHECK(results[0].code == 0);
     CHECK(table.contains(QStringLiteral("3 MaxPool2d(2)")));
     CHECK(table.contains(QStringLiteral("8x13x13")));
     CHECK(table.contains(QStringLiteral("13610"))); // 8*9+8 + 1352*10+10 parameters
 
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) Linear(10)")});
-    REQUIRE(p.waitForFinished(120000));
-    CHECK(p.exitCode() == 2);
-    CHECK(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("layer 2, Linear(10)")));
+    CHECK(results[1].code == 2);
+    CHECK(results[1].err.contains(QStringLiteral("layer 2, Linear(10)")));
 
-    QTemporaryDir dir;
-    const auto out = dir.filePath(QStringLiteral("net.pt"));
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH),
-            {QStringLiteral("train"), QStringLiteral("--arch"), QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"),
-             QStringLiteral("--optimizer"), QStringLiteral("sgd"), QStringLiteral("--lr"), QStringLiteral("0.05"), QStringLiteral("--epochs"),
-             QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("500"), QStringLiteral("--test-limit"), QStringLiteral("200"),
-             QStringLiteral("--holdout"), QStringLiteral("100"),
-             QStringLiteral("--data"), testsupport::mnistDir(), QStringLiteral("--no-record"), QStringLiteral("--out"), out});
-    REQUIRE(p.waitForFinished(120000));
-    INFO(p.readAllStandardError().toStdString());
-    REQUIRE(p.exitCode() == 0);
+    INFO(results[2].err.toStdString());
+    REQUIRE(results[2].code == 0);
     // The held-out images' accuracy is printed each epoch, before the test set's.
-    CHECK(QString::fromUtf8(p.readAllStandardOutput()).contains(QRegularExpression(QStringLiteral("validation accuracy [0-9.]+%  test loss"))));
+    CHECK(results[2].out.contains(QRegularExpression(QStringLiteral("validation accuracy [0-9.]+%  test loss"))));
     const auto model = core::Classifier::fromFile(out);
     CHECK(model->network().text() == QStringLiteral("Conv2d(4,5) BatchNorm2d ReLU MaxPool2d(2) Flatten Linear(10)"));
     CHECK(model->info().config.optimizer == core::OptimizerKind::Sgd);
@@ -324,39 +320,35 @@ TEST_CASE("bundled models by name; import --arch/--preset; arch --preset prints 
     CHECK(core::Classifier::bundledName(core::Classifier::bundledPath(QStringLiteral("best"))) == QStringLiteral("best"));
     CHECK_THROWS_AS(core::Classifier::bundled(QStringLiteral("nope")), core::CheckpointError);
 
-    const auto run = [](const QStringList &args) {
-        QProcess p;
-        p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-        REQUIRE(p.waitForFinished(120000));
-        return std::tuple{p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-    };
-    auto [code, out, err] = run({QStringLiteral("arch"), QStringLiteral("--preset"), QStringLiteral("fast")});
-    CHECK(code == 0);
-    CHECK(out.contains(QStringLiteral("recipe: --epochs 2 --batch-size 128 --lr 0.006 --optimizer adam --schedule onecycle")));
-
-    std::tie(code, out, err) = run({QStringLiteral("eval"), QStringLiteral("--bundled"), QStringLiteral("nope")});
-    CHECK(code == 2);
-    CHECK(err.contains(QStringLiteral("no bundled model \"nope\" (there are: tutorial, best)")));
-    std::tie(code, out, err) = run({QStringLiteral("eval"), QStringLiteral("--bundled"), QStringLiteral("best"), QStringLiteral("--checkpoint"), QStringLiteral("x.pt")});
-    CHECK(code == 2);
-
-    // The bundled best model's weights, exported and imported as the preset's network, are the same model.
     QTemporaryDir dir;
     const auto exported = dir.filePath(QStringLiteral("best.pt"));
-    std::tie(code, out, err) = run({QStringLiteral("export"), QStringLiteral("--bundled"), QStringLiteral("best"), QStringLiteral("--pytorch"), exported});
-    INFO(err.toStdString());
-    REQUIRE(code == 0);
+    // Independent runs, so together (each process costs LibTorch's start-up).
+    const auto results = clitest::cliAll(
+        {{QStringLiteral("arch"), QStringLiteral("--preset"), QStringLiteral("fast")},
+         {QStringLiteral("eval"), QStringLiteral("--bundled"), QStringLiteral("nope")},
+         {QStringLiteral("eval"), QStringLiteral("--bundled"), QStringLiteral("best"), QStringLiteral("--checkpoint"), QStringLiteral("x.pt")},
+         {QStringLiteral("export"), QStringLiteral("--bundled"), QStringLiteral("best"), QStringLiteral("--pytorch"), exported}});
+    CHECK(results[0].code == 0);
+    CHECK(results[0].out.contains(QStringLiteral("recipe: --epochs 2 --batch-size 128 --lr 0.006 --optimizer adam --schedule onecycle")));
+    CHECK(results[1].code == 2);
+    CHECK(results[1].err.contains(QStringLiteral("no bundled model \"nope\" (there are: tutorial, best)")));
+    CHECK(results[2].code == 2);
+    INFO(results[3].err.toStdString());
+    REQUIRE(results[3].code == 0);
+
+    // The bundled best model's weights, exported and imported as the preset's network, are the same model;
+    // another network's import is refused naming the first tensor that does not fit.
     const auto imported = dir.filePath(QStringLiteral("imported.pt"));
-    std::tie(code, out, err) = run({QStringLiteral("import"), exported, QStringLiteral("--preset"), QStringLiteral("best"), QStringLiteral("--out"), imported});
-    REQUIRE(code == 0);
+    const auto refused = clitest::cliAll(
+        {{QStringLiteral("import"), exported, QStringLiteral("--preset"), QStringLiteral("best"), QStringLiteral("--out"), imported},
+         {QStringLiteral("import"), exported, QStringLiteral("--preset"), QStringLiteral("fast"), QStringLiteral("--out"), dir.filePath(QStringLiteral("no.pt"))}});
+    REQUIRE(refused[0].code == 0);
     const auto model = core::Classifier::fromFile(imported);
     CHECK(model->network() == best->network());
     std::vector<float> pixels(core::kPixels);
     for (int i = 0; i < core::kPixels; ++i)
         pixels[std::size_t(i)] = float((i * 7) % 13) / 12.0f;
     CHECK(model->predict(pixels.data()).probabilities == best->predict(pixels.data()).probabilities);
-    // Weights of another network are refused naming the first tensor that does not fit.
-    std::tie(code, out, err) = run({QStringLiteral("import"), exported, QStringLiteral("--preset"), QStringLiteral("fast"), QStringLiteral("--out"), imported});
-    CHECK(code == 1);
-    CHECK(err.contains(QStringLiteral("'0.weight'")));
+    CHECK(refused[1].code == 1);
+    CHECK(refused[1].err.contains(QStringLiteral("'0.weight'")));
 }

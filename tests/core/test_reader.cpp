@@ -1,5 +1,6 @@
 // The strict checkpoint reader: the encodings PyTorch writes open, crafted files give a clear
 // error naming the file, within bounded memory and time, and the model in use never changes.
+#include "clitestsupport.h"
 #include "craftedfiles.h"
 #include "testsupport.h"
 
@@ -525,58 +526,48 @@ TEST_CASE("every fuzzer finding kept in fuzz/regressions is handled", "[reader][
     CHECK(replayed >= 1);
 }
 
-namespace {
-struct CliResult {
-    int code = -1;
-    QString out, err;
-};
-/// Runs digitlab-cli; a run past timeoutMs (a generous bound: one that blocks on a FIFO never
-/// ends) is killed and fails the test.
-CliResult runCli(const QStringList &args, int timeoutMs = 5 * 60 * 1000)
-{
-    QProcess p;
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        FAIL("digitlab-cli " << args.join(QLatin1Char(' ')).toStdString() << " did not finish");
-    }
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
-} // namespace
+using clitest::cli;
+using clitest::cliAll;
 
 TEST_CASE("cli: the small hostile-input fixes", "[reader][cli]")
 {
-    auto r = runCli({QStringLiteral("eval"), QStringLiteral("--checkpoint"), QString()});
-    CHECK(r.code == 2);
-    CHECK(r.err.contains(QStringLiteral("--checkpoint needs a file name")));
-
-    r = runCli({QStringLiteral("train"), QStringLiteral("--lr"), QStringLiteral("10.0000001")});
-    CHECK(r.code == 2);
-    CHECK(r.err.contains(QStringLiteral("(got 10.0000001)")));
-
     QTemporaryDir dir;
     // An empty test set is an error, not "0.00% (0/0)".
     for (const char *name : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"})
         testsupport::write(dir, QString::fromLatin1(name), testsupport::idx({0x803, 0, 28, 28}, {}));
     for (const char *name : {"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"})
         testsupport::write(dir, QString::fromLatin1(name), testsupport::idx({0x801, 0}, {}));
-    r = runCli({QStringLiteral("eval"), QStringLiteral("--data"), dir.path()});
-    CHECK(r.code == 1);
-    CHECK(r.err.contains(QStringLiteral("holds no images")));
-
     // predict's TSV escapes a tab or newline in a file name instead of splitting the row.
     const auto odd = dir.filePath(QStringLiteral("a\tb\nc.png"));
     REQUIRE(testsupport::mnistOnCanvas(0, 4, 120, 120, 4, 4, false).save(odd, "PNG"));
-    r = runCli({QStringLiteral("predict"), odd});
+    // Saving over a FIFO is refused before any training.
+    const auto fifo = dir.filePath(QStringLiteral("fifo.pt"));
+    REQUIRE(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    // Independent runs, so together (each process costs LibTorch's start-up).
+    const auto results = cliAll({{QStringLiteral("eval"), QStringLiteral("--checkpoint"), QString()},
+                                 {QStringLiteral("train"), QStringLiteral("--lr"), QStringLiteral("10.0000001")},
+                                 {QStringLiteral("eval"), QStringLiteral("--data"), dir.path()},
+                                 {QStringLiteral("predict"), odd},
+                                 {QStringLiteral("train"), QStringLiteral("--out"), fifo, QStringLiteral("--epochs"), QStringLiteral("1")}});
+
+    auto r = results[0];
+    CHECK(r.code == 2);
+    CHECK(r.err.contains(QStringLiteral("--checkpoint needs a file name")));
+
+    r = results[1];
+    CHECK(r.code == 2);
+    CHECK(r.err.contains(QStringLiteral("(got 10.0000001)")));
+
+    r = results[2];
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("holds no images")));
+
+    r = results[3];
     CHECK(r.code == 0);
     CHECK(r.out.count(QLatin1Char('\n')) == 1);
     CHECK(r.out.startsWith(dir.path() + QStringLiteral("/a\\tb\\nc.png\t")));
 
-    // Saving over a FIFO is refused before any training.
-    const auto fifo = dir.filePath(QStringLiteral("fifo.pt"));
-    REQUIRE(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
-    r = runCli({QStringLiteral("train"), QStringLiteral("--out"), fifo, QStringLiteral("--epochs"), QStringLiteral("1")});
+    r = results[4];
     CHECK(r.code == 1);
     CHECK(r.err.contains(QStringLiteral("not a regular file")));
 }
@@ -585,8 +576,12 @@ TEST_CASE("cli: what cannot be read or written is refused at once, before any wo
 {
     QTemporaryDir dir;
     const auto path = [&dir](const char *name) { return dir.filePath(QString::fromLatin1(name)); };
+    // Two FIFOs: the runs below go together, and a reader and a writer of one FIFO would unblock
+    // each other.
     const QString fifo = path("fifo");
+    const QString logitsFifo = path("logits-fifo");
     REQUIRE(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    REQUIRE(::mkfifo(QFile::encodeName(logitsFifo).constData(), 0600) == 0);
     // A /dev/null-like device node of the test's own (root may make one); else the system's.
     QString device = path("null-device");
     if (::mknod(QFile::encodeName(device).constData(), S_IFCHR | 0666, makedev(1, 3)) != 0)
@@ -597,50 +592,15 @@ TEST_CASE("cli: what cannot be read or written is refused at once, before any wo
     };
     constexpr int kMinute = 60 * 1000; // generous: each refusal takes well under a second
 
-    // predict on a FIFO fails at once instead of waiting for a writer.
-    auto r = runCli({QStringLiteral("predict"), fifo}, kMinute);
-    CHECK(r.code == 1);
-    CHECK(r.err.trimmed() == QStringLiteral("digitlab-cli: %1: not a regular file (a device, FIFO or socket)").arg(fifo));
-
-    // A truncated JPEG is an error, the decoder's warning inside its one line.
+    // A truncated JPEG.
     QByteArray jpeg;
     {
         QBuffer buffer(&jpeg);
         buffer.open(QIODevice::WriteOnly);
         REQUIRE(testsupport::mnistOnCanvas(0, 9, 280, 280, 10, 10, false).save(&buffer, "JPG"));
     }
-    r = runCli({QStringLiteral("predict"), testsupport::write(dir, QStringLiteral("cut.jpg"), jpeg.left(jpeg.size() / 3))}, kMinute);
-    CHECK(r.code == 1);
-    CHECK(r.out.isEmpty());
-    CHECK(r.err.count(QLatin1Char('\n')) == 1);
-    CHECK(r.err.contains(QStringLiteral("cut.jpg: the image is damaged or truncated (the decoder says: ")));
-
-    // export refuses a device node and a FIFO as any target, before writing any of them.
-    r = runCli({QStringLiteral("export"), QStringLiteral("--onnx"), device}, kMinute);
-    CHECK(r.code == 1);
-    CHECK(r.err.contains(QStringLiteral("not a regular file")));
-    r = runCli({QStringLiteral("export"), QStringLiteral("--onnx"), path("ok.onnx"), QStringLiteral("--test-logits"), fifo}, kMinute);
-    CHECK(r.code == 1);
-    CHECK(r.err.contains(QStringLiteral("not a regular file")));
-    CHECK_FALSE(QFile::exists(path("ok.onnx")));
-    CHECK(isSame(device, S_IFCHR));
-    CHECK(isSame(fifo, S_IFIFO));
-
-    // train: an unusable --out is found before the first epoch.
-    r = runCli({QStringLiteral("train"), QStringLiteral("--out"), QString()}, kMinute);
-    CHECK(r.code == 2);
-    CHECK(r.err.contains(QStringLiteral("--out needs a file name")));
-    const QStringList small{QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("100"),
-                            QStringLiteral("--test-limit"), QStringLiteral("100")};
-    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--out"), path("no/such/folder/run.pt")} + small, kMinute);
-    CHECK(r.code == 1);
-    CHECK(r.err.contains(QStringLiteral("cannot write into the folder")));
-    CHECK_FALSE(r.out.contains(QStringLiteral("epoch")));
-    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--out"), device} + small, kMinute);
-    CHECK(r.code == 1);
-    CHECK(isSame(device, S_IFCHR));
-
-    // train with an empty test set: an error, not "0.00%" and exit 0.
+    const QString cutJpeg = testsupport::write(dir, QStringLiteral("cut.jpg"), jpeg.left(jpeg.size() / 3));
+    // MNIST with an empty test set.
     QDir data(path("data"));
     REQUIRE(data.mkpath(QStringLiteral(".")));
     for (const char *name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte"}) {
@@ -650,7 +610,59 @@ TEST_CASE("cli: what cannot be read or written is refused at once, before any wo
     }
     testsupport::write(dir, QStringLiteral("data/t10k-images-idx3-ubyte"), testsupport::idx({0x803, 0, 28, 28}, {}));
     testsupport::write(dir, QStringLiteral("data/t10k-labels-idx1-ubyte"), testsupport::idx({0x801, 0}, {}));
-    r = runCli(QStringList{QStringLiteral("train"), QStringLiteral("--data"), data.path(), QStringLiteral("--out"), path("run.pt")} + small, kMinute);
+
+    // Independent runs, so together (each process costs LibTorch's start-up); each is checked below.
+    const QStringList small{QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("100"),
+                            QStringLiteral("--test-limit"), QStringLiteral("100")};
+    const auto results = cliAll({{QStringLiteral("predict"), fifo},
+                                 {QStringLiteral("predict"), cutJpeg},
+                                 {QStringLiteral("export"), QStringLiteral("--onnx"), device},
+                                 {QStringLiteral("export"), QStringLiteral("--onnx"), path("ok.onnx"), QStringLiteral("--test-logits"), logitsFifo},
+                                 {QStringLiteral("train"), QStringLiteral("--out"), QString()},
+                                 QStringList{QStringLiteral("train"), QStringLiteral("--out"), path("no/such/folder/run.pt")} + small,
+                                 QStringList{QStringLiteral("train"), QStringLiteral("--out"), device} + small,
+                                 QStringList{QStringLiteral("train"), QStringLiteral("--data"), data.path(), QStringLiteral("--out"),
+                                             path("run.pt")} + small},
+                                kMinute);
+
+    // predict on a FIFO fails at once instead of waiting for a writer.
+    auto r = results[0];
+    CHECK(r.code == 1);
+    CHECK(r.err.trimmed() == QStringLiteral("digitlab-cli: %1: not a regular file (a device, FIFO or socket)").arg(fifo));
+
+    // A truncated JPEG is an error, the decoder's warning inside its one line.
+    r = results[1];
+    CHECK(r.code == 1);
+    CHECK(r.out.isEmpty());
+    CHECK(r.err.count(QLatin1Char('\n')) == 1);
+    CHECK(r.err.contains(QStringLiteral("cut.jpg: the image is damaged or truncated (the decoder says: ")));
+
+    // export refuses a device node and a FIFO as any target, before writing any of them.
+    r = results[2];
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("not a regular file")));
+    r = results[3];
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("not a regular file")));
+    CHECK_FALSE(QFile::exists(path("ok.onnx")));
+
+    // train: an unusable --out is found before the first epoch.
+    r = results[4];
+    CHECK(r.code == 2);
+    CHECK(r.err.contains(QStringLiteral("--out needs a file name")));
+    r = results[5];
+    CHECK(r.code == 1);
+    CHECK(r.err.contains(QStringLiteral("cannot write into the folder")));
+    CHECK_FALSE(r.out.contains(QStringLiteral("epoch")));
+    r = results[6];
+    CHECK(r.code == 1);
+    // Neither export nor train replaced the device or the FIFO.
+    CHECK(isSame(device, S_IFCHR));
+    CHECK(isSame(fifo, S_IFIFO));
+    CHECK(isSame(logitsFifo, S_IFIFO));
+
+    // train with an empty test set: an error, not "0.00%" and exit 0.
+    r = results[7];
     CHECK(r.code == 1);
     CHECK(r.err.contains(QStringLiteral("the test set holds no images")));
     CHECK_FALSE(r.out.contains(QStringLiteral("0.00%")));
@@ -661,7 +673,7 @@ TEST_CASE("cli: more threads than cores are clamped with a warning", "[reader][c
 {
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     QTemporaryDir dir;
-    const auto r = runCli({QStringLiteral("train"), QStringLiteral("--threads"), QString::number(cores + 1), QStringLiteral("--epochs"),
+    const auto r = cli({QStringLiteral("train"), QStringLiteral("--threads"), QString::number(cores + 1), QStringLiteral("--epochs"),
                            QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("200"), QStringLiteral("--test-limit"),
                            QStringLiteral("100"), QStringLiteral("--out"), dir.filePath(QStringLiteral("t.pt"))});
     CHECK(r.code == 0);
@@ -673,18 +685,19 @@ TEST_CASE("cli: Ctrl+C mid-epoch keeps the end-of-epoch checkpoint as it was", "
     QTemporaryDir dir;
     const auto out = dir.filePath(QStringLiteral("run.pt"));
     QProcess p;
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("train"), QStringLiteral("--epochs"), QStringLiteral("50"),
-                                                QStringLiteral("--train-limit"), QStringLiteral("30000"), QStringLiteral("--test-limit"),
+    p.start(QStringLiteral(DIGITLAB_CLI_PATH), {QStringLiteral("train"), QStringLiteral("--epochs"), QStringLiteral("1000"),
+                                                QStringLiteral("--train-limit"), QStringLiteral("6000"), QStringLiteral("--test-limit"),
                                                 QStringLiteral("100"), QStringLiteral("--threads"), QStringLiteral("1"),
                                                 QStringLiteral("--out"), out});
     QByteArray stdoutText;
-    // 50 epochs so that the interrupt always lands in a run (an epoch of 30,000 images takes about
-    // a second now); wait for epoch 1's line, then for its save to finish (the file appears after the line).
-    while (!stdoutText.contains("epoch 1/50") && p.state() != QProcess::NotRunning) {
+    // 1,000 epochs so that the interrupt always lands in a run, of 6,000 images (60 batches, a
+    // fraction of a second) so that the run costs little before it; wait for epoch 1's line,
+    // then for its save to finish (the file appears after the line).
+    while (!stdoutText.contains("epoch 1/1000") && p.state() != QProcess::NotRunning) {
         p.waitForReadyRead(1000);
         stdoutText += p.readAllStandardOutput();
     }
-    REQUIRE(stdoutText.contains("epoch 1/50"));
+    REQUIRE(stdoutText.contains("epoch 1/1000"));
     for (int i = 0; i < 300 && !QFileInfo::exists(out); ++i)
         QThread::msleep(100);
     QThread::msleep(300);

@@ -82,11 +82,19 @@ def main():
     for p in (onnx_path, pt_path, ref_path):
         if os.path.exists(p):
             os.remove(p)
-    run = subprocess.run([cli, "export", "--onnx", onnx_path, "--pytorch", pt_path, "--test-logits", ref_path,
-                          "--data", mnist], capture_output=True, text=True)
-    if run.returncode != 0:
-        fail(f"digitlab-cli export exited {run.returncode}: {run.stderr.strip()}")
-    print(run.stdout.strip())
+    # Both exports at once: each digitlab-cli process spends about half a second starting LibTorch.
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "seed_state_dict.pt")
+    onnx2, pt2 = os.path.join(work, "fixture.onnx"), os.path.join(work, "fixture.pt")
+    for p in (onnx2, pt2):
+        if os.path.exists(p):
+            os.remove(p)
+    exports = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
+        [cli, "export", "--onnx", onnx_path, "--pytorch", pt_path, "--test-logits", ref_path, "--data", mnist],
+        [cli, "export", "--checkpoint", fixture, "--onnx", onnx2, "--pytorch", pt2])]
+    (out, err), (_, fixture_err) = (p.communicate() for p in exports)
+    if exports[0].returncode != 0:
+        fail(f"digitlab-cli export exited {exports[0].returncode}: {err.strip()}")
+    print(out.strip())
 
     images = read_idx_images(os.path.join(mnist, "t10k-images-idx3-ubyte"))
     reference = np.load(ref_path)
@@ -126,12 +134,8 @@ def main():
     compare(f"PyTorch {torch.__version__} Net.load_state_dict(strict=True)", logits, reference)
 
     # Python -> DigitLab -> Python / OpenCV, with --checkpoint.
-    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "seed_state_dict.pt")
-    onnx2, pt2 = os.path.join(work, "fixture.onnx"), os.path.join(work, "fixture.pt")
-    run = subprocess.run([cli, "export", "--checkpoint", fixture, "--onnx", onnx2, "--pytorch", pt2],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        fail(f"digitlab-cli export --checkpoint exited {run.returncode}: {run.stderr.strip()}")
+    if exports[1].returncode != 0:
+        fail(f"digitlab-cli export --checkpoint exited {exports[1].returncode}: {fixture_err.strip()}")
     original, exported = torch.load(fixture), torch.load(pt2, weights_only=True)
     if list(exported) != list(Net().state_dict()) or any(not torch.equal(original[k], exported[k]) for k in original):
         fail("the state_dict exported from a Python state_dict differs from it")
