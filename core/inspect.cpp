@@ -88,6 +88,11 @@ std::pair<int, int> span(const std::vector<char> &marked)
 
 } // namespace
 
+NetworkReport networkReport(const Classifier &model)
+{
+    return model.impl().net->report;
+}
+
 std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixels)
 {
     const SingleThread threads;

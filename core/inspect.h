@@ -13,6 +13,10 @@ struct LayerOutput {
     Layer layer;
     TensorData values;
 };
+/// The shape inference of the model's network (its layers' shapes, parameters and state_dict
+/// keys), as the model was built from it.
+NetworkReport networkReport(const Classifier &model);
+
 /// Every layer's output of any network for one image of kPixels floats (white ink on black,
 /// 0..1), in eval mode, each layer on its own (no fused layers), then the softmax.
 std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixels);
