@@ -399,8 +399,8 @@ QString MainWindow::modelStatusText() const
 
 void MainWindow::updateStatus()
 {
-    // "best: 3 conv + 1 linear, 145k weights · 15 epochs · test 99.2%": which model, which
-    // network, how trained, how good.
+    // "tutorial: 2 conv + 2 linear, 21.8k weights · 15 epochs · test 99.01%": which model,
+    // which network, how trained, how good.
     const core::CheckpointInfo &info = m_document->info();
     const QString name = m_document->bundledName().isEmpty() ? m_document->source() : m_document->bundledName();
     QString network;

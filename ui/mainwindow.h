@@ -74,8 +74,8 @@ public:
     QString currentPath() const;
     bool isModified() const;
     QStringList recentFiles() const;
-    /// The status bar's model description (for tests and screenshots): "best: 7 conv + 2 linear,
-    /// 145k weights · 15 epochs · test 99.2%".
+    /// The status bar's model description (for tests and screenshots): "tutorial: 2 conv + 2
+    /// linear, 21.8k weights · 15 epochs · test 99.01%".
     QString modelStatusText() const;
     /// The status bar's model picker: the bundled models, the current model and the last file.
     QComboBox *modelPicker() const { return m_modelPicker; }

@@ -500,21 +500,31 @@ TEST_CASE("Inside: closing the window while the Inside tab is shown", "[inside][
 TEST_CASE("Inside: cost of an update and of the maps, per preset", "[.benchmark][inside]")
 {
     // A full update on the GUI thread: a new input, every layer's output, the views' images and
-    // the repaint of the tab (the shown part of the layers). The tutorial is the bundled model;
+    // the repaint Qt then does (the shown part of the layers, the kernel view, the labels). The tutorial is the bundled model;
     // the other presets have random weights (the cost does not depend on their values).
     for (const QString &preset : core::Network::presetNames()) {
         InsideFixture f(preset == QLatin1String("tutorial") ? drawbrowse::bundled() : randomModel(core::Network::preset(preset).text()));
         f.state.setTestSet(drawbrowse::testSet(), QString());
-        std::vector<double> total, compute, saliency;
+        std::vector<double> total, compute, saliency, paint, outputs;
         constexpr int kImages = 31;
         for (int i = 0; i < kImages; ++i) {
             const int before = f.tab.saliencyCount();
             QElapsedTimer t;
             t.start();
             f.state.setCurrentTestImage(i);
-            f.tab.repaint();
+            QCoreApplication::processEvents(); // the repaint Qt does for the update
             total.push_back(double(t.nsecsElapsed()) / 1e6);
             compute.push_back(f.tab.lastUpdateMs());
+            t.restart();
+            f.tab.layerView()->repaint();
+            f.tab.kernelView()->repaint();
+            paint.push_back(double(t.nsecsElapsed()) / 1e6);
+            std::vector<float> px(core::kPixels);
+            for (int k = 0; k < core::kPixels; ++k)
+                px[std::size_t(k)] = f.state.testSet()->image(i)[k] / 255.0f;
+            t.restart();
+            (void)core::layerOutputs(*f.state.classifier(), px.data());
+            outputs.push_back(double(t.nsecsElapsed()) / 1e6);
             // The maps run on the pool: wait, so that they do not share the cores with the next update.
             REQUIRE(uitest::waitUntil([&] { return f.tab.saliencyCount() > before; }, 60000));
             saliency.push_back(f.tab.lastSaliencyMs());
@@ -524,8 +534,9 @@ TEST_CASE("Inside: cost of an update and of the maps, per preset", "[.benchmark]
             return v[v.size() / 2];
         };
         std::cout << "Inside update, " << preset.toStdString() << " (" << f.tab.layerView()->rowCount() << " rows): "
-                  << median(total) << " ms median on the GUI thread, drawing to repaint done (outputs + images: " << median(compute)
-                  << " ms); saliency + occlusion on the pool: " << median(saliency) << " ms" << std::endl;
+                  << median(total) << " ms median on the GUI thread, drawing to repaint done (layer outputs + images: " << median(compute)
+                  << " ms, of which core::layerOutputs " << median(outputs) << " ms; repainting the shown layers and the kernel view: "
+                  << median(paint) << " ms); saliency + occlusion on the pool: " << median(saliency) << " ms" << std::endl;
     }
 }
 
@@ -616,11 +627,12 @@ std::shared_ptr<const core::Classifier> presetModel(const QString &preset, int i
 TEST_CASE("Screenshots of the Inside tab for each preset", "[.screenshots][inside]")
 {
     // docs/screenshot-inside-tutorial.png, -fast.png, -best.png: a test digit, a unit of the last
-    // convolution hovered, the tab tall enough for most rows.
+    // convolution kept (clicked), the tab tall enough for every row.
     const auto set = drawbrowse::testSet();
     for (const QString &preset : core::Network::presetNames()) {
-        InsideFixture f(presetModel(preset, preset == QLatin1String("best") ? 6000 : 20000));
-        f.tab.resize(1280, 1000);
+        InsideFixture f(presetModel(preset, preset == QLatin1String("best") ? 4000 : 20000));
+        // Tall enough for every row and the kernel view below them.
+        f.tab.resize(1280, f.tab.layerView()->sizeHint().height() + f.tab.kernelView()->sizeHint().height() + 40);
         f.showTestImage(8); // a 5
         ui::LayerView *view = f.tab.layerView();
         const auto report = core::networkReport(*f.state.classifier());
@@ -632,8 +644,6 @@ TEST_CASE("Screenshots of the Inside tab for each preset", "[.screenshots][insid
         const QRect cell = view->cellRect(view->rowOfLayer(lastConv), 3);
         QTest::mouseClick(view, Qt::LeftButton, {}, cell.center());
         REQUIRE(uitest::waitUntil([&] { return f.tab.kernelView()->unitLayer() == lastConv; }, 5000));
-        // Scroll so that the hovered row and the kernel view below are in sight.
-        f.tab.layerScrollArea()->ensureWidgetVisible(view, 0, 0);
         QTest::qWait(100);
         REQUIRE(f.tab.grab().save(shotsDir() + QStringLiteral("/screenshot-inside-%1.png").arg(preset)));
     }

@@ -10,9 +10,9 @@ namespace ui {
 namespace {
 /// Screen side of one window or kernel in the unit's detail (5x5 at 6 pixels a weight, 3x3 at 10).
 constexpr int kDetailSide = 30;
-/// The kernel grid's box: wide enough for 64 input channels of 3x3 at a pixel a weight, as tall
-/// as twenty 5x5 kernels at three.
-constexpr int kGridWidth = 260;
+/// The kernel grid's box: wide enough for 55 input channels of 3x3 at a pixel a weight (the rest
+/// are said, not shown), as tall as twenty 5x5 kernels at three.
+constexpr int kGridWidth = 220;
 constexpr int kGridHeight = 320;
 constexpr int kGap = 6;
 constexpr int kMargin = 8;
@@ -246,7 +246,7 @@ int KernelView::paintKernelGrid(QPainter &p) const
     p.setPen(text);
     const QString rows = m_gridRows == conv.out.channels ? tr("kernels of %1").arg(conv.name())
                                                          : tr("kernels of %1, channels %2–%3").arg(conv.name()).arg(m_gridFirst).arg(m_gridFirst + m_gridRows - 1);
-    p.drawText(QRect(gridLeft - 80, kMargin, kGridWidth + 80, 2 * lineH), Qt::AlignRight | Qt::TextWordWrap, rows);
+    p.drawText(QRect(gridLeft, kMargin, kGridWidth, 2 * lineH), Qt::AlignLeft | Qt::TextWordWrap, rows);
     const int gridTop = kMargin + 2 * lineH + 4;
     p.drawImage(gridLeft, gridTop, m_grid);
     if (m_gridColumns < conv.in.channels)
@@ -290,8 +290,8 @@ void KernelView::paintTerms(QPainter &p, int top, int detailW) const
         p.drawText(QRect(left - 2, kr.bottom() + 2, s + 4, lineH), Qt::AlignHCenter, QString::number(t.channel));
     }
     p.drawText(QRect(kMargin, top + 2 * s + lineH + 8, detailW, lineH), Qt::AlignLeft,
-               m_withWindows ? tr("top: the windows of the layer's input it reads · bottom: the kernels · input channel")
-                             : tr("the kernels that make this channel, by input channel"));
+               m_withWindows ? tr("top: windows read · bottom: kernels · below: input channel")
+                             : tr("the kernels that make this channel · below: input channel"));
 }
 
 // The input with the unit's receptive field.

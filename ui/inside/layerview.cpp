@@ -17,7 +17,7 @@ namespace ui {
 
 namespace {
 /// Width of the row titles and legends on the left.
-constexpr int kLabelWidth = 210;
+constexpr int kLabelWidth = 190;
 /// Space between rows.
 constexpr int kRowGap = 10;
 constexpr int kMargin = 8;
@@ -32,7 +32,7 @@ int targetSide(LayerView::RowKind kind, int count)
         return 56;
     if (kind == LayerView::RowKind::Kernels)
         return count <= 10 ? 40 : 24;
-    return count <= 10 ? 48 : count <= 20 ? 32 : 24;
+    return count <= 10 ? 48 : 24;
 }
 
 int linesOf(int count, int perLine) { return (count + perLine - 1) / perLine; }
@@ -146,7 +146,7 @@ void LayerView::layoutRows()
         if (r.mapW > 1 || r.mapH > 1) {
             const int side = std::max(r.mapW, r.mapH);
             int scale = std::max(1, int(std::lround(double(targetSide(r.kind, count)) / side)));
-            r.gap = count > 20 ? 2 : 4;
+            r.gap = count > 10 ? 2 : 4;
             for (;;) {
                 r.cellW = r.mapW * scale;
                 r.cellH = r.mapH * scale;
@@ -300,13 +300,41 @@ void LayerView::setRowValues(Row &row, core::TensorData values)
 
 void LayerView::rebuildImages(Row &row)
 {
-    row.images.clear();
+    row.strip = QImage();
+    if (row.classes)
+        return; // a few cells with text: painted one by one
+    // The shown page as one image at screen scale, frames included: an update costs one pass
+    // over its pixels, a repaint one blit per row (a row of 128 maps drew 128 scaled images).
+    const int shown = row.endShown() - row.firstShown();
+    if (shown <= 0)
+        return;
+    const int lines = (shown + row.perLine - 1) / row.perLine;
+    const int w = std::min(shown, row.perLine) * (row.cellW + row.gap) - row.gap;
+    const int h = lines * (row.cellH + row.gap) - row.gap;
+    row.strip = QImage(w, h, QImage::Format_RGB32);
+    row.strip.fill(palette().color(QPalette::Base));
     const std::size_t per = std::size_t(row.mapW) * row.mapH;
-    if (row.scale <= 0 || per == 1)
-        return; // units are painted as plain rectangles
-    // The shown page only: a row of 128 maps costs what its 75 visible ones do.
-    for (int c = row.firstShown(); c < row.endShown(); ++c)
-        row.images.push_back(HeatScale::image(row.values.values.data() + std::size_t(c) * per, row.mapW, row.mapH, row.scale));
+    const QRgb frame = qRgb(150, 150, 150), empty = qRgb(235, 235, 235);
+    for (int c = row.firstShown(); c < row.endShown(); ++c) {
+        const int i = c - row.firstShown();
+        const QRect cell((i % row.perLine) * (row.cellW + row.gap), (i / row.perLine) * (row.cellH + row.gap), row.cellW, row.cellH);
+        if (row.scale <= 0) {
+            for (int y = cell.top(); y <= cell.bottom(); ++y)
+                std::fill_n(reinterpret_cast<QRgb *>(row.strip.scanLine(y)) + cell.left(), cell.width(), empty);
+            continue;
+        }
+        HeatScale::fill(row.strip, cell, row.values.values.data() + std::size_t(c) * per, row.mapW, row.mapH, row.scale);
+        if (row.cellW >= 6 && row.cellH >= 6) {
+            for (int x = cell.left(); x <= cell.right(); ++x) {
+                reinterpret_cast<QRgb *>(row.strip.scanLine(cell.top()))[x] = frame;
+                reinterpret_cast<QRgb *>(row.strip.scanLine(cell.bottom()))[x] = frame;
+            }
+            for (int y = cell.top(); y <= cell.bottom(); ++y) {
+                auto *line = reinterpret_cast<QRgb *>(row.strip.scanLine(y));
+                line[cell.left()] = line[cell.right()] = frame;
+            }
+        }
+    }
 }
 
 void LayerView::setSelectedClass(int cls)
@@ -381,25 +409,24 @@ void LayerView::paintLabels(QPainter &p, int r) const
 void LayerView::paintCells(QPainter &p, int r) const
 {
     const Row &row = m_rows[std::size_t(r)];
-    const bool has = row.scale > 0;
+    if (!row.strip.isNull()) {
+        p.drawImage(kMargin + kLabelWidth, row.top, row.strip);
+        return;
+    }
+    // The class rows: a logit with its value, a probability as a bar.
     const QColor frame(150, 150, 150);
     for (int c = row.firstShown(); c < row.endShown(); ++c) {
         const QRect cell = cellRect(r, c);
-        if (!has) {
+        if (row.scale <= 0) {
             p.fillRect(cell, QColor(235, 235, 235));
             continue;
         }
-        if (!row.images.empty())
-            p.drawImage(cell, row.images[std::size_t(c - row.firstShown())]);
-        else
-            paintUnit(p, row, c, cell);
-        if (row.cellW >= 6) {
-            p.setPen(frame);
-            p.drawRect(cell.adjusted(0, 0, -1, -1));
-        }
+        paintUnit(p, row, c, cell);
+        p.setPen(frame);
+        p.drawRect(cell.adjusted(0, 0, -1, -1));
     }
     // The class being explained, in both class rows.
-    if (row.classes && m_selectedClass >= 0) {
+    if (m_selectedClass >= 0) {
         const QRect cell = cellRect(r, m_selectedClass);
         if (!cell.isEmpty()) {
             p.setPen(QPen(palette().color(QPalette::Text), 2));

@@ -28,8 +28,9 @@ public:
     /// Lines a row's cells may wrap onto before it pages: three lines of maps keep a layer of 128
     /// channels on one screen next to its neighbours.
     static constexpr int kMaxLines = 3;
-    /// Width of the cells' area: a 1280-pixel window shows it beside the canvas and the maps.
-    static constexpr int kCellsWidth = 760;
+    /// Width of the cells' area: a 1280-pixel window shows it, with the labels, beside the canvas
+    /// and the saliency maps, and ten 24x24 maps at 2 pixels a value fit on one line.
+    static constexpr int kCellsWidth = 520;
 
     explicit LayerView(QWidget *parent = nullptr);
 
@@ -123,7 +124,7 @@ private:
         int page = 0;
         int top = 0, height = 0;
         core::TensorData values;    ///< what the cells show (empty: nothing yet)
-        std::vector<QImage> images; ///< the current page's maps (none for units)
+        QImage strip;               ///< the current page's cells at screen scale (none for the class rows)
         float scale = 0;            ///< largest |value| of the whole row; 0 when empty
         int firstShown() const { return page * perPage; }
         int endShown() const { return std::min(count, (page + 1) * perPage); }
