@@ -418,6 +418,11 @@ TEST_CASE("window: first launch opens the bundled best model; the Train tab star
     CHECK(f.window->currentPath().isEmpty());
     CHECK_FALSE(f.window->isModified());
     CHECK(f.tab()->config().networkText() == core::Network::preset(QStringLiteral("tutorial")).text());
+    // Start trains the form's network from new weights: best cannot be continued as the tutorial's.
+    if (best->network() != core::Network::preset(QStringLiteral("tutorial"))) {
+        CHECK(f.tab()->startsFromScratch());
+        CHECK(f.tab()->startButton()->text() == QStringLiteral("Start over"));
+    }
     // The status bar names the model and its network: "best: 3 conv + 1 linear, 145k weights · ...".
     const auto report = best->network().analyze();
     const QString status = f.window->modelStatusText();
