@@ -4,7 +4,9 @@
 
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace core {
 
@@ -44,13 +46,52 @@ detail::Net &net(const Classifier &model)
     return const_cast<detail::Net &>(model.impl().net);
 }
 
-void checkDigit(int digit)
+/// The network's class count: its last layer's features.
+int classCount(const Classifier &model)
 {
-    if (digit < 0 || digit >= kClasses)
-        throw std::invalid_argument("digit must be 0..9");
+    return model.impl().net->report.layers.back().out.channels;
+}
+
+void checkClass(const Classifier &model, int cls)
+{
+    const int classes = classCount(model);
+    if (cls < 0 || cls >= classes)
+        throw std::invalid_argument("class must be 0.." + std::to_string(classes - 1));
+}
+
+bool isWindowed(LayerKind kind)
+{
+    return kind == LayerKind::Conv2d || kind == LayerKind::MaxPool2d || kind == LayerKind::AvgPool2d;
+}
+
+/// The input positions (along one axis of `inSize`) that the marked output positions read
+/// through a window of `kernel` at `stride` with `padding`.
+std::vector<char> readPositions(const std::vector<char> &out, int inSize, int kernel, int stride, int padding)
+{
+    std::vector<char> in(std::size_t(inSize), 0);
+    for (int o = 0; o < int(out.size()); ++o)
+        if (out[std::size_t(o)])
+            for (int i = std::max(0, o * stride - padding); i < std::min(inSize, o * stride - padding + kernel); ++i)
+                in[std::size_t(i)] = 1;
+    return in;
+}
+
+/// [first, last + 1) of the marked positions; {0, 0} when none is.
+std::pair<int, int> span(const std::vector<char> &marked)
+{
+    const auto first = std::find(marked.begin(), marked.end(), 1);
+    if (first == marked.end())
+        return {0, 0};
+    const auto last = std::find(marked.rbegin(), marked.rend(), 1);
+    return {int(first - marked.begin()), int(marked.rend() - last)};
 }
 
 } // namespace
+
+NetworkReport networkReport(const Classifier &model)
+{
+    return model.impl().net->report;
+}
 
 std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixels)
 {
@@ -67,30 +108,11 @@ std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixe
     return out;
 }
 
-LayerActivations activations(const Classifier &model, const float *pixels)
-{
-    if (!model.network().isTutorial())
-        throw std::invalid_argument("The Inside tab draws the tutorial's network only for now; this model is " +
-                                    model.network().text().toStdString() + " (Draw, Browse and the exports work for it).");
-    const auto layers = layerOutputs(model, pixels);
-    // The tutorial's layers: 0 conv1, 2 relu(pool), 3 conv2, 6 relu(pool), 9 relu(fc1), 11 fc2.
-    LayerActivations a;
-    a.input = toData(inputTensor(pixels)[0]);
-    a.conv1 = layers[0].values;
-    a.pool1 = layers[2].values;
-    a.conv2 = layers[3].values;
-    a.pool2 = layers[6].values;
-    a.fc1 = layers[9].values;
-    a.logits = layers[11].values;
-    a.softmax = layers[12].values;
-    return a;
-}
-
 TensorData logits(const Classifier &model, const float *pixels, int n)
 {
     c10::InferenceMode inference;
     if (n <= 0)
-        return TensorData{{0, kClasses}, {}};
+        return TensorData{{0, classCount(model)}, {}};
     return toData(net(model)->forward(inputTensor(pixels, n)));
 }
 
@@ -105,7 +127,7 @@ NamedTensors weights(const Classifier &model)
 
 TensorData saliency(const Classifier &model, const float *pixels, int digit, SaliencyMethod method, int steps)
 {
-    checkDigit(digit);
+    checkClass(model, digit);
     const SingleThread threads;
     auto &n = net(model);
     const auto x = inputTensor(pixels);
@@ -127,39 +149,134 @@ TensorData saliency(const Classifier &model, const float *pixels, int digit, Sal
     return toData((meanGrad * x)[0][0]);
 }
 
-TensorData occlusion(const Classifier &model, const float *pixels, int digit, int patch)
+int occlusionStride(std::int64_t flopsPerImage)
 {
-    checkDigit(digit);
+    for (int stride = 1; stride < kSide; ++stride) {
+        const std::int64_t positions = std::int64_t((kSide + stride - 1) / stride) * ((kSide + stride - 1) / stride);
+        if (positions * flopsPerImage <= kOcclusionFlops)
+            return stride;
+    }
+    return kSide;
+}
+
+TensorData occlusion(const Classifier &model, const float *pixels, int digit, int patch, int stride)
+{
+    checkClass(model, digit);
     if (patch < 1 || patch > kSide)
         throw std::invalid_argument("occlusion patch must be 1..28");
+    if (stride < 0 || stride > kSide)
+        throw std::invalid_argument("occlusion stride must be 0..28");
+    auto &n = net(model);
+    if (stride == 0)
+        stride = occlusionStride(n->report.flops);
     // One thread: the Inside tab runs this while training may use every core; an OpenMP team
     // here would take cores from the trainer for a map the user can wait a few ms longer for.
     const SingleThread threads;
     c10::InferenceMode inference;
-    auto &n = net(model);
     const auto x = inputTensor(pixels);
-    // Every pixel's occluded copy in one batch: 784 x 28 x 28 floats (2.4 MB).
-    auto batch = x.expand({kPixels, 1, kSide, kSide}).clone();
+    // The centre of each stride x stride tile (the last tile may be cut by the border).
+    std::vector<int> centres;
+    for (int t = 0; t < kSide; t += stride)
+        centres.push_back(std::min(t + (stride - 1) / 2, kSide - 1));
+    const int side = int(centres.size());
+    // Every position's occluded copy in one batch (stride 1: 784 x 28 x 28 floats, 2.4 MB).
+    auto batch = x.expand({side * side, 1, kSide, kSide}).clone();
     auto *b = batch.data_ptr<float>();
     const int before = (patch - 1) / 2;
-    for (int y = 0; y < kSide; ++y) {
-        for (int xx = 0; xx < kSide; ++xx) {
-            float *img = b + std::int64_t(y * kSide + xx) * kPixels;
+    for (int i = 0; i < side; ++i) {
+        for (int j = 0; j < side; ++j) {
+            const int y = centres[std::size_t(i)], xx = centres[std::size_t(j)];
+            float *img = b + std::int64_t(i * side + j) * kPixels;
             for (int py = std::max(0, y - before); py < std::min(kSide, y - before + patch); ++py)
                 for (int px = std::max(0, xx - before); px < std::min(kSide, xx - before + patch); ++px)
                     img[py * kSide + px] = 0.0f;
         }
     }
     const float base = torch::softmax(n->forward(x), 1)[0][digit].item<float>();
-    const auto probs = torch::softmax(n->forward(batch), 1).select(1, digit);
-    return toData((base - probs).view({kSide, kSide}));
+    const auto drops = (base - torch::softmax(n->forward(batch), 1).select(1, digit)).contiguous();
+    TensorData out{{kSide, kSide}, std::vector<float>(std::size_t(kPixels))};
+    const float *d = drops.data_ptr<float>();
+    for (int y = 0; y < kSide; ++y)
+        for (int xx = 0; xx < kSide; ++xx)
+            out.values[std::size_t(y * kSide + xx)] = d[(y / stride) * side + xx / stride];
+    return out;
 }
 
-InputPatch conv2ReceptiveField(int y, int x)
+InputPatch receptiveField(const NetworkReport &report, int layer, int y, int x)
 {
-    // conv2 (5x5) over pool1 (2x2 of conv1, each 5x5 over the input): (5-1)*2 + 2 + 5 - 1 = 14.
-    constexpr int kField = 14;
-    return InputPatch{2 * x, 2 * y, kField};
+    if (layer < 0 || layer >= int(report.layers.size()))
+        throw std::invalid_argument("receptiveField: no layer " + std::to_string(layer));
+    const Shape &out = report.layers[std::size_t(layer)].out;
+    const Shape &in = report.input;
+    if (out.flat)
+        return {0, 0, in.width, in.height};
+    if (y < 0 || y >= out.height || x < 0 || x >= out.width)
+        throw std::invalid_argument("receptiveField: no unit (" + std::to_string(y) + ", " + std::to_string(x) + ") in " +
+                                    out.text().toStdString());
+    // A window is a row range times a column range, so rows and columns go back on their own.
+    std::vector<char> rows(std::size_t(out.height), 0), columns(std::size_t(out.width), 0);
+    rows[std::size_t(y)] = 1;
+    columns[std::size_t(x)] = 1;
+    for (int i = layer; i >= 0; --i) {
+        const LayerReport &r = report.layers[std::size_t(i)];
+        if (!isWindowed(r.layer.kind))
+            continue; // element-wise: the same positions
+        const int k = r.layer.kernel, s = r.layer.effectiveStride(), p = r.layer.padding;
+        rows = readPositions(rows, r.in.height, k, s, p);
+        columns = readPositions(columns, r.in.width, k, s, p);
+    }
+    const auto [top, bottom] = span(rows);
+    const auto [left, right] = span(columns);
+    if (bottom == top || right == left)
+        return {}; // every window on padding: the unit reads no pixel
+    return {left, top, right - left, bottom - top};
+}
+
+float ConvolutionUnit::value() const
+{
+    float sum = bias;
+    for (const auto &t : terms)
+        sum += t.contribution;
+    return sum;
+}
+
+ConvolutionUnit convolutionUnit(const NetworkReport &report, int layer, const TensorData &input, const TensorData &weight,
+                                const TensorData &bias, int channel, int y, int x)
+{
+    if (layer < 0 || layer >= int(report.layers.size()) || report.layers[std::size_t(layer)].layer.kind != LayerKind::Conv2d)
+        throw std::invalid_argument("convolutionUnit: layer " + std::to_string(layer) + " is no Conv2d");
+    const LayerReport &r = report.layers[std::size_t(layer)];
+    const int k = r.layer.kernel, s = r.layer.effectiveStride(), p = r.layer.padding;
+    const int cin = r.in.channels, h = r.in.height, w = r.in.width;
+    if (input.values.size() != std::size_t(r.in.numel()) || weight.values.size() != std::size_t(r.out.channels) * cin * k * k ||
+        (!bias.values.empty() && bias.values.size() != std::size_t(r.out.channels)))
+        throw std::invalid_argument("convolutionUnit: the tensors do not fit " + r.name().toStdString());
+    if (channel < 0 || channel >= r.out.channels || y < 0 || y >= r.out.height || x < 0 || x >= r.out.width)
+        throw std::invalid_argument("convolutionUnit: no unit there in " + r.name().toStdString());
+    ConvolutionUnit unit;
+    unit.kernel = k;
+    unit.bias = bias.values.empty() ? 0.0f : bias.values[std::size_t(channel)];
+    unit.terms.reserve(std::size_t(cin));
+    for (int c = 0; c < cin; ++c) {
+        ConvolutionTerm t;
+        t.channel = c;
+        t.window.assign(std::size_t(k) * k, 0.0f);
+        const float *kernel = weight.values.data() + (std::size_t(channel) * cin + c) * k * k;
+        t.kernel.assign(kernel, kernel + std::size_t(k) * k);
+        double sum = 0;
+        for (int ky = 0; ky < k; ++ky)
+            for (int kx = 0; kx < k; ++kx) {
+                const int iy = y * s - p + ky, ix = x * s - p + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                    continue; // zero padding
+                const float v = input.values[(std::size_t(c) * h + iy) * w + ix];
+                t.window[std::size_t(ky) * k + kx] = v;
+                sum += double(v) * kernel[ky * k + kx];
+            }
+        t.contribution = float(sum);
+        unit.terms.push_back(std::move(t));
+    }
+    return unit;
 }
 
 } // namespace core

@@ -1,24 +1,10 @@
 #pragma once
 #include "network.h"
 #include "tensordata.h"
-#include <array>
 
 namespace core {
 
 class Classifier;
-
-/// Every layer of the seed network for one input, in eval mode (dropout off), batch dimension
-/// dropped. The Inside tab paints these; the test recomputes them by hand from weights().
-struct LayerActivations {
-    TensorData input;   ///< 1x28x28, pixels in 0..1
-    TensorData conv1;   ///< 10x24x24, conv1's output before pooling (signed)
-    TensorData pool1;   ///< 10x12x12, relu(max_pool2(conv1))
-    TensorData conv2;   ///< 20x8x8, conv2's output before pooling (signed)
-    TensorData pool2;   ///< 20x4x4, relu(max_pool2(conv2)): the 320 features fc1 reads
-    TensorData fc1;     ///< 50, relu(fc1(...)): the hidden units fc2 reads
-    TensorData logits;  ///< 10, fc2's output
-    TensorData softmax; ///< 10, probabilities
-};
 
 /// One layer's output for one image (batch dimension dropped), named as core names layers:
 /// "4 MaxPool2d(2) 32x13x13"; the last entry is the softmax.
@@ -27,16 +13,15 @@ struct LayerOutput {
     Layer layer;
     TensorData values;
 };
+/// The shape inference of the model's network (its layers' shapes, parameters and state_dict
+/// keys), as the model was built from it.
+NetworkReport networkReport(const Classifier &model);
+
 /// Every layer's output of any network for one image of kPixels floats (white ink on black,
 /// 0..1), in eval mode, each layer on its own (no fused layers), then the softmax.
 std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixels);
 
-/// Computes every layer of the tutorial's network for one image of kPixels floats (white ink on
-/// black, 0..1). Throws std::invalid_argument for another network (use layerOutputs()).
-/// Thread-safe like Classifier's other const methods; single-threaded (a few hundred microseconds).
-LayerActivations activations(const Classifier &model, const float *pixels);
-
-/// Logits [n,10] of n images (n * kPixels floats), eval mode: what ONNX and PyTorch exports are
+/// Logits [n,classes] of n images (n * kPixels floats), eval mode: what ONNX and PyTorch exports are
 /// compared against.
 TensorData logits(const Classifier &model, const float *pixels, int n);
 
@@ -68,21 +53,62 @@ TensorData saliency(const Classifier &model, const float *pixels, int digit,
 /// piece of a stroke, not a whole digit.
 inline constexpr int kOcclusionPatch = 5;
 
-/// Occlusion map (28x28): for each pixel, the drop of class `digit`'s probability when a blank
-/// (black) kOcclusionPatch square centred on it (clipped at the border) replaces the input.
-/// Positive where hiding the pixel's neighbourhood hurts the class. One batched forward pass of
-/// 784 images: tens of milliseconds, so call it off the GUI thread.
-TensorData occlusion(const Classifier &model, const float *pixels, int digit, int patch = kOcclusionPatch);
+/// Forward FLOPs one occlusion map may cost. 784 occluded copies of the tutorial's network cost
+/// 0.8 GFLOP (23 ms on one core), of `fast` 3.6 (110 ms), of `best` 32 (1.8 s): a map should
+/// come within a few tenths of a second, so larger networks occlude every few pixels instead.
+inline constexpr std::int64_t kOcclusionFlops = 5'000'000'000;
 
-/// One kernel's footprint: which input pixels unit (channel, y, x) of conv2's 8x8 maps reads.
-/// conv2 at (y, x) reads pool1's 5x5 window at (y, x); each pool1 cell covers 2x2 conv1 cells,
-/// each reading a 5x5 window of the input, so the receptive field is the input square
-/// [2y, 2y + 14) x [2x, 2x + 14) (14 = (5 - 1) * 2 + 2 + 5 - 1).
+/// The distance between occluded positions for a network of `flopsPerImage`: 1 (every pixel)
+/// while 784 forward passes stay within kOcclusionFlops, else the smallest stride that does.
+int occlusionStride(std::int64_t flopsPerImage);
+
+/// Occlusion map (28x28): for each pixel, the drop of class `digit`'s probability when a blank
+/// (black) `patch` square centred on it (clipped at the border) replaces the input. Positive where
+/// hiding the pixel's neighbourhood hurts the class. With a `stride` above 1 the squares are
+/// centred every `stride` pixels (in the middle of each stride x stride tile) and every pixel of
+/// a tile gets its centre's value; 0 picks occlusionStride() of the network. One batched forward
+/// pass of up to 784 images: call it off the GUI thread.
+TensorData occlusion(const Classifier &model, const float *pixels, int digit, int patch = kOcclusionPatch, int stride = 0);
+
+/// A rectangle of the network input (pixels), clipped to the image.
 struct InputPatch {
     int left = 0;
     int top = 0;
-    int size = 0;
+    int width = 0;
+    int height = 0;
+    bool operator==(const InputPatch &o) const { return left == o.left && top == o.top && width == o.width && height == o.height; }
 };
-InputPatch conv2ReceptiveField(int y, int x);
+
+/// The receptive field of a unit: the input pixels that unit (y, x) of layer `layer` (0-based
+/// index into report.layers; any channel) reads, as their bounding box. Convolutions and pools
+/// widen it by their kernel, stride and padding; element-wise layers keep it; a unit of a flat
+/// layer (after Flatten) reads the whole input. Windows that fall wholly on padding read
+/// nothing, so the box is exact for any kernel, stride and padding. Throws std::invalid_argument
+/// for a layer or unit out of range.
+InputPatch receptiveField(const NetworkReport &report, int layer, int y, int x);
+
+/// One input channel's share of a convolution unit: the window of the layer's input it reads
+/// (kernel x kernel, zeros where it falls on the padding), the kernel that weighs it, and their
+/// dot product.
+struct ConvolutionTerm {
+    int channel = 0;
+    std::vector<float> window;
+    std::vector<float> kernel;
+    float contribution = 0;
+};
+
+/// What unit (channel, y, x) of Conv2d layer `layer` (0-based) adds up: one term per input
+/// channel, in channel order, and the bias; value() is their sum, the unit's output. `input` is
+/// the layer's input (the previous layer's output, or the image), `weight` and `bias` the
+/// layer's tensors (core::weights()). The Inside tab's kernel view shows the terms. Throws
+/// std::invalid_argument when the layer is no convolution or the shapes do not fit the report.
+struct ConvolutionUnit {
+    int kernel = 0;
+    std::vector<ConvolutionTerm> terms;
+    float bias = 0;
+    float value() const;
+};
+ConvolutionUnit convolutionUnit(const NetworkReport &report, int layer, const TensorData &input, const TensorData &weight,
+                                const TensorData &bias, int channel, int y, int x);
 
 } // namespace core

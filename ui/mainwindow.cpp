@@ -15,6 +15,7 @@
 #include "core/version.h"
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -135,7 +136,10 @@ void MainWindow::startUp()
         m_dataLabel->setText(tr("MNIST: not loaded"));
     }
     if (m_options.loadBundledModel) {
-        m_controller->load(core::Classifier::bundledPath());
+        // Draw, Browse and Inside open on the best bundled model (issue 17); the Train tab's form
+        // keeps its own network (the tutorial's at first).
+        const QString bundled = m_options.bundledModel.isEmpty() ? core::Classifier::defaultBundledName() : m_options.bundledModel;
+        m_controller->load(core::Classifier::bundledPath(bundled));
         // Reopen the model of the last session, as document applications do; should it fail,
         // the bundled model loaded first stays.
         const QString last = m_options.restoreSettings ? QSettings().value(kLastModelKey).toString() : QString();
@@ -169,8 +173,23 @@ void MainWindow::createActions()
     m_saveAsAction = new QAction(tr("Save &As…"), this);
     m_saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     connect(m_saveAsAction, &QAction::triggered, this, [this] { saveAs(); });
-    m_revertAction = new QAction(tr("Re&vert to Bundled Model"), this);
-    connect(m_revertAction, &QAction::triggered, this, &MainWindow::revertToBundled);
+    // File > Bundled Model: one entry per bundled model, each a "revert to" that model.
+    QString mnemonics;
+    for (const QString &name : core::Classifier::bundledNames()) {
+        // The first letter of the name no other entry took.
+        QString text = name;
+        for (int i = 0; i < name.size(); ++i)
+            if (name.at(i).isLetter() && !mnemonics.contains(name.at(i).toLower())) {
+                mnemonics += name.at(i).toLower();
+                text.insert(i, QLatin1Char('&'));
+                break;
+            }
+        QAction *action = new QAction(text, this);
+        action->setObjectName(QStringLiteral("bundledModel_%1").arg(name));
+        action->setStatusTip(tr("Open the bundled %1 model (asks first if the current weights are not saved)").arg(name));
+        connect(action, &QAction::triggered, this, [this, name] { revertToBundled(name); });
+        m_bundledActions << action;
+    }
     createExportActions();
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcuts(QKeySequence::Quit);
@@ -237,7 +256,9 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(m_saveAction);
     file->addAction(m_saveAsAction);
-    file->addAction(m_revertAction);
+    QMenu *bundled = file->addMenu(tr("&Bundled Model"));
+    bundled->setObjectName(QStringLiteral("bundledModelMenu"));
+    bundled->addActions(m_bundledActions);
     file->addSeparator();
     file->addAction(m_exportChartsAction);
     file->addAction(m_exportHistoryAction);
@@ -254,7 +275,16 @@ void MainWindow::createMenus()
 
 void MainWindow::createStatusBar()
 {
+    // The model picker: the bundled models, the current model, and the last file after a switch.
+    m_modelPicker = new QComboBox(this);
+    m_modelPicker->setObjectName(QStringLiteral("modelPicker"));
+    m_modelPicker->setAccessibleName(tr("Model in use"));
+    m_modelPicker->setToolTip(tr("The model the Draw, Browse and Inside tabs use: a bundled model, or yours"));
+    m_modelPicker->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(m_modelPicker, &QComboBox::activated, this, &MainWindow::onModelPicked);
+    statusBar()->addPermanentWidget(m_modelPicker);
     m_modelLabel = new QLabel(this);
+    m_modelLabel->setObjectName(QStringLiteral("modelStatus"));
     m_dataLabel = new QLabel(this);
     m_deviceLabel = new QLabel(this);
     statusBar()->addPermanentWidget(m_modelLabel, 1);
@@ -295,7 +325,7 @@ void MainWindow::connectController()
 void MainWindow::onLoaded(const QString &path)
 {
     const QString name = QFileInfo(path).fileName();
-    if (path != core::Classifier::bundledPath() && currentPath().isEmpty()) {
+    if (core::Classifier::bundledName(path).isEmpty() && currentPath().isEmpty()) {
         // An import: a new model that belongs to no file yet, measured on the test set now.
         statusBar()->showMessage(m_document->isEvaluating() ? tr("Imported %1; measuring its accuracy on the test set…").arg(name)
                                                             : tr("Imported %1.").arg(name),
@@ -311,7 +341,7 @@ void MainWindow::onLoaded(const QString &path)
 
 void MainWindow::onLoadFailed(const QString &path, const QString &message)
 {
-    if (path == core::Classifier::bundledPath()) {
+    if (!core::Classifier::bundledName(path).isEmpty()) {
         // An installation problem, not the user's doing: log it and go on with fresh weights.
         m_trainTab->log(tr("The bundled model could not be loaded: %1").arg(message));
         return;
@@ -369,17 +399,65 @@ QString MainWindow::modelStatusText() const
 
 void MainWindow::updateStatus()
 {
+    // "tutorial: 2 conv + 2 linear, 21.8k weights · 15 epochs · test 99.01%": which model,
+    // which network, how trained, how good.
     const core::CheckpointInfo &info = m_document->info();
-    QString text = tr("Model: %1 · %2 · %3")
-                       .arg(m_document->source(), info.architecture.isEmpty() ? QStringLiteral("seed") : info.architecture,
-                            TrainTab::epochsDoneText(*m_document));
+    const QString name = m_document->bundledName().isEmpty() ? m_document->source() : m_document->bundledName();
+    QString network;
+    try {
+        const core::Network net = core::Network::parse(info.config.networkText());
+        network = net.summary(net.analyze().parameters);
+    } catch (const core::Error &) {
+        network = info.architecture; // a network this build cannot read: its name at least
+    }
+    QString text = tr("%1: %2 · %3").arg(name, network, TrainTab::epochsDoneText(*m_document));
     if (m_document->testAccuracy() >= 0 || m_document->isEvaluating())
         text += tr(" · test %1").arg(TrainTab::accuracyText(*m_document));
     text += isModified() ? tr(" · modified") : (currentPath().isEmpty() ? QString() : tr(" · saved"));
     m_modelLabel->setText(text);
     if (!m_controller->isRunning())
         m_deviceLabel->setText(tr("CPU · %1").arg(countText(m_trainTab->config().effectiveThreads(), "1 training thread", "%1 training threads")));
+    updateModelPicker();
     updateTitle();
+}
+
+void MainWindow::updateModelPicker()
+{
+    const QSignalBlocker block(m_modelPicker);
+    m_modelPicker->clear();
+    if (!currentPath().isEmpty())
+        m_pickerFile = currentPath();
+    // A bundled model trained further is the user's own model now.
+    const QString bundled = isModified() ? QString() : m_document->bundledName();
+    int current = -1;
+    for (const QString &name : core::Classifier::bundledNames()) {
+        if (name == bundled)
+            current = m_modelPicker->count();
+        m_modelPicker->addItem(tr("%1 (bundled)").arg(name), QStringList{QStringLiteral("bundled"), name});
+    }
+    if (bundled.isEmpty()) {
+        current = m_modelPicker->count();
+        const QString own = currentPath().isEmpty() ? m_document->source() : QFileInfo(currentPath()).fileName();
+        m_modelPicker->addItem(isModified() ? tr("%1 (unsaved)").arg(own) : own, QStringList{QStringLiteral("current")});
+    }
+    // The model with a file the user switched away from: one click to go back.
+    if (!m_pickerFile.isEmpty() && m_pickerFile != currentPath() && QFileInfo(m_pickerFile).isFile()) {
+        m_modelPicker->addItem(QFileInfo(m_pickerFile).fileName(), QStringList{QStringLiteral("file"), m_pickerFile});
+        m_modelPicker->setItemData(m_modelPicker->count() - 1, QDir::toNativeSeparators(m_pickerFile), Qt::ToolTipRole);
+    }
+    m_modelPicker->setCurrentIndex(current);
+}
+
+void MainWindow::onModelPicked(int index)
+{
+    const QStringList what = m_modelPicker->itemData(index).toStringList();
+    if (what.value(0) == QLatin1String("bundled"))
+        revertToBundled(what.value(1));
+    else if (what.value(0) == QLatin1String("file"))
+        openFile(what.value(1));
+    // Until the model is loaded (or when it was refused or cancelled) the picker shows the
+    // model in use.
+    updateModelPicker();
 }
 
 void MainWindow::updateTitle()
@@ -391,8 +469,11 @@ void MainWindow::updateTitle()
 void MainWindow::updateActions()
 {
     const bool running = m_controller->isRunning();
-    for (QAction *a : {m_openAction, m_importAction, m_saveAction, m_saveAsAction, m_revertAction})
+    for (QAction *a : {m_openAction, m_importAction, m_saveAction, m_saveAsAction})
         a->setEnabled(!running);
+    for (QAction *a : std::as_const(m_bundledActions))
+        a->setEnabled(!running);
+    m_modelPicker->setEnabled(!running);
     m_recentMenu->setEnabled(!running);
     if (!running)
         updateStatus();
@@ -551,13 +632,16 @@ bool MainWindow::saveAs()
     return saveTo(askSavePath());
 }
 
-void MainWindow::revertToBundled()
+void MainWindow::revertToBundled(const QString &name)
 {
-    if (m_controller->isRunning())
+    const QString bundled = name.isEmpty() ? core::Classifier::defaultBundledName() : name;
+    if (m_controller->isRunning() || core::Classifier::bundledPath(bundled).isEmpty())
         return;
-    if (!maybeSave(tr("Revert to the bundled model without saving the current one?")))
+    if (bundled == m_document->bundledName() && !isModified())
+        return; // already in use, unchanged
+    if (!maybeSave(tr("Open the bundled %1 model without saving the current one?").arg(bundled)))
         return;
-    m_controller->load(core::Classifier::bundledPath());
+    m_controller->load(core::Classifier::bundledPath(bundled));
 }
 
 void MainWindow::startTraining()

@@ -6,6 +6,7 @@
 #include <memory>
 
 class QAction;
+class QComboBox;
 class QLabel;
 class QMenu;
 class QTabWidget;
@@ -45,6 +46,8 @@ public:
 
     struct Options {
         bool loadBundledModel = true;  ///< at start-up; tests may begin from fresh weights
+        /// The bundled model opened at start-up; empty: core::Classifier::defaultBundledName() ("best").
+        QString bundledModel;
         bool loadData = true;          ///< load MNIST at start-up
         bool restoreSettings = true;
         QString dataDir;               ///< explicit MNIST folder (empty: settings, then resolveDataDir())
@@ -71,8 +74,13 @@ public:
     QString currentPath() const;
     bool isModified() const;
     QStringList recentFiles() const;
-    /// The status bar's model description (for tests and screenshots).
+    /// The status bar's model description (for tests and screenshots): "tutorial: 2 conv + 2
+    /// linear, 21.8k weights · 15 epochs · test 99.01%".
     QString modelStatusText() const;
+    /// The status bar's model picker: the bundled models, the current model and the last file.
+    QComboBox *modelPicker() const { return m_modelPicker; }
+    /// File > Bundled Model: one action per bundled model, in bundledNames() order.
+    QList<QAction *> bundledModelActions() const { return m_bundledActions; }
 
 public Q_SLOTS:
     /// Opens a checkpoint (after the unsaved-changes prompt). False when refused or cancelled;
@@ -87,7 +95,9 @@ public Q_SLOTS:
     bool saveTo(const QString &path);
     bool save();
     bool saveAs();
-    void revertToBundled();
+    /// Opens the bundled model of that name (empty: the default, "best") after the unsaved-changes
+    /// prompt; the result arrives as the controller's loaded.
+    void revertToBundled(const QString &name = QString());
     void startTraining();
     void resetWeights();
 
@@ -120,6 +130,9 @@ private:
     void saveWindowSettings();
     void updateActions();
     void updateStatus();
+    /// The model picker's entries and current entry, after any change of model or file.
+    void updateModelPicker();
+    void onModelPicked(int index);
     void updateTitle();
     void addRecentFile(const QString &path);
     void rebuildRecentMenu();
@@ -150,7 +163,8 @@ private:
     QAction *m_importAction = nullptr;
     QAction *m_saveAction = nullptr;
     QAction *m_saveAsAction = nullptr;
-    QAction *m_revertAction = nullptr;
+    QList<QAction *> m_bundledActions; ///< File > Bundled Model (issue 18)
+    QComboBox *m_modelPicker = nullptr; ///< the status bar's model picker (issue 18)
     QAction *m_exportChartsAction = nullptr;
     QAction *m_exportHistoryAction = nullptr;
 
@@ -162,6 +176,9 @@ private:
     bool m_shutDown = false;
     /// The last checkpoint file opened or saved in this session (empty: the bundled model since).
     QString m_lastFile;
+    /// The last model with a file, kept in the model picker after a switch to a bundled one so
+    /// that the user can switch back.
+    QString m_pickerFile;
 };
 
 } // namespace ui

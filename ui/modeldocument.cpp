@@ -86,19 +86,20 @@ void ModelDocument::setMeasuredAccuracy(double accuracy, quint64 generation)
     Q_EMIT evaluationChanged();
 }
 
-void ModelDocument::setFile(const QString &path, const QString &source, bool modified)
+void ModelDocument::setFile(const QString &path, const QString &source, bool modified, const QString &bundledName)
 {
-    if (path == m_path && source == m_source && modified == m_modified)
+    if (path == m_path && source == m_source && modified == m_modified && bundledName == m_bundledName)
         return;
     m_path = path;
     m_source = source;
     m_modified = modified;
+    m_bundledName = bundledName;
     Q_EMIT fileChanged();
 }
 
 void ModelDocument::setModified(bool modified)
 {
-    setFile(m_path, m_source, modified);
+    setFile(m_path, m_source, modified, m_bundledName);
 }
 
 void ModelDocument::setDataLoading()

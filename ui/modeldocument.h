@@ -69,11 +69,15 @@ public:
     // --- the file ---
     /// The checkpoint file (empty: bundled, imported or not saved yet).
     QString path() const { return m_path; }
-    /// "bundled model", a file name, "imported x.pt" or "new model".
+    /// "bundled model (best)", a file name, "imported x.pt" or "new model".
     QString source() const { return m_source; }
     bool isModified() const { return m_modified; }
-    /// The model now belongs to path (empty: to no file) and is described by source.
-    void setFile(const QString &path, const QString &source, bool modified);
+    /// The bundled model ("tutorial", "best") the model was read from, empty for any other; it
+    /// stays while that model trains on (then isModified()).
+    QString bundledName() const { return m_bundledName; }
+    /// The model now belongs to path (empty: to no file), is described by source, and is the
+    /// bundled model of that name (empty: none).
+    void setFile(const QString &path, const QString &source, bool modified, const QString &bundledName = QString());
     void setModified(bool modified);
 
     // --- the data ---
@@ -125,6 +129,7 @@ private:
     QString m_path;
     QString m_source;
     bool m_modified = false;
+    QString m_bundledName;
     bool m_dataLoading = true; ///< until the first load's outcome: the window loads at start-up
     std::shared_ptr<const core::MnistSet> m_testSet;
     int m_trainCount = 0;

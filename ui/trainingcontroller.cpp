@@ -143,8 +143,8 @@ void TrainingController::documentLoaded(const QString &path, const core::Checkpo
     m_document->setInfo(info);
     m_evaluateImport = false;
     const QFileInfo file(path);
-    if (path == core::Classifier::bundledPath()) {
-        m_document->setFile(QString(), tr("bundled model"), false);
+    if (const QString bundled = core::Classifier::bundledName(path); !bundled.isEmpty()) {
+        m_document->setFile(QString(), tr("bundled model (%1)").arg(bundled), false, bundled);
     } else if (path == m_importPath) {
         // Save must ask for a DigitLab file instead of overwriting the PyTorch one.
         m_importPath.clear();

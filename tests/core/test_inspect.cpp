@@ -1,10 +1,14 @@
 // The Inside view's computations (core/inspect.h), checked against a forward pass written out by
-// hand from the exported weights: no LibTorch here.
+// hand from the exported weights, and for networks other than the tutorial's (issue 18): every
+// layer, the receptive field against a brute-force walk, a convolution unit's terms, saliency and
+// occlusion. No LibTorch here.
 #include "core/classifier.h"
 #include "core/inspect.h"
+#include "core/trainer.h"
 #include "testsupport.h"
 
 #include <catch2/catch.hpp>
+#include <array>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -92,14 +96,91 @@ float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
 
 float sum(const TensorData &t) { return std::accumulate(t.values.begin(), t.values.end(), 0.0f); }
 
+/// The tutorial's layers as layerOutputs() gives them (each layer on its own, then the softmax).
+struct TutorialLayers {
+    TensorData conv1, pool1, conv2, pool2, fc1, logits, softmax;
+    explicit TutorialLayers(const std::vector<core::LayerOutput> &o)
+    {
+        // 1 Conv2d 2 MaxPool2d 3 ReLU 4 Conv2d 5 Dropout2d 6 MaxPool2d 7 ReLU 8 Flatten 9 Linear
+        // 10 ReLU 11 Dropout 12 Linear, softmax.
+        REQUIRE(o.size() == 13);
+        conv1 = o[0].values;
+        pool1 = o[2].values;
+        conv2 = o[3].values;
+        pool2 = o[6].values;
+        fc1 = o[9].values;
+        logits = o[11].values;
+        softmax = o[12].values;
+    }
+};
+
+/// A model of `text` with fresh random weights (seeded): what the Inside tab shows for a network
+/// before it is trained.
+std::shared_ptr<const core::Classifier> randomModel(const QString &text, std::uint64_t seed = 5)
+{
+    core::TrainConfig config = testsupport::smallConfig(600, 300, 1, 1, seed);
+    config.network = text;
+    return core::Trainer(config).snapshot();
+}
+
+/// Not the tutorial: BatchNorm in both forms, LeakyReLU, Tanh, strides, padding, an average pool,
+/// two linear layers (14 layers).
+const QString kMixed = QStringLiteral("Conv2d(6,3,padding=1) BatchNorm2d LeakyReLU(0.1) Conv2d(8,3,stride=2) Tanh "
+                                      "AvgPool2d(2) Conv2d(12,3,padding=2) ReLU MaxPool2d(3,stride=2,padding=1) Flatten "
+                                      "Linear(24) BatchNorm1d ReLU Linear(10)");
+
+/// The receptive field the slow way: a 2-D mask of the positions that unit (y, x) of `layer`
+/// reads, walked back one layer at a time through every window position by position.
+core::InputPatch bruteForceField(const core::NetworkReport &report, int layer, int y, int x)
+{
+    const auto &out = report.layers[std::size_t(layer)].out;
+    std::vector<char> mask(std::size_t(out.height) * out.width, 0);
+    mask[std::size_t(y) * out.width + x] = 1;
+    for (int i = layer; i >= 0; --i) {
+        const auto &r = report.layers[std::size_t(i)];
+        const auto kind = r.layer.kind;
+        if (kind != core::LayerKind::Conv2d && kind != core::LayerKind::MaxPool2d && kind != core::LayerKind::AvgPool2d)
+            continue;
+        std::vector<char> in(std::size_t(r.in.height) * r.in.width, 0);
+        const int k = r.layer.kernel, s = r.layer.effectiveStride(), p = r.layer.padding;
+        for (int oy = 0; oy < r.out.height; ++oy)
+            for (int ox = 0; ox < r.out.width; ++ox) {
+                if (!mask[std::size_t(oy) * r.out.width + ox])
+                    continue;
+                for (int ky = 0; ky < k; ++ky)
+                    for (int kx = 0; kx < k; ++kx) {
+                        const int iy = oy * s - p + ky, ix = ox * s - p + kx;
+                        if (iy >= 0 && iy < r.in.height && ix >= 0 && ix < r.in.width)
+                            in[std::size_t(iy) * r.in.width + ix] = 1;
+                    }
+            }
+        mask = std::move(in);
+    }
+    int top = 28, left = 28, bottom = -1, right = -1;
+    for (int iy = 0; iy < 28; ++iy)
+        for (int ix = 0; ix < 28; ++ix)
+            if (mask[std::size_t(iy) * 28 + ix]) {
+                top = std::min(top, iy);
+                bottom = std::max(bottom, iy);
+                left = std::min(left, ix);
+                right = std::max(right, ix);
+            }
+    if (bottom < 0)
+        return {};
+    return {left, top, right - left + 1, bottom - top + 1};
+}
+
 } // namespace
 
 TEST_CASE("Inspect: layer and weight shapes", "[inspect]")
 {
-    const auto model = core::Classifier::bundled();
+    const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));
     const auto px = testImage(0);
-    const auto a = core::activations(*model, px.data());
-    CHECK(a.input.shape == Shape{1, 28, 28});
+    const auto outputs = core::layerOutputs(*model, px.data());
+    const TutorialLayers a(outputs);
+    CHECK(outputs[0].name == QStringLiteral("1 Conv2d(10,5) 10x24x24"));
+    CHECK(outputs[5].name == QStringLiteral("6 MaxPool2d(2) 20x4x4"));
+    CHECK(outputs[12].name == QStringLiteral("softmax 10"));
     CHECK(a.conv1.shape == Shape{10, 24, 24});
     CHECK(a.pool1.shape == Shape{10, 12, 12});
     CHECK(a.conv2.shape == Shape{20, 8, 8});
@@ -107,8 +188,8 @@ TEST_CASE("Inspect: layer and weight shapes", "[inspect]")
     CHECK(a.fc1.shape == Shape{50});
     CHECK(a.logits.shape == Shape{10});
     CHECK(a.softmax.shape == Shape{10});
-    for (const auto *t : {&a.input, &a.conv1, &a.pool1, &a.conv2, &a.pool2, &a.fc1, &a.logits, &a.softmax})
-        CHECK(std::int64_t(t->values.size()) == t->numel());
+    for (const auto &o : outputs)
+        CHECK(std::int64_t(o.values.values.size()) == o.values.numel());
 
     const auto w = core::weights(*model);
     REQUIRE(w.size() == 8);
@@ -122,20 +203,19 @@ TEST_CASE("Inspect: layer and weight shapes", "[inspect]")
     }
 }
 
-TEST_CASE("Inspect: activations equal a forward pass computed by hand", "[inspect]")
+TEST_CASE("Inspect: every layer's output equals a forward pass computed by hand", "[inspect]")
 {
-    const auto model = core::Classifier::bundled();
+    const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));
     auto w = byName(core::weights(*model));
     for (int index : {0, 1, 7, 1234}) {
         const auto px = testImage(index);
-        const auto a = core::activations(*model, px.data());
+        const TutorialLayers a(core::layerOutputs(*model, px.data()));
         const auto c1 = conv(px, 1, 28, 28, w["conv1.weight"], w["conv1.bias"]);
         const auto p1 = poolRelu(c1, 10, 24, 24);
         const auto c2 = conv(p1, 10, 12, 12, w["conv2.weight"], w["conv2.bias"]);
         const auto p2 = poolRelu(c2, 20, 8, 8);
         const auto h = linear(p2, w["fc1.weight"], w["fc1.bias"], true);
         const auto logits = linear(h, w["fc2.weight"], w["fc2.bias"], false);
-        CHECK(maxAbsDiff(a.input.values, px) == 0.0f);
         CHECK(maxAbsDiff(a.conv1.values, c1) < 1e-4f);
         CHECK(maxAbsDiff(a.pool1.values, p1) < 1e-4f);
         CHECK(maxAbsDiff(a.conv2.values, c2) < 1e-4f);
@@ -152,7 +232,7 @@ TEST_CASE("Inspect: activations equal a forward pass computed by hand", "[inspec
 
 TEST_CASE("Inspect: saliency of a blank input is zero", "[inspect]")
 {
-    const auto model = core::Classifier::bundled();
+    const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));
     const std::vector<float> blank(core::kPixels, 0.0f);
     for (auto method : {core::SaliencyMethod::GradientTimesInput, core::SaliencyMethod::IntegratedGradients})
         for (int digit : {0, 3, 9}) {
@@ -167,15 +247,15 @@ TEST_CASE("Inspect: integrated gradients add up to the logit's rise from blank",
 {
     // Completeness: the map's total is logit(x) - logit(blank), which is what makes it readable as
     // "evidence for the class"; gradient x input has no such guarantee.
-    const auto model = core::Classifier::bundled();
+    const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));
     const std::vector<float> blank(core::kPixels, 0.0f);
-    const auto blankLogits = core::activations(*model, blank.data()).logits;
+    const auto blankLogits = core::logits(*model, blank.data(), 1);
     for (int index : {0, 1, 2}) {
         const auto px = testImage(index);
-        const auto a = core::activations(*model, px.data());
+        const auto logits = core::logits(*model, px.data(), 1);
         const int digit = testsupport::testSet().labels[index];
         const auto s = core::saliency(*model, px.data(), digit, core::SaliencyMethod::IntegratedGradients);
-        const float rise = a.logits.values[digit] - blankLogits.values[digit];
+        const float rise = logits.values[digit] - blankLogits.values[digit];
         CHECK(sum(s) == Approx(rise).epsilon(0.03).margin(0.1));
         // Pixels without ink get no attribution (the baseline is the blank image).
         for (int i = 0; i < core::kPixels; ++i)
@@ -186,7 +266,7 @@ TEST_CASE("Inspect: integrated gradients add up to the logit's rise from blank",
 
 TEST_CASE("Inspect: occluding the strokes of a confident digit lowers its probability", "[inspect]")
 {
-    const auto model = core::Classifier::bundled();
+    const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));
     int checked = 0;
     for (int index = 0; index < 50 && checked < 5; ++index) {
         const auto px = testImage(index);
@@ -222,19 +302,163 @@ TEST_CASE("Inspect: occluding the strokes of a confident digit lowers its probab
     CHECK(checked == 5);
 }
 
-TEST_CASE("Inspect: conv2's receptive field", "[inspect]")
+TEST_CASE("Inspect: the receptive field of the tutorial's conv2", "[inspect]")
 {
-    CHECK(core::conv2ReceptiveField(0, 0).size == 14);
-    const auto last = core::conv2ReceptiveField(7, 7);
-    CHECK(last.left + last.size == 28);
-    CHECK(last.top + last.size == 28);
-    CHECK(core::conv2ReceptiveField(3, 5).left == 10);
-    CHECK(core::conv2ReceptiveField(3, 5).top == 6);
+    // conv2 (5x5) over pool1 (2x2 of conv1, each 5x5 over the input): (5-1)*2 + 2 + 5 - 1 = 14.
+    const auto report = core::Network::preset(QStringLiteral("tutorial")).analyze();
+    const int conv2 = 3;
+    CHECK(core::receptiveField(report, conv2, 0, 0) == core::InputPatch{0, 0, 14, 14});
+    CHECK(core::receptiveField(report, conv2, 7, 7) == core::InputPatch{14, 14, 14, 14});
+    CHECK(core::receptiveField(report, conv2, 3, 5) == core::InputPatch{10, 6, 14, 14});
+    // conv1: its own 5x5 window; after Flatten: the whole image.
+    CHECK(core::receptiveField(report, 0, 2, 3) == core::InputPatch{3, 2, 5, 5});
+    CHECK(core::receptiveField(report, 8, 0, 0) == core::InputPatch{0, 0, 28, 28});
+    CHECK_THROWS_AS(core::receptiveField(report, conv2, 8, 0), std::invalid_argument);
+    CHECK_THROWS_AS(core::receptiveField(report, 12, 0, 0), std::invalid_argument);
+}
+
+TEST_CASE("Inspect: the receptive field of any layer equals a brute-force walk back", "[inspect]")
+{
+    // Strides above and below the kernel, padding (up to windows that read only padding),
+    // pools with their own strides, element-wise layers in between.
+    const QStringList networks{
+        core::Network::preset(QStringLiteral("best")).text(),
+        core::Network::preset(QStringLiteral("fast")).text(),
+        kMixed,
+        QStringLiteral("Conv2d(4,3,stride=2,padding=1) MaxPool2d(3,stride=2,padding=1) Conv2d(4,2,stride=3) Flatten Linear(10)"),
+        QStringLiteral("Conv2d(4,1,padding=3) Conv2d(4,3,stride=4,padding=2) AvgPool2d(2,stride=1) Dropout2d Flatten Linear(10)"),
+        QStringLiteral("MaxPool2d(2,stride=3) Conv2d(3,5,padding=4) BatchNorm2d MaxPool2d(4,stride=2,padding=2) Flatten Linear(10)"),
+    };
+    int checked = 0;
+    for (const QString &text : networks) {
+        INFO(text.toStdString());
+        const auto report = core::Network::parse(text).analyze();
+        for (int layer = 0; layer < int(report.layers.size()); ++layer) {
+            const auto &out = report.layers[std::size_t(layer)].out;
+            if (out.flat)
+                continue;
+            for (int y = 0; y < out.height; ++y)
+                for (int x = 0; x < out.width; ++x) {
+                    INFO("layer " << layer << " unit (" << y << ", " << x << ")");
+                    REQUIRE(core::receptiveField(report, layer, y, x) == bruteForceField(report, layer, y, x));
+                    ++checked;
+                }
+        }
+    }
+    CHECK(checked > 10000);
+    // A unit whose window lies wholly on the padding reads no pixel.
+    const auto padded = core::Network::parse(QStringLiteral("Conv2d(2,1,padding=3) Flatten Linear(10)")).analyze();
+    CHECK(core::receptiveField(padded, 0, 0, 0) == core::InputPatch{});
+    CHECK(core::receptiveField(padded, 0, 3, 4) == core::InputPatch{1, 0, 1, 1});
+}
+
+TEST_CASE("Inspect: every layer of a network other than the tutorial's", "[inspect]")
+{
+    const auto model = randomModel(kMixed);
+    const auto report = model->network().analyze();
+    REQUIRE(report.layers.size() == 14);
+    const auto px = testImage(3);
+    const auto outputs = core::layerOutputs(*model, px.data());
+    REQUIRE(outputs.size() == 15);
+    for (std::size_t i = 0; i < report.layers.size(); ++i) {
+        CHECK(outputs[i].name == report.layers[i].name());
+        CHECK(outputs[i].values.shape == report.layers[i].out.dims());
+    }
+    CHECK(outputs[1].name == QStringLiteral("2 BatchNorm2d 6x28x28"));
+    CHECK(outputs[14].name == QStringLiteral("softmax 10"));
+    // The last layer is the logits, the same as logits().
+    CHECK(maxAbsDiff(outputs[13].values.values, core::logits(*model, px.data(), 1).values) < 1e-5f);
+}
+
+TEST_CASE("Inspect: a convolution unit is the sum of its windows times its kernels", "[inspect]")
+{
+    // Padding, stride and many input channels, with the inputs layerOutputs() gives.
+    for (const QString &text : {core::Network::preset(QStringLiteral("best")).text(), kMixed}) {
+        INFO(text.toStdString());
+        const auto model = randomModel(text);
+        const auto report = model->network().analyze();
+        const auto named = byName(core::weights(*model));
+        const auto px = testImage(0);
+        const auto outputs = core::layerOutputs(*model, px.data());
+        TensorData image{{1, 28, 28}, px};
+        int checked = 0;
+        for (int layer = 0; layer < int(report.layers.size()); ++layer) {
+            const auto &r = report.layers[std::size_t(layer)];
+            if (r.layer.kind != core::LayerKind::Conv2d)
+                continue;
+            const TensorData &input = layer == 0 ? image : outputs[std::size_t(layer - 1)].values;
+            const auto &weight = named.at(r.tensors[0].key);
+            const auto &bias = named.at(r.tensors[1].key);
+            for (const auto &[c, y, x] : {std::array<int, 3>{0, 0, 0}, {r.out.channels - 1, r.out.height - 1, r.out.width - 1},
+                                          {r.out.channels / 2, r.out.height / 2, r.out.width / 3}}) {
+                const auto unit = core::convolutionUnit(report, layer, input, weight, bias, c, y, x);
+                CHECK(unit.terms.size() == std::size_t(r.in.channels));
+                CHECK(unit.kernel == r.layer.kernel);
+                const float expected = outputs[std::size_t(layer)].values.values[(std::size_t(c) * r.out.height + y) * r.out.width + x];
+                CHECK(unit.value() == Approx(expected).margin(1e-4));
+                ++checked;
+            }
+        }
+        CHECK(checked >= 9);
+        CHECK_THROWS_AS(core::convolutionUnit(report, 1, image, named.begin()->second, {}, 0, 0, 0), std::invalid_argument);
+    }
+}
+
+TEST_CASE("Inspect: saliency and occlusion for networks other than the tutorial's", "[inspect]")
+{
+    for (const QString &text : {kMixed, core::Network::preset(QStringLiteral("fast")).text()}) {
+        INFO(text.toStdString());
+        const auto model = randomModel(text);
+        const std::vector<float> blank(core::kPixels, 0.0f);
+        const auto px = testImage(1);
+        const auto logits = core::logits(*model, px.data(), 1).values;
+        const auto blankLogits = core::logits(*model, blank.data(), 1).values;
+        for (int cls : {2, 7}) {
+            const auto s = core::saliency(*model, px.data(), cls, core::SaliencyMethod::IntegratedGradients, 128);
+            REQUIRE(s.shape == Shape{28, 28});
+            // Completeness holds for any network: the map adds up to the logit's rise from blank.
+            CHECK(sum(s) == Approx(logits[cls] - blankLogits[cls]).epsilon(0.05).margin(0.02));
+            const auto g = core::saliency(*model, px.data(), cls, core::SaliencyMethod::GradientTimesInput);
+            CHECK(std::any_of(g.values.begin(), g.values.end(), [](float v) { return v != 0.0f; }));
+            // Occlusion at one pixel, by hand.
+            const auto map = core::occlusion(*model, px.data(), cls);
+            REQUIRE(map.shape == Shape{28, 28});
+            const auto before = model->predict(px.data()).probabilities[cls];
+            for (const int at : {14 * 28 + 14, 5 * 28 + 20}) {
+                auto occluded = px;
+                for (int y = at / 28 - 2; y <= at / 28 + 2; ++y)
+                    for (int x = at % 28 - 2; x <= at % 28 + 2; ++x)
+                        occluded[y * 28 + x] = 0.0f;
+                CHECK(map.values[at] == Approx(before - model->predict(occluded.data()).probabilities[cls]).margin(1e-4));
+            }
+        }
+        // Every third pixel (as a network too large for every pixel is occluded): each pixel has
+        // its tile's centre's value.
+        const auto coarse = core::occlusion(*model, px.data(), 7, core::kOcclusionPatch, 3);
+        const auto fine = core::occlusion(*model, px.data(), 7, core::kOcclusionPatch, 1);
+        for (const auto &[y, x, cy, cx] : {std::array<int, 4>{0, 0, 1, 1}, {13, 17, 13, 16}, {27, 26, 27, 25}})
+            CHECK(coarse.values[std::size_t(y * 28 + x)] == Approx(fine.values[std::size_t(cy * 28 + cx)]).margin(1e-5));
+        CHECK_THROWS_AS(core::saliency(*model, px.data(), 10), std::invalid_argument);
+        CHECK_THROWS_AS(core::occlusion(*model, px.data(), -1), std::invalid_argument);
+    }
+}
+
+TEST_CASE("Inspect: occlusion stays within its budget for large networks", "[inspect]")
+{
+    CHECK(core::occlusionStride(core::Network::preset(QStringLiteral("tutorial")).analyze().flops) == 1);
+    CHECK(core::occlusionStride(core::Network::preset(QStringLiteral("fast")).analyze().flops) == 1);
+    for (const std::int64_t flops : {std::int64_t(40'550'528), std::int64_t(200'000'000), core::kMaxFlops}) {
+        const int s = core::occlusionStride(flops);
+        const auto positions = [](int stride) { return std::int64_t((28 + stride - 1) / stride) * ((28 + stride - 1) / stride); };
+        CHECK(s > 1);
+        CHECK(positions(s) * flops <= core::kOcclusionFlops);
+        CHECK(positions(s - 1) * flops > core::kOcclusionFlops);
+    }
 }
 
 TEST_CASE("Inspect: cost of each computation", "[.benchmark][inspect]")
 {
-    const auto model = core::Classifier::bundled();
+    const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));
     const auto px = testImage(0);
     const std::vector<float> blank(core::kPixels, 0.0f);
     const auto time = [](const char *name, int reps, const auto &fn) {
@@ -245,21 +469,21 @@ TEST_CASE("Inspect: cost of each computation", "[.benchmark][inspect]")
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
         WARN(name << ": " << ms << " ms");
     };
-    time("activations", 200, [&] { core::activations(*model, px.data()); });
+    time("layer outputs", 200, [&] { core::layerOutputs(*model, px.data()); });
     time("weights", 200, [&] { core::weights(*model); });
     time("gradient x input", 100, [&] { core::saliency(*model, px.data(), 7, core::SaliencyMethod::GradientTimesInput); });
     time("integrated gradients (32)", 50, [&] { core::saliency(*model, px.data(), 7); });
     time("occlusion", 10, [&] { core::occlusion(*model, px.data(), 7); });
     // Completeness error of integrated gradients against the step count, over 100 test digits.
-    const auto blankLogits = core::activations(*model, blank.data()).logits;
+    const auto blankLogits = core::logits(*model, blank.data(), 1);
     for (int steps : {8, 16, 32, 64}) {
         double worst = 0, mean = 0;
         for (int i = 0; i < 100; ++i) {
             const auto img = testImage(i);
             const int d = testsupport::testSet().labels[i];
-            const auto a = core::activations(*model, img.data());
+            const auto logits = core::logits(*model, img.data(), 1);
             const auto s = core::saliency(*model, img.data(), d, core::SaliencyMethod::IntegratedGradients, steps);
-            const double rise = a.logits.values[d] - blankLogits.values[d];
+            const double rise = logits.values[d] - blankLogits.values[d];
             const double err = std::abs(sum(s) - rise) / std::max(1e-6, std::abs(rise));
             worst = std::max(worst, err);
             mean += err / 100;
@@ -270,10 +494,33 @@ TEST_CASE("Inspect: cost of each computation", "[.benchmark][inspect]")
     for (int i = 0; i < 100; ++i) {
         const auto img = testImage(i);
         const int d = testsupport::testSet().labels[i];
-        const auto a = core::activations(*model, img.data());
+        const auto logits = core::logits(*model, img.data(), 1);
         const auto s = core::saliency(*model, img.data(), d, core::SaliencyMethod::GradientTimesInput);
-        const double rise = a.logits.values[d] - blankLogits.values[d];
+        const double rise = logits.values[d] - blankLogits.values[d];
         gxiMean += std::abs(sum(s) - rise) / std::max(1e-6, std::abs(rise)) / 100;
     }
     WARN("gradient x input: |sum - rise| / rise mean " << gxiMean * 100 << "%");
+}
+
+TEST_CASE("Inspect: cost of every layer, saliency and occlusion per preset", "[.benchmark][inspect]")
+{
+    const auto px = testImage(0);
+    for (const QString &preset : core::Network::presetNames()) {
+        const auto model = randomModel(core::Network::preset(preset).text());
+        const auto median = [](int reps, const auto &fn) {
+            std::vector<double> ms;
+            for (int i = 0; i < reps; ++i) {
+                const auto t0 = std::chrono::steady_clock::now();
+                fn();
+                ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            }
+            std::sort(ms.begin(), ms.end());
+            return ms[ms.size() / 2];
+        };
+        WARN(preset.toStdString() << ": layer outputs " << median(21, [&] { core::layerOutputs(*model, px.data()); })
+                                  << " ms, integrated gradients " << median(5, [&] { core::saliency(*model, px.data(), 7); })
+                                  << " ms, gradient x input "
+                                  << median(5, [&] { core::saliency(*model, px.data(), 7, core::SaliencyMethod::GradientTimesInput); })
+                                  << " ms, occlusion " << median(3, [&] { core::occlusion(*model, px.data(), 7); }) << " ms (medians)");
+    }
 }

@@ -8,6 +8,7 @@
 #include "ui/userguide.h"
 #include "core/classifier.h"
 #include "core/metrics.h"
+#include "core/network.h"
 #include "ui/inside/modelexporter.h"
 #include "ui/inside/insidetab.h"
 #include "ui/inside/layerview.h"
@@ -16,6 +17,7 @@
 #include "ui/browse/testsetfilter.h"
 #include "ui/historycsv.h"
 #include <catch2/catch.hpp>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -56,10 +58,12 @@ struct Fixture {
     int prompts = 0;
     QMessageBox::StandardButton answer = QMessageBox::Discard;
 
-    explicit Fixture(bool needData = true, const QString &dataDir = QString(), bool bundled = false)
+    /// bundledName: the bundled model opened at start-up when `bundled` (empty: the default, best).
+    explicit Fixture(bool needData = true, const QString &dataDir = QString(), bool bundled = false, const QString &bundledName = QString())
     {
         MainWindow::Options options;
         options.loadBundledModel = bundled;
+        options.bundledModel = bundledName;
         options.restoreSettings = false;
         options.dataDir = needData ? uitest::requireMnistDir() : dataDir;
         window = std::make_unique<MainWindow>(options);
@@ -398,14 +402,150 @@ TEST_CASE("window: without MNIST the Train tab says so and cannot start", "[wind
     CHECK(f.window->document()->classifier() != nullptr);
 }
 
-TEST_CASE("window: start-up shows the bundled model and Revert goes back to it after training", "[window]")
+TEST_CASE("window: first launch opens the bundled best model; the Train tab starts on the tutorial", "[window]")
+{
+    // Issue 18: Draw, Browse and Inside start on `best` (Classifier::defaultBundledName()); the
+    // Train tab's form on the tutorial's preset.
+    Fixture f(true, QString(), true);
+    REQUIRE(core::Classifier::defaultBundledName() == QStringLiteral("best"));
+    const auto best = core::Classifier::bundled(QStringLiteral("best"));
+    ui::ModelDocument *doc = f.window->document();
+    REQUIRE(doc->classifier());
+    CHECK(doc->bundledName() == QStringLiteral("best"));
+    CHECK(doc->classifier()->network() == best->network());
+    CHECK(doc->epochsDone() == best->info().epochsDone);
+    CHECK(doc->source() == QStringLiteral("bundled model (best)"));
+    CHECK(f.window->currentPath().isEmpty());
+    CHECK_FALSE(f.window->isModified());
+    CHECK(f.tab()->config().networkText() == core::Network::preset(QStringLiteral("tutorial")).text());
+    // Start trains the form's network from new weights: best cannot be continued as the tutorial's.
+    if (best->network() != core::Network::preset(QStringLiteral("tutorial"))) {
+        CHECK(f.tab()->startsFromScratch());
+        CHECK(f.tab()->startButton()->text() == QStringLiteral("Start over"));
+    }
+    // The status bar names the model and its network: "best: 3 conv + 1 linear, 145k weights · ...".
+    const auto report = best->network().analyze();
+    const QString status = f.window->modelStatusText();
+    INFO(status.toStdString());
+    CHECK(status.startsWith(QStringLiteral("best: ") + best->network().summary(report.parameters)));
+    // The Inside tab draws that network: a row per layer.
+    f.window->tabs()->setCurrentWidget(f.window->insideTab());
+    QCoreApplication::processEvents();
+    ui::LayerView *layers = f.window->insideTab()->layerView();
+    const int last = int(report.layers.size()) - 1;
+    REQUIRE(layers->rowOfLayer(last) >= 0);
+    CHECK(layers->rowTitle(layers->rowOfLayer(last)) == report.layers.back().name());
+    CHECK(layers->rowTitle(layers->rowOfLayer(0)) == report.layers.front().name());
+    // The picker offers the bundled models and shows best.
+    QComboBox *picker = f.window->modelPicker();
+    REQUIRE(picker->count() == 2);
+    CHECK(picker->itemText(0) == QStringLiteral("tutorial (bundled)"));
+    CHECK(picker->currentText() == QStringLiteral("best (bundled)"));
+    CHECK(f.messages.empty());
+}
+
+TEST_CASE("window: File > Bundled Model and the status bar's picker switch models; back to a file and to best", "[window]")
 {
     Fixture f(true, QString(), true);
-    const auto bundled = core::Classifier::bundled();
+    QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
+    QComboBox *picker = f.window->modelPicker();
+    const auto tutorial = core::Classifier::bundled(QStringLiteral("tutorial"));
+
+    // File > Bundled Model > tutorial.
+    const QList<QAction *> actions = f.window->bundledModelActions();
+    REQUIRE(actions.size() == 2);
+    CHECK(actions[0]->text() == QStringLiteral("&tutorial"));
+    CHECK(actions[1]->text() == QStringLiteral("&best"));
+    QMenu *file = findMenu(*f.window, QStringLiteral("&File"));
+    REQUIRE(file);
+    bool inMenu = false;
+    for (QAction *a : file->actions())
+        inMenu = inMenu || (a->menu() && a->menu()->title() == QStringLiteral("&Bundled Model") && a->menu()->actions() == actions);
+    CHECK(inMenu);
+    actions[0]->trigger();
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.controller()->isIdle(); }, 30000));
+    QCoreApplication::processEvents();
+    CHECK(f.window->document()->bundledName() == QStringLiteral("tutorial"));
+    CHECK(f.window->document()->classifier()->network().isTutorial());
+    CHECK(f.window->modelStatusText().startsWith(QStringLiteral("tutorial: 2 conv + 2 linear, 21.8k weights · ")));
+    CHECK(picker->currentText() == QStringLiteral("tutorial (bundled)"));
+    // Choosing the model in use again does nothing.
+    actions[0]->trigger();
+    QTest::qWait(50);
+    CHECK(loaded.count() == 1);
+
+    // Train a new model (the Train tab's tutorial network) and save it: the picker shows it.
+    f.configure(1000, 1);
+    f.trainToEnd();
+    CHECK(picker->currentText() == QStringLiteral("new model (unsaved)"));
+    const QString path = uitest::tempDir() + QStringLiteral("/mine.pt");
+    QSignalSpy saved(f.controller(), &ui::TrainingController::saved);
+    REQUIRE(f.window->saveTo(path));
+    REQUIRE(uitest::waitUntil([&] { return saved.count() == 1 && f.controller()->isIdle(); }, 20000));
+    QCoreApplication::processEvents();
+    CHECK(picker->currentText() == QStringLiteral("mine.pt"));
+    CHECK(f.window->modelStatusText().startsWith(QStringLiteral("mine.pt: 2 conv + 2 linear")));
+
+    // The picker, as a user picks from it: best, then back to the file.
+    const int bestItem = picker->findText(QStringLiteral("best (bundled)"));
+    REQUIRE(bestItem >= 0);
+    picker->setCurrentIndex(bestItem);
+    Q_EMIT picker->activated(bestItem);
+    CHECK(f.prompts == 0); // saved: nothing to ask
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 2 && f.controller()->isIdle(); }, 30000));
+    QCoreApplication::processEvents();
+    CHECK(f.window->document()->bundledName() == QStringLiteral("best"));
+    CHECK(picker->currentText() == QStringLiteral("best (bundled)"));
+    const int fileItem = picker->findText(QStringLiteral("mine.pt"));
+    REQUIRE(fileItem >= 0);
+    CHECK(picker->itemData(fileItem, Qt::ToolTipRole).toString() == QDir::toNativeSeparators(path));
+    picker->setCurrentIndex(fileItem);
+    Q_EMIT picker->activated(fileItem);
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 3 && f.controller()->isIdle(); }, 30000));
+    QCoreApplication::processEvents();
+    CHECK(f.window->currentPath() == QFileInfo(path).absoluteFilePath());
+    CHECK(picker->currentText() == QStringLiteral("mine.pt"));
+
+    // Unsaved training, then best: asked first; Cancel keeps the model and the picker on it.
+    f.configure(1000, 2);
+    f.trainToEnd();
+    REQUIRE(f.window->isModified());
+    f.answer = QMessageBox::Cancel;
+    picker->setCurrentIndex(picker->findText(QStringLiteral("best (bundled)")));
+    Q_EMIT picker->activated(picker->currentIndex());
+    CHECK(f.prompts == 1);
+    CHECK(picker->currentText() == QStringLiteral("mine.pt (unsaved)"));
+    f.answer = QMessageBox::Discard;
+    f.window->revertToBundled(); // the default: best
+    CHECK(f.prompts == 2);
+    REQUIRE(uitest::waitUntil([&] { return loaded.count() == 4 && f.controller()->isIdle(); }, 30000));
+    QCoreApplication::processEvents();
+    CHECK(f.window->document()->bundledName() == QStringLiteral("best"));
+    CHECK_FALSE(f.window->isModified());
+    // While training, no switching.
+    f.configure(3000, 1);
+    f.tab()->setStartOver(true);
+    QSignalSpy started(f.controller(), &ui::TrainingController::started);
+    QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
+    REQUIRE(uitest::waitUntil([&] { return started.count() == 1; }, 30000));
+    QCoreApplication::processEvents();
+    CHECK_FALSE(picker->isEnabled());
+    CHECK_FALSE(actions[0]->isEnabled());
+    f.controller()->stop();
+    REQUIRE(uitest::waitUntil([&] { return f.controller()->isIdle(); }, 60000));
+    QCoreApplication::processEvents();
+    CHECK(picker->isEnabled());
+    CHECK(f.messages.empty());
+}
+
+TEST_CASE("window: Revert goes back to the bundled model after training", "[window]")
+{
+    Fixture f(true, QString(), true, QStringLiteral("tutorial"));
+    const auto bundled = core::Classifier::bundled(QStringLiteral("tutorial"));
     REQUIRE(bundled);
     const int bundledEpochs = bundled->info().epochsDone;
     CHECK(bundledEpochs > 0);
-    CHECK(f.window->modelStatusText().contains(QStringLiteral("bundled model")));
+    CHECK(f.window->modelStatusText().startsWith(QStringLiteral("tutorial: ")));
     CHECK(f.window->document()->epochsDone() == bundledEpochs);
     CHECK(f.window->currentPath().isEmpty());
     CHECK_FALSE(f.window->isModified());
@@ -419,12 +559,12 @@ TEST_CASE("window: start-up shows the bundled model and Revert goes back to it a
     CHECK(f.window->isModified());
 
     QSignalSpy loaded(f.controller(), &ui::TrainingController::loaded);
-    f.window->revertToBundled();
+    f.window->revertToBundled(QStringLiteral("tutorial"));
     CHECK(f.prompts == 1);
     REQUIRE(uitest::waitUntil([&] { return loaded.count() == 1 && f.window->controller()->isIdle(); }, 20000));
     QCoreApplication::processEvents();
     CHECK(f.window->document()->epochsDone() == bundledEpochs);
-    CHECK(f.window->modelStatusText().contains(QStringLiteral("bundled model")));
+    CHECK(f.window->modelStatusText().startsWith(QStringLiteral("tutorial: ")));
     CHECK_FALSE(f.window->isModified());
     CHECK(f.messages.empty());
 }
@@ -632,7 +772,7 @@ TEST_CASE("window: hyper-parameter fields use core's ranges and say why a value 
 
 TEST_CASE("window: continue and start over are explicit and the log says which happened", "[window]")
 {
-    Fixture f(true, QString(), true); // the bundled model: 15 trained epochs
+    Fixture f(true, QString(), true, QStringLiteral("tutorial")); // the bundled tutorial model: 15 trained epochs
     f.configure(1000, 16);
     REQUIRE(f.window->document()->epochsDone() == 15);
     CHECK_FALSE(f.tab()->startsFromScratch());

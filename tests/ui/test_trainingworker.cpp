@@ -211,7 +211,7 @@ TEST_CASE("controller: receivers of its signals see the document and the state a
     });
     QObject::connect(&controller, &TrainingController::loaded, &context, [&](const QString &, const core::CheckpointInfo &info) {
         loadSeen = controller.isIdle() && document->epochsDone() == info.epochsDone && !document->isModified()
-                   && document->source() == QStringLiteral("bundled model");
+                   && document->source() == QStringLiteral("bundled model (tutorial)") && document->bundledName() == QStringLiteral("tutorial");
     });
     QObject::connect(&controller, &TrainingController::finished, &context, [&](const core::TrainingSummary &summary) {
         finishSeen = controller.isIdle() && document->epochsDone() == summary.epochsDone && document->isModified()

@@ -1,7 +1,9 @@
 #include "heatscale.h"
 #include <QPainter>
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 namespace ui {
 
@@ -17,6 +19,30 @@ QRgb mix(QRgb to, float t)
     t = std::clamp(t, 0.0f, 1.0f);
     const auto ch = [&](int c) { return int(std::lround(255 + (c - 255) * t)); };
     return qRgb(ch(qRed(to)), ch(qGreen(to)), ch(qBlue(to)));
+}
+
+/// Steps of the colour table over -maxAbs..maxAbs: finer than the 255 levels a channel has, so
+/// the table's colours are the exact ones to within one level.
+constexpr int kTableSteps = 1024;
+
+/// colour() tabulated: the Inside tab colours a few hundred thousand values per update.
+const std::array<QRgb, kTableSteps> &table()
+{
+    static const std::array<QRgb, kTableSteps> colours = [] {
+        std::array<QRgb, kTableSteps> t{};
+        for (int i = 0; i < kTableSteps; ++i)
+            t[std::size_t(i)] = HeatScale::colour(2.0f * float(i) / float(kTableSteps - 1) - 1.0f, 1.0f);
+        return t;
+    }();
+    return colours;
+}
+
+QRgb tableColour(const std::array<QRgb, kTableSteps> &t, float v, float inverse)
+{
+    if (!std::isfinite(v))
+        return qRgb(255, 255, 255);
+    const float u = std::clamp(v * inverse, -1.0f, 1.0f);
+    return t[std::size_t((u + 1.0f) * 0.5f * float(kTableSteps - 1) + 0.5f)];
 }
 } // namespace
 
@@ -49,12 +75,30 @@ float HeatScale::maxAbs(const float *values, std::size_t n)
 QImage HeatScale::image(const float *values, int w, int h, float maxAbs)
 {
     QImage img(w, h, QImage::Format_RGB32);
-    for (int y = 0; y < h; ++y) {
-        auto *line = reinterpret_cast<QRgb *>(img.scanLine(y));
-        for (int x = 0; x < w; ++x)
-            line[x] = colour(values[y * w + x], maxAbs);
-    }
+    fill(img, img.rect(), values, w, h, maxAbs);
     return img;
+}
+
+void HeatScale::fill(QImage &target, const QRect &cell, const float *values, int w, int h, float maxAbs)
+{
+    const QRect r = cell.intersected(target.rect());
+    if (r.isEmpty() || w <= 0 || h <= 0)
+        return;
+    const auto &t = table();
+    const float inverse = maxAbs > kTiny ? 1.0f / maxAbs : 0.0f;
+    std::vector<QRgb> row(std::size_t(cell.width()));
+    int lastMapY = -1;
+    for (int y = r.top(); y <= r.bottom(); ++y) {
+        const int my = (y - cell.top()) * h / cell.height();
+        if (my != lastMapY) {
+            // One map row's colours at screen width, reused for the screen rows it covers.
+            for (int x = 0; x < cell.width(); ++x)
+                row[std::size_t(x)] = tableColour(t, values[std::size_t(my) * w + std::size_t(x * w / cell.width())], inverse);
+            lastMapY = my;
+        }
+        auto *line = reinterpret_cast<QRgb *>(target.scanLine(y));
+        std::copy(row.begin() + (r.left() - cell.left()), row.begin() + (r.right() - cell.left() + 1), line + r.left());
+    }
 }
 
 QImage HeatScale::input(const float *values, int w, int h)

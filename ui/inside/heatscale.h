@@ -22,6 +22,10 @@ public:
     static float maxAbs(const float *values, std::size_t n);
     /// A w x h map as an image, one pixel per value (scale it up with smooth transformation off).
     static QImage image(const float *values, int w, int h, float maxAbs);
+    /// The same map drawn straight into `target` (RGB32) over `cell`, each value a block of
+    /// pixels (nearest neighbour): a layer of hundreds of maps costs one pass over its pixels,
+    /// not an image and a scaled drawImage() per map.
+    static void fill(QImage &target, const QRect &cell, const float *values, int w, int h, float maxAbs);
     /// The network input as the Draw tab shows it: white ink on black.
     static QImage input(const float *values, int w, int h);
     /// A horizontal legend bar from -maxAbs (or 0 when !signedValues) to +maxAbs, with its labels.

@@ -1,4 +1,5 @@
 #include "insidetab.h"
+#include "classlabel.h"
 #include "heatscale.h"
 #include "kernelview.h"
 #include "layerview.h"
@@ -83,14 +84,22 @@ QWidget *InsideTab::createMiddle()
     middleLayout->addWidget(m_layers);
     middleLayout->addWidget(m_kernels);
     middleLayout->addStretch();
-    auto *scroll = new QScrollArea(this);
-    scroll->setWidget(middle);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
+    m_scroll = new QScrollArea(this);
+    m_scroll->setObjectName(QStringLiteral("insideLayersScroll"));
+    m_scroll->setWidget(middle);
+    m_scroll->setWidgetResizable(true);
+    m_scroll->setFrameShape(QFrame::NoFrame);
+    // The layer view takes the keys; the scroll area is no stop of its own.
+    m_scroll->setFocusPolicy(Qt::NoFocus);
     // The layer view's prompt sits in its shown part: repaint it where it now belongs on a scroll.
-    for (QScrollBar *bar : {scroll->horizontalScrollBar(), scroll->verticalScrollBar()})
+    for (QScrollBar *bar : {m_scroll->horizontalScrollBar(), m_scroll->verticalScrollBar()})
         connect(bar, &QScrollBar::valueChanged, m_layers, qOverload<>(&QWidget::update));
-    return scroll;
+    // The keyboard cursor stays in sight.
+    connect(m_layers, &LayerView::cursorMoved, this, [this](const QRect &r) {
+        const QPoint c = m_layers->mapTo(m_scroll->widget(), r.center());
+        m_scroll->ensureVisible(c.x(), c.y(), r.width() / 2 + 8, r.height() / 2 + 8);
+    });
+    return m_scroll;
 }
 
 QLayout *InsideTab::createClassButtons()
@@ -99,9 +108,9 @@ QLayout *InsideTab::createClassButtons()
     buttons->setSpacing(2);
     for (int d = 0; d < core::kClasses; ++d) {
         auto *b = new QToolButton(this);
-        b->setText(QString::number(d));
+        b->setText(classLabel(d));
         b->setCheckable(true);
-        b->setAccessibleName(tr("Explain class %1").arg(d));
+        b->setAccessibleName(tr("Explain class %1").arg(classLabel(d)));
         b->setObjectName(QStringLiteral("explainClass%1").arg(d));
         b->setMinimumWidth(30);
         m_classButtons->addButton(b, d);
@@ -136,15 +145,11 @@ QWidget *InsideTab::createRightColumn()
     m_saliency->setObjectName(QStringLiteral("saliencyView"));
     m_occlusion->setObjectName(QStringLiteral("occlusionView"));
     m_occlusion->setTitle(tr("Occlusion"));
-    m_occlusion->setToolTip(tr("The probability the class loses when a 5×5 patch around each pixel is blanked"));
     right->addWidget(m_saliency);
     right->addWidget(m_occlusion);
-    auto *key = new QLabel(tr("<span style='color:#b2182b'>red</span>: raised the class's score, "
-                              "<span style='color:#2166ac'>blue</span>: lowered it. Occlusion: probability lost when a "
-                              "5×5 patch around the pixel is blanked."),
-                           this);
-    key->setWordWrap(true);
-    right->addWidget(key);
+    m_key = new QLabel(this);
+    m_key->setWordWrap(true);
+    right->addWidget(m_key);
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #c0392b"));
     m_message->setAccessibleDescription(tr("Inside tab message"));
@@ -167,7 +172,7 @@ void InsideTab::connectParts()
     connect(m_canvas, &DrawCanvas::drawingSettled, this, &InsideTab::takeCanvasInput);
     connect(m_classButtons, &QButtonGroup::idClicked, this, &InsideTab::explainClass);
     connect(m_layers, &LayerView::classClicked, this, &InsideTab::explainClass);
-    connect(m_layers, &LayerView::conv2UnitHovered, m_kernels, &KernelView::setUnit);
+    connect(m_layers, &LayerView::unitHovered, m_kernels, &KernelView::setUnit);
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { startSaliency(); });
     connect(m_state, &ModelDocument::classifierChanged, this, &InsideTab::onClassifierChanged);
     connect(m_state, &ModelDocument::currentInputChanged, this, &InsideTab::refresh);
@@ -204,7 +209,7 @@ QString InsideTab::stampText() const { return m_stamp->text(); }
 void InsideTab::explainClass(int digit)
 {
     // Picking the predicted class goes back to following the prediction as the input changes.
-    m_pinned = (digit < 0 || digit >= core::kClasses || digit == m_predicted) ? -1 : digit;
+    m_pinned = (digit < 0 || digit >= std::min(m_classes, core::kClasses) || digit == m_predicted) ? -1 : digit;
     updateQuestion();
     startSaliency();
 }
@@ -226,9 +231,9 @@ void InsideTab::showTrainingSnapshot(std::shared_ptr<const core::Classifier> cla
 QString InsideTab::modelName(const core::Classifier &classifier) const
 {
     // The worker's snapshots all say "training snapshot": name the model as the status bar does
-    // (the document's source), except for a model read straight from the bundled resource.
-    if (classifier.source() == core::Classifier::bundledPath())
-        return tr("bundled model");
+    // (the document's source), except for a model read straight from a bundled resource.
+    if (const QString bundled = core::Classifier::bundledName(classifier.source()); !bundled.isEmpty())
+        return tr("bundled model (%1)").arg(bundled);
     return m_state->source();
 }
 
@@ -305,45 +310,60 @@ void InsideTab::refresh()
     m_origin->setText(m_input.empty() ? tr("Input: none yet") : tr("Input: %1").arg(origin));
     m_message->hide();
 
-    if (classifier.get() != m_weightsOf) {
-        m_weightsOf = classifier.get();
-        core::NamedTensors weights;
-        if (classifier)
-            weights = core::weights(*classifier);
-        const auto find = [&](const char *name) {
-            for (const auto &[k, v] : weights)
-                if (k == name)
-                    return v;
-            return core::TensorData{};
-        };
-        m_layers->setConv1Filters(find("conv1.weight"));
-        m_kernels->setConv2(find("conv2.weight"), find("conv2.bias"));
-    }
+    if (classifier.get() != m_weightsOf)
+        showModel(classifier.get());
 
     m_predicted = -1;
-    if (!classifier || m_input.size() != std::size_t(core::kPixels)) {
-        m_input.clear();
-        m_layers->setActivations(nullptr);
-        m_kernels->setActivations(nullptr);
-    } else {
+    std::shared_ptr<const std::vector<core::LayerOutput>> outputs;
+    if (classifier && m_input.size() == std::size_t(core::kPixels)) {
         try {
-            const auto a = core::activations(*classifier, m_input.data());
-            m_predicted = int(std::max_element(a.softmax.values.begin(), a.softmax.values.end()) - a.softmax.values.begin());
-            m_layers->setActivations(&a);
-            m_kernels->setActivations(&a);
+            outputs = std::make_shared<const std::vector<core::LayerOutput>>(core::layerOutputs(*classifier, m_input.data()));
+            const auto &softmax = outputs->back().values.values;
+            m_predicted = int(std::max_element(softmax.begin(), softmax.end()) - softmax.begin());
         } catch (const std::exception &e) {
             m_message->setText(QString::fromUtf8(e.what()));
             m_message->show();
-            m_input.clear();
-            m_layers->setActivations(nullptr);
-            m_kernels->setActivations(nullptr);
+            outputs.reset();
         }
     }
+    if (!outputs)
+        m_input.clear();
+    m_layers->setOutputs(outputs.get(), m_input);
+    m_kernels->setOutputs(outputs, m_input);
     updateQuestion();
     m_lastUpdateMs = double(timer.nsecsElapsed()) / 1e6;
     ++m_updateCount;
     startSaliency();
     Q_EMIT updated();
+}
+
+void InsideTab::showModel(const core::Classifier *classifier)
+{
+    m_weightsOf = classifier;
+    core::NetworkReport report;
+    core::NamedTensors weights;
+    if (classifier) {
+        report = core::networkReport(*classifier);
+        weights = core::weights(*classifier);
+    }
+    const QString text = classifier ? classifier->network().text() : QString();
+    if (text != m_networkText || m_layers->rowCount() <= 2) {
+        // Another network (a model opened, a run of another network): new rows, nothing hovered.
+        m_networkText = text;
+        m_layers->setNetwork(report);
+        m_kernels->setUnit(-1, 0, 0, 0);
+        m_classes = report.layers.empty() ? 0 : report.layers.back().out.channels;
+        const int stride = core::occlusionStride(report.flops);
+        const QString patch = stride == 1 ? tr("a %1×%1 patch around the pixel is blanked").arg(core::kOcclusionPatch)
+                                          : tr("a %1×%1 patch is blanked, every %2 pixels (a large network: fewer forward passes)")
+                                                .arg(core::kOcclusionPatch).arg(stride);
+        m_key->setText(tr("<span style='color:#b2182b'>red</span>: raised the class's score, "
+                          "<span style='color:#2166ac'>blue</span>: lowered it. Occlusion: probability lost when %1.").arg(patch));
+        m_occlusion->setToolTip(tr("The probability the class loses when %1").arg(patch));
+    }
+    m_layers->setWeights(weights);
+    m_kernels->setNetwork(report, weights);
+    m_kernels->setVisible(m_kernels->hasConvolution());
 }
 
 void InsideTab::updateQuestion()
@@ -360,10 +380,12 @@ void InsideTab::updateQuestion()
         m_saliency->setTitle(tr("Saliency"));
         return;
     }
-    m_classButtons->button(cls)->setChecked(true);
-    m_question->setText(cls == m_predicted ? tr("Why %1?").arg(cls) : tr("Why not %1? (the network says %2)").arg(cls).arg(m_predicted));
-    m_saliency->setTitle(tr("%1 for class %2").arg(m_method->currentText()).arg(cls));
-    m_occlusion->setTitle(m_live ? tr("Occlusion: at the epoch's end") : tr("Occlusion for class %1").arg(cls));
+    if (QAbstractButton *b = m_classButtons->button(cls))
+        b->setChecked(true);
+    m_question->setText(cls == m_predicted ? tr("Why %1?").arg(classLabel(cls))
+                                           : tr("Why not %1? (the network says %2)").arg(classLabel(cls), classLabel(m_predicted)));
+    m_saliency->setTitle(tr("%1 for class %2").arg(m_method->currentText(), classLabel(cls)));
+    m_occlusion->setTitle(m_live ? tr("Occlusion: at the epoch's end") : tr("Occlusion for class %1").arg(classLabel(cls)));
 }
 
 void InsideTab::startSaliency()
@@ -432,7 +454,7 @@ void InsideTab::onSaliencyFinished()
     m_saliency->setData(m_input, job.saliency);
     if (job.withOcclusion) {
         m_occlusion->setData(m_input, job.occlusion);
-        m_occlusion->setTitle(tr("Occlusion for class %1").arg(explainedClass()));
+        m_occlusion->setTitle(tr("Occlusion for class %1").arg(classLabel(explainedClass())));
     } else if (m_occlusion->map().values.empty()) {
         m_occlusion->setData(m_input, {});
     }

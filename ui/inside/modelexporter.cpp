@@ -31,7 +31,8 @@ void ModelExporter::addTo(QMenu *menu)
     m_onnx->setStatusTip(tr("Write the model as ONNX (opset %1) for ONNX Runtime, OpenCV dnn or a browser").arg(core::kOnnxOpset));
     m_pytorch = sub->addAction(tr("&PyTorch state_dict…"), this, [this] { run(Format::PyTorch); });
     m_pytorch->setObjectName(QStringLiteral("exportPytorchAction"));
-    m_pytorch->setStatusTip(tr("Write the weights for the PyTorch tutorial's Net: net.load_state_dict(torch.load(file))"));
+    m_pytorch->setStatusTip(tr("Write the weights and, beside them, a Python module that builds the network: "
+                               "net = model.build(); net.load_state_dict(torch.load(file))"));
 }
 
 QString ModelExporter::exportTo(Format format, const QString &path)

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "core/mnist.h"
+#include "core/network.h"
 #include "core/safefile.h"
 #include <QComboBox>
 #include <QCoreApplication>
@@ -69,6 +70,17 @@ QString formatDuration(double seconds)
 // Shared with the main window and the CLI: one definition each in core/metrics.h.
 using core::epochsText;
 constexpr auto &percent = core::percentText;
+
+/// The document's model is the network the form trains: only then can it be continued (issue 18:
+/// a window opens on the bundled `best`, the form on the tutorial's network).
+bool sameNetwork(const ModelDocument &document, const core::TrainConfig &form)
+{
+    try {
+        return core::Network::parse(document.info().config.networkText()) == core::Network::parse(form.networkText());
+    } catch (const core::Error &) {
+        return false;
+    }
+}
 
 } // namespace
 
@@ -460,7 +472,7 @@ QString TrainTab::accuracyText(const ModelDocument &document)
 
 bool TrainTab::startsFromScratch() const
 {
-    return m_document->epochsDone() >= m_epochs->value() || m_startOverChoice->isChecked();
+    return m_document->epochsDone() >= m_epochs->value() || m_startOverChoice->isChecked() || !sameNetwork(*m_document, config());
 }
 
 void TrainTab::setStartOver(bool startOver)
@@ -583,7 +595,7 @@ void TrainTab::updateButtons()
     const int epochsDone = m_document->epochsDone();
     m_startButton->setEnabled(idle && dataReady);
     const bool targetReached = epochsDone >= m_epochs->value();
-    m_continueChoice->setEnabled(idle && !targetReached);
+    m_continueChoice->setEnabled(idle && !targetReached && sameNetwork(*m_document, config()));
     m_startOverChoice->setEnabled(idle);
     // Imported weights have no epoch count here: say how many epochs Continue trains them for.
     const int more = m_epochs->value() - epochsDone;
