@@ -44,10 +44,11 @@ detail::Net &net(const Classifier &model)
     return const_cast<detail::Net &>(model.impl().net);
 }
 
-void checkDigit(int digit)
+void checkDigit(const Classifier &model, int digit)
 {
-    if (digit < 0 || digit >= kClasses)
-        throw std::invalid_argument("digit must be 0..9");
+    const auto classes = net(model)->report.layers.back().out.numel();
+    if (digit < 0 || digit >= classes)
+        throw std::invalid_argument("class must be 0.." + std::to_string(classes - 1));
 }
 
 } // namespace
@@ -90,7 +91,7 @@ TensorData logits(const Classifier &model, const float *pixels, int n)
 {
     c10::InferenceMode inference;
     if (n <= 0)
-        return TensorData{{0, kClasses}, {}};
+        return TensorData{{0, net(model)->report.layers.back().out.numel()}, {}};
     return toData(net(model)->forward(inputTensor(pixels, n)));
 }
 
@@ -105,7 +106,7 @@ NamedTensors weights(const Classifier &model)
 
 TensorData saliency(const Classifier &model, const float *pixels, int digit, SaliencyMethod method, int steps)
 {
-    checkDigit(digit);
+    checkDigit(model, digit);
     const SingleThread threads;
     auto &n = net(model);
     const auto x = inputTensor(pixels);
@@ -129,7 +130,7 @@ TensorData saliency(const Classifier &model, const float *pixels, int digit, Sal
 
 TensorData occlusion(const Classifier &model, const float *pixels, int digit, int patch)
 {
-    checkDigit(digit);
+    checkDigit(model, digit);
     if (patch < 1 || patch > kSide)
         throw std::invalid_argument("occlusion patch must be 1..28");
     // One thread: the Inside tab runs this while training may use every core; an OpenMP team
