@@ -89,6 +89,8 @@ public Q_SLOTS:
     bool saveAs();
     void revertToBundled();
     void startTraining();
+    /// Loads a dataset ("mnist", "fashion-mnist" or a folder) and remembers the choice.
+    void loadDataset(const QString &spec);
     void resetWeights();
 
 protected:

@@ -7,6 +7,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <catch2/catch.hpp>
 #include <functional>
 
 namespace datasettest {

@@ -1,4 +1,5 @@
 #include "insidetab.h"
+#include "core/dataset.h"
 #include "heatscale.h"
 #include "kernelview.h"
 #include "layerview.h"
@@ -361,9 +362,14 @@ void InsideTab::updateQuestion()
         return;
     }
     m_classButtons->button(cls)->setChecked(true);
-    m_question->setText(cls == m_predicted ? tr("Why %1?").arg(cls) : tr("Why not %1? (the network says %2)").arg(cls).arg(m_predicted));
-    m_saliency->setTitle(tr("%1 for class %2").arg(m_method->currentText()).arg(cls));
-    m_occlusion->setTitle(m_live ? tr("Occlusion: at the epoch's end") : tr("Occlusion for class %1").arg(cls));
+    // The classes by their dataset's names, with the number (issue 20): "Why not 1 Trouser?".
+    const core::Dataset dataset = core::Dataset::fromTag(m_state->classifier() ? m_state->classifier()->info().dataset : core::DatasetTag{});
+    const QString name = dataset.classText(cls);
+    m_question->setText(cls == m_predicted ? tr("Why %1?").arg(name) : tr("Why not %1? (the network says %2)").arg(name, dataset.classText(m_predicted)));
+    m_saliency->setTitle(tr("%1 for class %2").arg(m_method->currentText(), name));
+    m_occlusion->setTitle(m_live ? tr("Occlusion: at the epoch's end") : tr("Occlusion for class %1").arg(name));
+    for (QAbstractButton *b : m_classButtons->buttons())
+        b->setToolTip(dataset.classText(m_classButtons->id(b)));
 }
 
 void InsideTab::startSaliency()
