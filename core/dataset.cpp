@@ -107,6 +107,17 @@ QStringList fileNames()
 
 QString clean(const QString &dir) { return QDir::cleanPath(QDir(dir).absolutePath()); }
 
+/// What a dataset that is not a row of the table says about drawings.
+Dataset folderDefaults()
+{
+    Dataset d;
+    d.description = QStringLiteral("IDX images");
+    d.drawPrompt = QStringLiteral("Draw an image of one of the classes");
+    d.drawHelp = QStringLiteral("Draw it large, in the middle, light on dark as the dataset's images are.");
+    d.itemNoun = QStringLiteral("image");
+    return d;
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -167,14 +178,10 @@ Dataset Dataset::fromTag(const DatasetTag &tag)
         if (d.classes() == tag.classes())
             return d;
     }
-    Dataset d;
+    Dataset d = folderDefaults();
     d.id = tag.id;
     d.name = tag.name;
     d.classNames = tag.classNames;
-    d.description = QStringLiteral("IDX images");
-    d.drawPrompt = QStringLiteral("Draw an image of one of the classes");
-    d.drawHelp = QStringLiteral("Draw it large, in the middle, light on dark as the dataset's images are.");
-    d.itemNoun = QStringLiteral("image");
     return d;
 }
 
@@ -190,7 +197,7 @@ Dataset Dataset::fromFolder(const QString &path)
         if (!QFileInfo::exists(QDir(dir).filePath(name)) && !QFileInfo::exists(QDir(dir).filePath(name + QLatin1String(".gz"))))
             throw MnistError(MnistError::Kind::Missing, QDir(dir).filePath(name),
                              QStringLiteral("missing: an IDX dataset folder holds %1 (each raw or .gz)").arg(fileNames().join(QStringLiteral(", "))));
-    Dataset d = fromTag(DatasetTag{});
+    Dataset d = folderDefaults();
     d.name = QFileInfo(dir).fileName();
     d.id = QStringLiteral("idx:") + d.name;
     d.folder = dir;

@@ -3,7 +3,7 @@
 #include "core/dataset.h"
 #include "core/trainer.h"
 #include "drawbrowsesupport.h"
-#include "testsupport.h"
+#include "../core/testsupport.h"
 #include "uitestsupport.h"
 #include "ui/browse/browsetab.h"
 #include "ui/browse/confusionmatrixview.h"
