@@ -9,6 +9,7 @@
 #include "ui/browse/confusionmatrixview.h"
 #include "ui/browse/testsetmodel.h"
 #include "ui/datasetpicker.h"
+#include "ui/draw/drawcanvas.h"
 #include "ui/draw/drawtab.h"
 #include "ui/draw/probabilitybars.h"
 #include "ui/modeldocument.h"

@@ -76,11 +76,11 @@ QSize ProbabilityBars::minimumSizeHint() const
 
 int ProbabilityBars::labelWidth() const
 {
-    // As wide as the longest label, but never more than 40% of the bars: longer names elide.
+    // As wide as the longest label, but never more than half the widget: longer names elide.
     int widest = 0;
     for (const QString &l : m_labels)
         widest = std::max(widest, fontMetrics().horizontalAdvance(l));
-    return std::min(widest + 14, std::max(fontMetrics().horizontalAdvance(QStringLiteral("0")) + 14, width() * 2 / 5));
+    return std::min(widest + 14, std::max(fontMetrics().horizontalAdvance(QStringLiteral("0")) + 14, width() / 2));
 }
 
 bool ProbabilityBars::event(QEvent *e)
