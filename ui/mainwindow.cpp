@@ -145,7 +145,10 @@ void MainWindow::startUp()
     // Start-up requests run in order on the worker: fresh weights, the data, the bundled model.
     m_controller->initialize(m_trainTab->config());
     if (m_options.loadData) {
-        const QString spec = m_options.dataDir.isEmpty() ? QSettings().value(kDatasetKey, QStringLiteral("mnist")).toString() : QStringLiteral("mnist");
+        // The dataset of the last session; an explicit data folder is MNIST's.
+        const QString spec = m_options.dataDir.isEmpty() && m_options.restoreSettings
+                                 ? QSettings().value(kDatasetKey, QStringLiteral("mnist")).toString()
+                                 : QStringLiteral("mnist");
         loadDataset(spec.isEmpty() ? QStringLiteral("mnist") : spec);
     } else {
         m_dataLabel->setText(tr("MNIST: not loaded"));

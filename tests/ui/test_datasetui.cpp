@@ -4,6 +4,12 @@
 #include "core/trainer.h"
 #include "drawbrowsesupport.h"
 #include "../core/testsupport.h"
+#include "../core/datasettestsupport.h"
+#include "ui/mainwindow.h"
+#include "ui/trainingcontroller.h"
+#include "ui/train/traintab.h"
+#include <QSettings>
+#include <QTemporaryDir>
 #include "uitestsupport.h"
 #include "ui/browse/browsetab.h"
 #include "ui/browse/confusionmatrixview.h"
@@ -121,4 +127,32 @@ TEST_CASE("The dataset picker offers the table and a folder", "[dataset]")
     CHECK(chosen.at(0).at(0).toString() == QStringLiteral("/data/kmnist"));
     CHECK(picker.currentText() == QStringLiteral("kmnist"));
     CHECK(picker.currentSpec() == QStringLiteral("/data/kmnist"));
+}
+
+TEST_CASE("The main window loads the chosen dataset, remembers it, and names it in the status bar", "[dataset][mainwindow]")
+{
+    QTemporaryDir dir;
+    const QString folder = dir.filePath(QStringLiteral("threes"));
+    datasettest::writeFolder(folder, 60, 40, [](int i) { return std::min(int(testsupport::testSet().labels[std::size_t(i)]), 2); },
+                             false, "zero\none\nmany\n");
+    ui::MainWindow::Options options;
+    options.loadBundledModel = true;
+    options.restoreSettings = false;
+    options.dataDir = uitest::requireMnistDir();
+    ui::MainWindow window(options);
+    window.show();
+    REQUIRE(uitest::waitUntil([&] { return window.controller()->isIdle() && window.document()->isDataReady(); }, 60000));
+    CHECK(window.modelStatusText().contains(QStringLiteral("MNIST")));
+    window.trainTab()->datasetPicker()->chooseFolder(folder);
+    REQUIRE(uitest::waitUntil([&] {
+        return window.controller()->isIdle() && window.document()->testSet() &&
+               window.document()->testSet()->dataset.id == QStringLiteral("idx:threes");
+    }, 60000));
+    CHECK(window.document()->testSet()->count == 40);
+    CHECK(QSettings().value(QStringLiteral("data/dataset")).toString() == folder);
+    bool named = false;
+    for (auto *label : window.findChildren<QLabel *>())
+        named = named || label->text() == QStringLiteral("threes: 60 + 40 images");
+    CHECK(named);
+    QSettings().remove(QStringLiteral("data/dataset"));
 }

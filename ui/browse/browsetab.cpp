@@ -136,7 +136,11 @@ QHBoxLayout *BrowseTab::buildFilterBar()
     m_progress->hide();
 
     auto *bar = new QHBoxLayout;
-    // The dataset (issue 20), as on the Train tab: the choice goes to the main window.
+    // The dataset (issue 20), as on the Train tab: the choice goes to the main window. Labelled,
+    // as a screen reader names a combo box by its value otherwise.
+    auto *datasetLabel = new QLabel(tr("Dataset:"), this);
+    datasetLabel->setBuddy(m_datasetPicker);
+    bar->addWidget(datasetLabel);
     bar->addWidget(m_datasetPicker);
     auto *trueLabel = new QLabel(tr("True:"), this);
     trueLabel->setBuddy(m_trueCombo);
