@@ -311,6 +311,19 @@ MnistSet Dataset::load(Split split, const QString &dir) const
                     throw DatasetError(DatasetError::Kind::Unverified, paths[i],
                                        QStringLiteral("uncompressed SHA-256 %1, expected %2 (%3's published file)").arg(sums[i], f.sha256, name));
     }
+    // Another row's published files under this one's name (--data pointing at MNIST while the
+    // model is Fashion-MNIST's): said now, not scored as if they were this dataset.
+    if (isBuiltin)
+        for (const QString &other : builtinIds()) {
+            if (other == id)
+                continue;
+            const Dataset row = builtin(other);
+            for (const DatasetFile &f : row.files)
+                if (f.name == mnist::imagesFileName(split) && !f.md5.isEmpty() && set.checksum.startsWith(f.md5))
+                    throw DatasetError(DatasetError::Kind::Mismatch, set.imagesPath,
+                                       QStringLiteral("these are %1's published files, not %2's: name the dataset with --dataset %3")
+                                           .arg(row.name, name, row.id));
+        }
     set.dataset = tag();
     return set;
 }

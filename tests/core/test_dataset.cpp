@@ -207,6 +207,20 @@ TEST_CASE("dataset: crafted folders are refused with the file and the line", "[d
     CHECK_THROWS_AS(Dataset::fromSpec(dir.filePath(QStringLiteral("nothing/here"))), DatasetError);
 }
 
+TEST_CASE("dataset: another row's published files are not taken for this one's", "[dataset][data]")
+{
+    // MNIST's real files named as Fashion-MNIST (a --data folder of the wrong dataset).
+    const Dataset fashion = Dataset::builtin(QStringLiteral("fashion-mnist"));
+    try {
+        fashion.load(core::Split::Test, testsupport::mnistDir());
+        FAIL("MNIST's files were loaded as Fashion-MNIST");
+    } catch (const DatasetError &e) {
+        CHECK(e.kind() == DatasetError::Kind::Mismatch);
+        CHECK(e.text().contains(QStringLiteral("these are MNIST's published files, not Fashion-MNIST's: name the dataset with --dataset mnist")));
+    }
+    CHECK(Dataset::builtin(QStringLiteral("mnist")).load(core::Split::Test, testsupport::mnistDir()).count == 10000);
+}
+
 TEST_CASE("dataset: mismatches name both datasets", "[dataset]")
 {
     const core::DatasetTag mnist = Dataset::builtin(QStringLiteral("mnist")).tag();
