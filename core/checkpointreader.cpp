@@ -74,7 +74,7 @@ const Network &tutorialNetwork()
 std::vector<TensorSpec> specsOf(const QString &file, const Network &network)
 {
     try {
-        return network.analyze().tensors();
+        return network.analyze(0).tensors(); // the class count is the config's check
     } catch (const NetworkError &e) {
         fail(file, QStringLiteral("the network does not work on MNIST: %1").arg(e.message()), Kind::WrongArchitecture);
     }
@@ -201,6 +201,8 @@ TrainConfig readConfig(const QString &file, const QJsonObject &o, const TrainCon
         return v.toString();
     };
     d.network = textField("network", d.network);
+    // Files from before issue 20 have no class count: MNIST's ten.
+    d.classes = integer(file, c, "classes", w, d.classes, INT_MIN, INT_MAX);
     if (!TrainConfig::parseOptimizer(textField("optimizer", QStringLiteral("adam")), &d.optimizer))
         fail(file, QStringLiteral("metadata field 'config.optimizer' names no known optimizer (adam, adamw, sgd)"));
     if (!TrainConfig::parseSchedule(textField("schedule", QStringLiteral("constant")), &d.schedule))
@@ -255,6 +257,38 @@ std::vector<EpochStats> readHistory(const QString &file, const QJsonObject &o)
     return out;
 }
 
+/// "dataset" (issue 20): which dataset the model learnt, its class names one per output. Absent
+/// in older files, which are MNIST's.
+DatasetTag readDataset(const QString &file, const QJsonObject &o, int classes)
+{
+    DatasetTag tag;
+    const auto dv = o.value(QLatin1String("dataset"));
+    if (dv.isUndefined()) {
+        if (classes != kClasses)
+            fail(file, QStringLiteral("metadata field 'dataset' is missing, but the network gives %1 classes, not MNIST's %2").arg(classes).arg(kClasses));
+        return tag;
+    }
+    if (!dv.isObject())
+        fail(file, QStringLiteral("metadata field 'dataset' is not an object"));
+    const auto d = dv.toObject();
+    tag.id = text(file, d, "id");
+    tag.name = text(file, d, "name");
+    if (tag.id.isEmpty() || tag.id.size() > 256 || tag.name.size() > 256)
+        fail(file, QStringLiteral("metadata field 'dataset.id' is missing or longer than 256 characters"));
+    if (tag.name.isEmpty())
+        tag.name = tag.id;
+    const auto names = d.value(QLatin1String("class_names"));
+    if (!names.isArray() || names.toArray().size() != classes)
+        fail(file, QStringLiteral("metadata field 'dataset.class_names' is not an array of %1 names (one per class)").arg(classes));
+    tag.classNames.clear();
+    for (const auto &n : names.toArray()) {
+        if (!n.isString() || n.toString().isEmpty() || n.toString().size() > 64)
+            fail(file, QStringLiteral("metadata field 'dataset.class_names' holds an entry that is not a name of 1 to 64 characters"));
+        tag.classNames << n.toString();
+    }
+    return tag;
+}
+
 void readMetadata(const QString &file, const std::string &json, CheckpointInfo &info)
 {
     QJsonParseError err{};
@@ -272,6 +306,8 @@ void readMetadata(const QString &file, const std::string &json, CheckpointInfo &
     info.history = readHistory(file, o);
     info.mnistTrainChecksum = text(file, o, "mnist_train_md5");
     info.mnistTestChecksum = text(file, o, "mnist_test_md5");
+    info.dataset = readDataset(file, o, info.config.classes);
+    info.dataset.trainChecksum = info.mnistTrainChecksum;
     info.created = text(file, o, "created");
     info.appVersion = text(file, o, "app_version");
 }

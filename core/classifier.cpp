@@ -31,11 +31,12 @@ std::vector<Prediction> toPredictions(const torch::Tensor &logits)
 {
     const auto probs = torch::softmax(logits, 1).contiguous();
     const int n = int(probs.size(0));
+    const auto classes = probs.size(1);
     const float *p = probs.data_ptr<float>();
     std::vector<Prediction> out(n);
     for (int i = 0; i < n; ++i) {
         auto &pr = out[i];
-        std::copy(p + i * kClasses, p + (i + 1) * kClasses, pr.probabilities.begin());
+        pr.probabilities.assign(p + i * classes, p + (i + 1) * classes);
         pr.digit = int(std::max_element(pr.probabilities.begin(), pr.probabilities.end()) - pr.probabilities.begin());
         pr.confidence = pr.probabilities[pr.digit];
     }

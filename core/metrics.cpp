@@ -7,11 +7,10 @@ namespace core {
 
 namespace {
 
-bool isDigit(std::int64_t d) { return d >= 0 && d < kClasses; }
-
 template <typename Int>
 int tally(ConfusionCounts &counts, std::span<const Int> truths, std::span<const Int> predicted)
 {
+    const auto isDigit = [&](std::int64_t d) { return d >= 0 && d < std::int64_t(counts.size()); };
     if (truths.size() != predicted.size())
         throw std::invalid_argument("tallyConfusion: labels and predictions differ in length");
     int correct = 0;
@@ -69,9 +68,14 @@ int Confusion::maxMistakes() const
     return worst;
 }
 
-Confusion confusionOf(std::span<const int> truths, std::span<const int> predicted)
+ConfusionCounts emptyConfusion(int classes)
 {
-    ConfusionCounts counts{};
+    return ConfusionCounts(std::size_t(std::max(0, classes)), std::vector<int>(std::size_t(std::max(0, classes)), 0));
+}
+
+Confusion confusionOf(std::span<const int> truths, std::span<const int> predicted, int classes)
+{
+    ConfusionCounts counts = emptyConfusion(classes);
     tallyConfusion(counts, truths, predicted);
     return confusionOf(counts);
 }

@@ -4,14 +4,17 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace core {
 
-/// Counts of (true digit, predicted digit) pairs: [true][predicted].
-using ConfusionCounts = std::array<std::array<int, kClasses>, kClasses>;
+/// Counts of (true class, predicted class) pairs: [true][predicted], classes x classes.
+using ConfusionCounts = std::vector<std::vector<int>>;
+/// A classes x classes matrix of zeros.
+ConfusionCounts emptyConfusion(int classes = kClasses);
 
-/// Adds each (truth, predicted) pair to `counts`; a pair whose digit is outside 0..9 (an image
-/// not predicted yet) is skipped. Returns how many of the counted pairs were right. The one
+/// Adds each (truth, predicted) pair to `counts`; a pair whose class is outside the matrix (an
+/// image not predicted yet) is skipped. Returns how many of the counted pairs were right. The one
 /// place the confusion matrix is built: evaluation (model.cpp) and the Browse tab both call it.
 int tallyConfusion(ConfusionCounts &counts, std::span<const int> truths, std::span<const int> predicted);
 /// The same for LibTorch's int64 labels and argmax, without a copy.
@@ -35,7 +38,7 @@ struct Confusion {
 };
 
 /// Builds the confusion of two parallel lists (labels, predictions; see tallyConfusion).
-Confusion confusionOf(std::span<const int> truths, std::span<const int> predicted);
+Confusion confusionOf(std::span<const int> truths, std::span<const int> predicted, int classes = kClasses);
 /// Reads the totals of counts made elsewhere (e.g. EvalResult::confusion).
 Confusion confusionOf(const ConfusionCounts &counts);
 

@@ -28,6 +28,9 @@ MnistSet MnistSet::head(int n) const
     out.imagesPath = imagesPath;
     out.labelsPath = labelsPath;
     out.checksum = checksum;
+    out.imagesSha256 = imagesSha256;
+    out.labelsSha256 = labelsSha256;
+    out.dataset = dataset;
     return out;
 }
 
@@ -177,6 +180,7 @@ struct Idx {
     qint64 count = 0, rows = 1, cols = 1;
     std::vector<std::uint8_t> body;
     QString md5;
+    QString sha256;
 };
 
 /// The header: magic number, count and (images) dimensions, checked before anything is allocated.
@@ -265,15 +269,19 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
     Idx idx = readIdxHeader(in, path, images, header, what);
     readIdxBody(in, path, idx, headerSize, what);
     rejectTrailing(in, path, what);
-    QCryptographicHash hash(QCryptographicHash::Md5);
-    hash.addData(QByteArrayView(reinterpret_cast<const char *>(header), headerSize));
-    hash.addData(QByteArrayView(reinterpret_cast<const char *>(idx.body.data()), qsizetype(idx.body.size())));
-    idx.md5 = QString::fromLatin1(hash.result().toHex());
+    // MD5 for the checksum checkpoints carry; SHA-256 to check a copy against a dataset's
+    // published sums (Dataset::load()).
+    for (auto algorithm : {QCryptographicHash::Md5, QCryptographicHash::Sha256}) {
+        QCryptographicHash hash(algorithm);
+        hash.addData(QByteArrayView(reinterpret_cast<const char *>(header), headerSize));
+        hash.addData(QByteArrayView(reinterpret_cast<const char *>(idx.body.data()), qsizetype(idx.body.size())));
+        (algorithm == QCryptographicHash::Md5 ? idx.md5 : idx.sha256) = QString::fromLatin1(hash.result().toHex());
+    }
     return idx;
 }
 
 /// Pairs images with labels; the label file's name is in the messages about labels.
-MnistSet combine(Idx images, Idx labels, const QString &imagesPath, const QString &labelsPath)
+MnistSet combine(Idx images, Idx labels, const QString &imagesPath, const QString &labelsPath, int classes)
 {
     if (labels.count != images.count)
         throw MnistError(Kind::CountMismatch, labelsPath,
@@ -285,14 +293,23 @@ MnistSet combine(Idx images, Idx labels, const QString &imagesPath, const QStrin
     set.images = std::move(images.body);
     set.labels = std::move(labels.body);
     for (int i = 0; i < set.count; ++i)
-        if (set.labels[std::size_t(i)] > 9)
-            throw MnistError(Kind::BadLabel, labelsPath, QStringLiteral("label %1 at index %2, expected 0 to 9").arg(set.labels[std::size_t(i)]).arg(i));
+        if (set.labels[std::size_t(i)] >= classes)
+            throw MnistError(Kind::BadLabel, labelsPath, QStringLiteral("label %1 at index %2, expected 0 to %3").arg(set.labels[std::size_t(i)]).arg(i).arg(classes - 1));
     set.imagesPath = imagesPath;
     set.labelsPath = labelsPath;
     // The MD5 of the uncompressed files: comparable with the published MNIST sums.
     set.checksum = images.md5 + QLatin1Char(':') + labels.md5;
+    set.imagesSha256 = images.sha256;
+    set.labelsSha256 = labels.sha256;
     return set;
 }
+
+bool hasFile(const QString &dir, const QString &name)
+{
+    return QFileInfo::exists(QDir(dir).filePath(name)) || QFileInfo::exists(QDir(dir).filePath(name + QLatin1String(".gz")));
+}
+
+} // namespace
 
 QString findFile(const QString &dir, const QString &name)
 {
@@ -303,12 +320,12 @@ QString findFile(const QString &dir, const QString &name)
     return d.filePath(name);
 }
 
-bool hasFile(const QString &dir, const QString &name)
+std::vector<std::uint8_t> loadLabels(const QString &labelsPath)
 {
-    return QFileInfo::exists(QDir(dir).filePath(name)) || QFileInfo::exists(QDir(dir).filePath(name + QLatin1String(".gz")));
+    const auto f = openIdx(labelsPath);
+    IdxStream in(Source{f.get()}, labelsPath);
+    return readIdx(in, labelsPath, false).body;
 }
-
-} // namespace
 
 QString imagesFileName(Split split)
 {
@@ -320,7 +337,7 @@ QString labelsFileName(Split split)
     return split == Split::Train ? QStringLiteral("train-labels-idx1-ubyte") : QStringLiteral("t10k-labels-idx1-ubyte");
 }
 
-MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath)
+MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath, int classes)
 {
     Idx images, labels;
     {
@@ -333,7 +350,7 @@ MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath)
         IdxStream in(Source{f.get()}, labelsPath);
         labels = readIdx(in, labelsPath, false);
     }
-    return combine(std::move(images), std::move(labels), imagesPath, labelsPath);
+    return combine(std::move(images), std::move(labels), imagesPath, labelsPath, classes);
 }
 
 MnistSet fromBytes(const QByteArray &imagesFile, const QByteArray &labelsFile, const QString &imagesName, const QString &labelsName)
@@ -348,12 +365,12 @@ MnistSet fromBytes(const QByteArray &imagesFile, const QByteArray &labelsFile, c
     Idx images = readIdx(imagesIn, imagesName, true);
     IdxStream labelsIn(source(labelsFile), labelsName);
     Idx labels = readIdx(labelsIn, labelsName, false);
-    return combine(std::move(images), std::move(labels), imagesName, labelsName);
+    return combine(std::move(images), std::move(labels), imagesName, labelsName, kClasses);
 }
 
-MnistSet load(const QString &dir, Split split)
+MnistSet load(const QString &dir, Split split, int classes)
 {
-    return loadFiles(findFile(dir, imagesFileName(split)), findFile(dir, labelsFileName(split)));
+    return loadFiles(findFile(dir, imagesFileName(split)), findFile(dir, labelsFileName(split)), classes);
 }
 
 bool isPresent(const QString &dir)
@@ -372,40 +389,6 @@ QString buildTreeSourceDir()
         return {};
     const QString dir = QString::fromUtf8(marker.read(4096)).trimmed();
     return !dir.isEmpty() && QFileInfo(dir).isDir() ? dir : QString();
-}
-
-QString userDataDir()
-{
-    // GenericDataLocation, not AppDataLocation: the GUI and the CLI have different application
-    // names, and both must find the same download.
-    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QLatin1String("/DigitLab/mnist");
-}
-
-QString downloadDir()
-{
-    return candidateDataDirs().constFirst();
-}
-
-QStringList candidateDataDirs(const QString &explicitDir)
-{
-    QStringList dirs;
-    if (!explicitDir.isEmpty())
-        return {explicitDir};
-    if (const auto env = qEnvironmentVariable("DIGITLAB_DATA"); !env.isEmpty())
-        return {env};
-    if (const QString source = buildTreeSourceDir(); !source.isEmpty())
-        dirs << source + QLatin1String("/data/mnist");
-    dirs << userDataDir();
-    return dirs;
-}
-
-QString resolveDataDir(const QString &explicitDir)
-{
-    const auto dirs = candidateDataDirs(explicitDir);
-    for (const auto &d : dirs)
-        if (isPresent(d))
-            return d;
-    return dirs.last();
 }
 
 } // namespace mnist

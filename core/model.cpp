@@ -46,7 +46,7 @@ bool isKind(const NetworkReport &r, std::size_t i, LayerKind kind) { return i < 
 
 } // namespace
 
-NetImpl::NetImpl(const Network &net) : network(net), report(net.analyze())
+NetImpl::NetImpl(const Network &net) : network(net), report(net.analyze(0)) // any class count: TrainConfig::validate() checks it against the dataset
 {
     // Modules in layer order: LibTorch's default initialisation draws from the global generator
     // in this order, as PyTorch's nn.Sequential (and the tutorial's Net) would.
@@ -398,6 +398,9 @@ QJsonObject infoToJson(const CheckpointInfo &info)
         {QStringLiteral("history"), history},
         {QStringLiteral("mnist_train_md5"), info.mnistTrainChecksum},
         {QStringLiteral("mnist_test_md5"), info.mnistTestChecksum},
+        {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("id"), info.dataset.id},
+                                                {QStringLiteral("name"), info.dataset.name},
+                                                {QStringLiteral("class_names"), QJsonArray::fromStringList(info.dataset.classNames)}}},
         {QStringLiteral("created"), info.created},
         {QStringLiteral("app_version"), info.appVersion},
     };
@@ -542,6 +545,12 @@ void singleThreadedTorch()
 EvalResult evaluateNet(Net &net, const MnistSet &set, int batchSize, WorkTeam &team)
 {
     EvalResult r;
+    const auto classes = net->report.layers.back().out.numel();
+    for (int i = 0; i < set.count; ++i)
+        if (set.labels[std::size_t(i)] >= classes) // cross_entropy would refuse it mid-way
+            throw MnistError(MnistError::Kind::BadLabel, set.labelsPath,
+                             QStringLiteral("label %1 at index %2, but the model gives only %3 classes").arg(set.labels[std::size_t(i)]).arg(i).arg(classes));
+    r.confusion = emptyConfusion(int(classes));
     const auto labels = labelsTensor(set);
     batchSize = std::clamp(batchSize, 1, kMaxInferencePiece);
     const int pieces = (set.count + batchSize - 1) / batchSize;

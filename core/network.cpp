@@ -501,6 +501,14 @@ QString Network::presetName() const
     return {};
 }
 
+Network Network::withClasses(int classes) const
+{
+    Network out = *this;
+    if (!out.m_layers.empty() && out.m_layers.back().kind == LayerKind::Linear)
+        out.m_layers.back().out = classes;
+    return out;
+}
+
 bool Network::isTutorial() const { return text() == QLatin1String(kTutorialText); }
 
 QString Network::text() const

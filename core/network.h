@@ -128,6 +128,10 @@ public:
     static QStringList presetNames();
     /// A preset's name, or an empty string when the network is none of them.
     QString presetName() const;
+    /// The same network ending in `classes` outputs: a last Linear takes that out_features
+    /// (how a preset fits a dataset of other than 10 classes, docs/networks.md); any other last
+    /// layer is left as it is, for analyze() to report.
+    Network withClasses(int classes) const;
 
     /// One line, canonical (Layer::text() of each layer, separated by spaces): parse(text()) == *this.
     QString text() const;

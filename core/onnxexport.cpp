@@ -173,7 +173,7 @@ std::string onnxModelBytes(const Network &network, const NamedTensors &weights)
 {
     NetworkReport report;
     try {
-        report = network.analyze();
+        report = network.analyze(0);
     } catch (const NetworkError &e) {
         throw ExportError(QString(), e.message());
     }

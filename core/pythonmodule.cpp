@@ -96,7 +96,7 @@ QString pythonModulePath(const QString &stateDictPath)
 
 std::string pythonModule(const Network &network)
 {
-    const auto report = network.analyze();
+    const auto report = network.analyze(0);
     std::ostringstream s;
     s << "\"\"\"Written by DigitLab: the network " << network.text().toStdString() << "\n\n"
       << "Input: pixels [N,1,28,28] in 0..1, white ink on black. Output: logits [N,"

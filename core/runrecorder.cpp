@@ -60,14 +60,20 @@ struct Bucket {
 RunSpec runSpecFor(const TrainConfig &config, const QString &datasetChecksum, int trainImages, int testImages, int startEpoch,
                    const QString &source)
 {
+    return runSpecFor(config, DatasetTag{}, datasetChecksum, trainImages, testImages, startEpoch, source);
+}
+
+RunSpec runSpecFor(const TrainConfig &config, const DatasetTag &dataset, const QString &datasetChecksum, int trainImages,
+                   int testImages, int startEpoch, const QString &source)
+{
     const auto limited = [](int limit, int count) { return limit > 0 && limit < count ? limit : count; };
     RunSpec spec;
     spec.source = source;
     const Network network = Network::parse(config.networkText());
     spec.network = network.text();
-    spec.networkShort = network.presetName().isEmpty() ? network.summary(network.analyze().parameters) : network.presetName();
+    spec.networkShort = network.presetName().isEmpty() ? network.summary(network.analyze(0).parameters) : network.presetName();
     spec.recipe = config.toJson();
-    spec.datasetId = QStringLiteral("mnist");
+    spec.datasetId = dataset.id;
     spec.datasetChecksum = datasetChecksum;
     spec.trainImages = limited(config.trainLimit, trainImages);
     spec.testImages = limited(config.testLimit, testImages);

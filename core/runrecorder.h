@@ -12,6 +12,9 @@ namespace core {
 /// sets' sizes before config's limits. The GUI and the CLI both build their RunSpec here.
 RunSpec runSpecFor(const TrainConfig &config, const QString &datasetChecksum, int trainImages, int testImages,
                    int startEpoch, const QString &source);
+/// The same for a run on `dataset` (its id is what the record names; issue 20).
+RunSpec runSpecFor(const TrainConfig &config, const DatasetTag &dataset, const QString &datasetChecksum, int trainImages,
+                   int testImages, int startEpoch, const QString &source);
 
 /// Records training runs into a RunStore from any thread, without ever waiting for the disk.
 ///

@@ -1,4 +1,5 @@
 #include "trainer.h"
+#include "dataset.h"
 #include "error.h"
 #include "mnist.h"
 #include "model_p.h"
@@ -447,6 +448,7 @@ MnistSet tailOf(const MnistSet &set, int n)
     t.imagesPath = set.imagesPath;
     t.labelsPath = set.labelsPath;
     t.checksum = set.checksum;
+    t.dataset = set.dataset;
     return t;
 }
 
@@ -472,6 +474,10 @@ struct Trainer::Impl {
     int partialBatches = 0; ///< trained after the last complete epoch (stopped runs)
     QString trainChecksum;
     QString testChecksum;
+    /// What the weights learnt from; set by run(), read from checkpoints (MNIST before issue 20).
+    DatasetTag dataset;
+    /// The next run may continue on another dataset (acceptDataset(): the user asked for it).
+    bool datasetAccepted = false;
     bool injectNan = false;
 
     void fresh()
@@ -486,6 +492,8 @@ struct Trainer::Impl {
         partialBatches = 0;
         trainChecksum.clear();
         testChecksum.clear();
+        dataset = DatasetTag();
+        datasetAccepted = false;
     }
 
     CheckpointInfo info() const
@@ -500,6 +508,8 @@ struct Trainer::Impl {
         i.history = history;
         i.mnistTrainChecksum = trainChecksum;
         i.mnistTestChecksum = testChecksum;
+        i.dataset = dataset;
+        i.dataset.trainChecksum = trainChecksum;
         i.appVersion = core::version();
         return i;
     }
@@ -657,6 +667,10 @@ void Trainer::setConfig(const TrainConfig &config)
 
 void Trainer::resetWeights() { d->fresh(); }
 
+void Trainer::acceptDataset() { d->datasetAccepted = true; }
+
+const DatasetTag &Trainer::dataset() const { return d->dataset; }
+
 TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, RunControl &control, const ProgressSink &sink)
 {
     const auto &cfg = d->config;
@@ -679,6 +693,15 @@ TrainingSummary Trainer::run(const MnistSet &trainSet, const MnistSet &testSet, 
         throw TrainingError(QStringLiteral("the test set is empty: nothing to evaluate the model on"));
     if (!d->net->batchNormLayers.empty() && cfg.batchSize < 2)
         throw ConfigError(QStringLiteral("batch size must be at least 2 for a network with BatchNorm (it normalises by the batch's statistics)"));
+    // The network's outputs must be the dataset's classes, and weights that learnt one dataset
+    // continue on another only when asked (acceptDataset()).
+    if (const QString why = classCountMismatch(int(d->net->report.layers.back().out.numel()), trainSet.dataset); !why.isEmpty())
+        throw ConfigError(why);
+    if (d->epochsDone > 0 || d->partialBatches > 0)
+        if (const QString why = datasetMismatch(d->dataset, trainSet.dataset); !why.isEmpty() && !d->datasetAccepted)
+            throw ConfigError(why);
+    d->dataset = trainSet.dataset;
+    d->datasetAccepted = false;
     d->trainChecksum = trainSet.checksum;
     d->testChecksum = testSet.checksum;
 
@@ -763,6 +786,8 @@ void adopt(Trainer::Impl &d, detail::CheckpointData data)
     d.partialBatches = data.info.partialBatches;
     d.trainChecksum = data.info.mnistTrainChecksum;
     d.testChecksum = data.info.mnistTestChecksum;
+    d.dataset = data.info.dataset;
+    d.datasetAccepted = false;
 }
 } // namespace
 

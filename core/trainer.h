@@ -51,9 +51,17 @@ public:
     void setConfig(const TrainConfig &config);
     /// New random weights from config().seed, a new optimizer, empty history.
     void resetWeights();
+    /// The dataset the weights learnt from (MNIST for older checkpoints and fresh weights).
+    const DatasetTag &dataset() const;
+    /// Lets the next run() continue these weights on another dataset than theirs (the user asked:
+    /// a confirmation, a command-line flag). Without it run() refuses, naming both. The class
+    /// counts must still agree.
+    void acceptDataset();
 
     /// Trains from epochsDone()+1 up to config().epochs. Sets the intra-op thread count on the
-    /// calling thread. Returns early (within one batch) when control.stop is set; a stopped
+    /// calling thread. The network must end with the training set's class count; trained weights
+    /// continue only on their own dataset unless acceptDataset() (ConfigError naming both).
+    /// Returns early (within one batch) when control.stop is set; a stopped
     /// epoch is not counted. Throws TrainingError on a NaN/inf loss (the model is left as it was
     /// before the bad batch's step), MnistError-free: the sets are already loaded.
     TrainingSummary run(const MnistSet &train, const MnistSet &test, RunControl &control,

@@ -1,4 +1,5 @@
 #include "trainingworker.h"
+#include "dataset.h"
 #include "classifier.h"
 #include "error.h"
 #include "mnist.h"
@@ -143,12 +144,14 @@ void TrainingWorker::initialize(const TrainConfig &config)
     publishSnapshot();
 }
 
-void TrainingWorker::loadData(const QString &dir)
+void TrainingWorker::loadData(const QString &dir, const QString &datasetSpec)
 {
-    const QString resolved = dir.isEmpty() ? mnist::resolveDataDir() : dir;
+    QString resolved = dir;
     try {
-        auto train = std::make_shared<const MnistSet>(mnist::load(resolved, Split::Train));
-        auto test = std::make_shared<const MnistSet>(mnist::load(resolved, Split::Test));
+        const Dataset dataset = Dataset::fromSpec(datasetSpec);
+        resolved = dataset.resolveDir(dir);
+        auto train = std::make_shared<const MnistSet>(dataset.load(Split::Train, resolved));
+        auto test = std::make_shared<const MnistSet>(dataset.load(Split::Test, resolved));
         m_train = train;
         m_test = test;
         Q_EMIT dataLoaded(train, test, resolved);
@@ -170,13 +173,16 @@ struct TrainingWorker::RunSignals {
 bool TrainingWorker::prepareRun(const TrainConfig &config, bool fromScratch)
 {
     if (!m_train || !m_test) {
-        Q_EMIT failed(tr("Cannot train: the MNIST data set is not loaded."));
+        Q_EMIT failed(tr("Cannot train: the data set is not loaded."));
         return false;
     }
-    if (!ensureTrainer(config))
+    // The network ends with the dataset's classes: a preset's last Linear is fitted to them.
+    TrainConfig fitted = config;
+    fitted.fitClasses(m_train->dataset.classes());
+    if (!ensureTrainer(fitted))
         return false;
     try {
-        m_trainer->setConfig(config);
+        m_trainer->setConfig(fitted);
         if (fromScratch)
             m_trainer->resetWeights();
     } catch (const std::exception &e) {
@@ -184,6 +190,12 @@ bool TrainingWorker::prepareRun(const TrainConfig &config, bool fromScratch)
         return false;
     }
     return true;
+}
+
+void TrainingWorker::acceptDataset()
+{
+    if (m_trainer)
+        m_trainer->acceptDataset();
 }
 
 void TrainingWorker::onRunBatch(RunSignals &run, const BatchStats &stats)

@@ -58,9 +58,13 @@ public Q_SLOTS:
     /// Creates the trainer with fresh weights (first slot to call). Emits initialized and
     /// snapshotReady, or failed.
     void initialize(const core::TrainConfig &config);
-    /// Loads both MNIST splits from dir (an empty dir resolves as mnist::resolveDataDir does).
+    /// Loads both splits of a dataset (core::Dataset::fromSpec(): "mnist", "fashion-mnist" or a
+    /// folder) from dir (an empty dir: where the dataset is found, Dataset::resolveDir()).
     /// Emits dataLoaded or dataFailed. Training needs data; everything else does not.
-    void loadData(const QString &dir);
+    void loadData(const QString &dir, const QString &dataset = QStringLiteral("mnist"));
+    /// Lets the next train() continue the weights on the loaded dataset although they learnt
+    /// another (the user confirmed it); Trainer::acceptDataset().
+    void acceptDataset();
     /// Trains from the trainer's epochsDone()+1 up to config.epochs (from new random weights
     /// and an empty history when fromScratch). Emits started, batch and epoch signals, a snapshot
     /// after each epoch and on stop, then finished or failed.

@@ -105,11 +105,24 @@ double TrainConfig::learningRateAt(int epoch, int batch, int batchesPerEpoch) co
     return learningRate;
 }
 
+void TrainConfig::fitClasses(int count)
+{
+    classes = count;
+    if (network.isEmpty() && count == kClasses)
+        return; // the tutorial's, as it is
+    // A preset, possibly fitted to another count before: with Linear(10) it is a preset again.
+    const Network net = Network::parse(networkText());
+    if (network.isEmpty() || !net.withClasses(kClasses).presetName().isEmpty())
+        network = net.withClasses(count).text();
+}
+
 QString TrainConfig::validate() const
 {
-    if (!network.isEmpty()) {
+    if (classes < 2 || classes > kMaxClassCount)
+        return QStringLiteral("classes must be between 2 and %1 (got %2)").arg(kMaxClassCount).arg(classes);
+    if (!network.isEmpty() || classes != kClasses) {
         try {
-            Network::parse(network).analyze();
+            Network::parse(networkText()).analyze(classes);
         } catch (const NetworkError &e) {
             return QStringLiteral("network: %1").arg(e.message());
         }
@@ -154,6 +167,7 @@ QJsonObject TrainConfig::toJson() const
 {
     return QJsonObject{
         {QStringLiteral("network"), networkText()},
+        {QStringLiteral("classes"), classes},
         {QStringLiteral("optimizer"), optimizerName(optimizer)},
         {QStringLiteral("momentum"), momentum},
         {QStringLiteral("weight_decay"), weightDecay},
@@ -189,6 +203,7 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.trainLimit = json.value(QStringLiteral("train_limit")).toInt(c.trainLimit);
     c.testLimit = json.value(QStringLiteral("test_limit")).toInt(c.testLimit);
     c.network = json.value(QStringLiteral("network")).toString(c.network);
+    c.classes = json.value(QStringLiteral("classes")).toInt(c.classes);
     parseOptimizer(json.value(QStringLiteral("optimizer")).toString(), &c.optimizer);
     parseSchedule(json.value(QStringLiteral("schedule")).toString(), &c.schedule);
     c.momentum = json.value(QStringLiteral("momentum")).toDouble(c.momentum);
@@ -235,7 +250,7 @@ EpochStats EpochStats::fromJson(const QJsonObject &json)
 int Prediction::secondDigit() const
 {
     int best = -1;
-    for (int i = 0; i < kClasses; ++i)
+    for (int i = 0; i < int(probabilities.size()); ++i)
         if (i != digit && (best < 0 || probabilities[i] > probabilities[best]))
             best = i;
     return best;

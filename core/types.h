@@ -3,14 +3,18 @@
 #include <QList>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 #include <array>
 #include <cstdint>
 #include <vector>
 
 namespace core {
 
-/// Number of classes (digits 0-9).
+/// Number of classes of MNIST (digits 0-9), the default dataset; a model's own count is its
+/// network's last layer, a dataset's is Dataset::classes().
 inline constexpr int kClasses = 10;
+/// The most classes a dataset (and so a network's output) may have.
+inline constexpr int kMaxClassCount = 1000;
 /// MNIST's image side: the network input is kSide x kSide.
 inline constexpr int kSide = 28;
 inline constexpr int kPixels = kSide * kSide;
@@ -52,12 +56,28 @@ inline constexpr double kMaxScale = 0.5;
 inline constexpr double kMaxWeightDecay = 1.0;
 inline constexpr int kMaxHoldout = 30000;    ///< half the training set
 
+/// Which dataset a model was trained on, or a loaded set belongs to (issue 20): what checkpoints
+/// and run records name. Default-constructed it is MNIST, what every file from before names.
+struct DatasetTag {
+    QString id = QStringLiteral("mnist");  ///< Dataset::id
+    QString name = QStringLiteral("MNIST"); ///< for messages and the status bar
+    QStringList classNames{QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3"),
+                           QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("6"), QStringLiteral("7"),
+                           QStringLiteral("8"), QStringLiteral("9")};
+    /// MnistSet::checksum of the training files (MD5 of the uncompressed images and labels).
+    QString trainChecksum;
+    int classes() const { return int(classNames.size()); }
+    bool isMnist() const { return id == QLatin1String("mnist"); }
+};
+
 /// Hyper-parameters of a training run: the recipe (issue 17) and the network it trains.
 /// validate() before use; every field has a documented range.
 struct TrainConfig {
     /// The network as layer text (core/network.h); empty means the tutorial's (files from
     /// before issue 17 have none).
     QString network;
+    /// Outputs the network must end with: the dataset's class count (10 for MNIST).
+    int classes = kClasses;
     int epochs = 15;            ///< total epochs of the run (a resumed run continues up to this)
     int batchSize = 100;        ///< the seed recipe's batch
     double learningRate = 1e-3; ///< Adam's default, as the seed; the peak for one-cycle
@@ -81,6 +101,10 @@ struct TrainConfig {
     static TrainConfig preset(const QString &name);
     /// The network text in effect (the tutorial's when network is empty).
     QString networkText() const;
+    /// Sets the class count of the dataset to train on. A preset's network (or the default)
+    /// ends with Linear(10): its last Linear takes the count; a network of one's own is left as
+    /// written, for validate() to say that its outputs and the dataset's classes differ.
+    void fitClasses(int count);
     /// "adam", "adamw", "sgd" / "constant", "step", "onecycle": the names the CLI and files use.
     static QString optimizerName(OptimizerKind kind);
     static QString scheduleName(ScheduleKind kind);
@@ -139,7 +163,8 @@ struct EvalResult {
     double loss = 0;
     int correct = 0;
     int total = 0;
-    std::array<std::array<int, kClasses>, kClasses> confusion{}; ///< [true][predicted]
+    /// [true][predicted], classes x classes (the model's outputs).
+    std::vector<std::vector<int>> confusion = std::vector<std::vector<int>>(kClasses, std::vector<int>(kClasses, 0));
     double accuracy() const { return total ? double(correct) / total : 0.0; }
 };
 
@@ -147,7 +172,7 @@ struct EvalResult {
 struct Prediction {
     int digit = -1;           ///< argmax; -1 when there was nothing to classify
     float confidence = 0;     ///< probability of digit, 0..1
-    std::array<float, kClasses> probabilities{};
+    std::vector<float> probabilities = std::vector<float>(kClasses, 0.f); ///< one per class of the model
     /// The runner-up class.
     int secondDigit() const;
     /// Top probability below kUnsureBelow, or the top two within kCloseMargin of each other.
@@ -168,6 +193,8 @@ struct CheckpointInfo {
     std::vector<EpochStats> history;
     QString mnistTrainChecksum;
     QString mnistTestChecksum;
+    /// The dataset it was trained on (MNIST for files from before issue 20).
+    DatasetTag dataset;
     QString created;            ///< ISO 8601 UTC
     QString appVersion;
     /// Last history entry's test accuracy, or -1 when there is none.

@@ -16,6 +16,7 @@ packages=(
   # ONNX export (core/onnxexport.cpp) and its interop test (tests/interop/check_exports.py)
   libonnx-dev libprotobuf-dev python3-numpy python3-onnx python3-opencv python3-torch
   help2man dpkg-dev desktop-file-utils appstream lintian  # the .deb: man pages, Depends (dpkg-shlibdeps), checks
+  dataset-fashion-mnist  # Fashion-MNIST's four files in /usr/share/datasets/fashion-mnist (docs/datasets.md)
   # scripts/fuzz.sh (CI): clang-14 and its runtime, which ships libFuzzer and the sanitizers.
   clang-14 libclang-rt-14-dev
 )

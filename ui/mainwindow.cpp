@@ -1,4 +1,6 @@
 #include "mainwindow.h"
+#include "ui/datasetpicker.h"
+#include "core/dataset.h"
 #include "ui/browse/browsetab.h"
 #include "ui/draw/drawtab.h"
 #include "ui/runs/runstab.h"
@@ -44,6 +46,8 @@ const QString kRecentKey = QStringLiteral("recentFiles");
 // The saved model open at the end of the last session (empty: the bundled or an unsaved one).
 const QString kLastModelKey = QStringLiteral("window/lastModel");
 const QString kDataDirKey = QStringLiteral("data/dir");
+// The dataset chosen last ("mnist", "fashion-mnist" or a folder; issue 20).
+const QString kDatasetKey = QStringLiteral("data/dataset");
 const QString kCheckpointFilter = QStringLiteral("DigitLab checkpoints (*.pt);;All files (*)");
 
 // Shared with the Train tab and the CLI: one definition each in core/metrics.h.
@@ -91,7 +95,9 @@ void MainWindow::createTabs()
     m_trainTab = new TrainTab(m_controller, this);
     m_tabs->addTab(m_trainTab, tr("&Train"));
     m_tabs->addTab(new DrawTab(m_document, this), tr("&Draw"));
-    m_tabs->addTab(new BrowseTab(m_document, this), tr("&Browse"));
+    auto *browseTab = new BrowseTab(m_document, this);
+    m_tabs->addTab(browseTab, tr("&Browse"));
+    connect(browseTab->datasetPicker(), &DatasetPicker::datasetChosen, this, &MainWindow::loadDataset);
     // The Inside tab asks for live weight snapshots while it is shown.
     m_insideTab = new InsideTab(m_document, this);
     m_tabs->addTab(m_insideTab, tr("&Inside"));
@@ -117,6 +123,22 @@ void MainWindow::createTabs()
     connect(m_trainTab, &TrainTab::resetRequested, this, &MainWindow::resetWeights);
     connect(m_trainTab, &TrainTab::statusMessage, this, [this](const QString &text) { statusBar()->showMessage(text, 30000); });
     connect(m_trainTab, &TrainTab::dataDirChosen, this, [](const QString &dir) { QSettings().setValue(kDataDirKey, dir); });
+    connect(m_trainTab, &TrainTab::datasetChosen, this, &MainWindow::loadDataset);
+}
+
+void MainWindow::loadDataset(const QString &spec)
+{
+    QSettings().setValue(kDatasetKey, spec);
+    // The data folder chosen by hand is MNIST's; other datasets are found where they live.
+    QString dir;
+    if (spec == QLatin1String("mnist")) {
+        dir = m_options.dataDir;
+        const QString chosen = QSettings().value(kDataDirKey).toString();
+        if (dir.isEmpty() && !chosen.isEmpty() && core::mnist::isPresent(chosen))
+            dir = chosen;
+    }
+    m_controller->loadData(dir, spec);
+    m_dataLabel->setText(tr("%1: loading…").arg(spec.contains(QLatin1Char('/')) ? QDir(spec).dirName() : spec));
 }
 
 void MainWindow::startUp()
@@ -124,14 +146,11 @@ void MainWindow::startUp()
     // Start-up requests run in order on the worker: fresh weights, the data, the bundled model.
     m_controller->initialize(m_trainTab->config());
     if (m_options.loadData) {
-        QString dir = m_options.dataDir;
-        if (dir.isEmpty()) {
-            const QString chosen = QSettings().value(kDataDirKey).toString();
-            if (!chosen.isEmpty() && core::mnist::isPresent(chosen))
-                dir = chosen;
-        }
-        m_controller->loadData(dir);
-        m_dataLabel->setText(tr("MNIST: loading…"));
+        // The dataset of the last session; an explicit data folder is MNIST's.
+        const QString spec = m_options.dataDir.isEmpty() && m_options.restoreSettings
+                                 ? QSettings().value(kDatasetKey, QStringLiteral("mnist")).toString()
+                                 : QStringLiteral("mnist");
+        loadDataset(spec.isEmpty() ? QStringLiteral("mnist") : spec);
     } else {
         m_dataLabel->setText(tr("MNIST: not loaded"));
     }
@@ -360,12 +379,12 @@ void MainWindow::onSaved()
 void MainWindow::updateDataLabel()
 {
     if (m_document->isDataReady()) {
-        m_dataLabel->setText(tr("MNIST: %1 + %2 images")
-                                 .arg(QLocale().toString(m_document->trainCount()),
+        m_dataLabel->setText(tr("%1: %2 + %3 images")
+                                 .arg(m_document->testSet()->dataset.name, QLocale().toString(m_document->trainCount()),
                                       QLocale().toString(m_document->testSet()->count)));
         m_dataLabel->setToolTip(QDir::toNativeSeparators(m_document->dataDir()));
     } else {
-        m_dataLabel->setText(tr("MNIST: missing"));
+        m_dataLabel->setText(tr("Data: missing"));
         m_dataLabel->setToolTip(m_document->dataError());
     }
 }
@@ -413,6 +432,7 @@ void MainWindow::updateStatus()
     QString text = tr("%1: %2 · %3").arg(name, network, TrainTab::epochsDoneText(*m_document));
     if (m_document->testAccuracy() >= 0 || m_document->isEvaluating())
         text += tr(" · test %1").arg(TrainTab::accuracyText(*m_document));
+    text += tr(" · %1").arg(info.dataset.name); // the model's dataset (issue 20)
     text += isModified() ? tr(" · modified") : (currentPath().isEmpty() ? QString() : tr(" · saved"));
     m_modelLabel->setText(text);
     if (!m_controller->isRunning())
@@ -655,6 +675,16 @@ void MainWindow::startTraining()
     const bool fromScratch = m_trainTab->startsFromScratch();
     if (fromScratch && !maybeSave(tr("Start a new model without saving the current one?")))
         return;
+    // Weights that learnt another dataset continue on this one only when the user says so.
+    if (const auto set = m_document->testSet(); !fromScratch && set && m_document->info().epochsDone > 0) {
+        if (const QString why = core::datasetMismatch(m_document->info().dataset, set->dataset); !why.isEmpty()) {
+            if (QMessageBox::question(this, tr("Continue on another dataset?"),
+                                      tr("%1.\n\nContinue training this model on %2 anyway?").arg(why, set->dataset.name))
+                != QMessageBox::Yes)
+                return;
+            m_controller->acceptDataset();
+        }
+    }
     // The document becomes a new, unsaved model when the run starts (TrainingController).
     m_controller->start(config, fromScratch);
 }

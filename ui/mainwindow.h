@@ -99,6 +99,8 @@ public Q_SLOTS:
     /// prompt; the result arrives as the controller's loaded.
     void revertToBundled(const QString &name = QString());
     void startTraining();
+    /// Loads a dataset ("mnist", "fashion-mnist" or a folder) and remembers the choice.
+    void loadDataset(const QString &spec);
     void resetWeights();
 
 protected:

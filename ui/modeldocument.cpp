@@ -154,9 +154,12 @@ void ModelDocument::setCurrentTestImage(int index)
     std::vector<float> pixels(core::kPixels);
     for (int i = 0; i < core::kPixels; ++i)
         pixels[static_cast<std::size_t>(i)] = image[i] / 255.0f;
-    setCurrentInput(std::move(pixels), tr("test image %1 (a %2)")
-                                           .arg(index)
-                                           .arg(static_cast<int>(m_testSet->labels[static_cast<std::size_t>(index)])));
+    // The class by its dataset's name (issue 20): "test image 18 (8 Bag)".
+    const int label = m_testSet->labels[static_cast<std::size_t>(index)];
+    const QString name = m_testSet->dataset.classNames.value(label);
+    setCurrentInput(std::move(pixels), name.isEmpty() || name == QString::number(label)
+                                           ? tr("test image %1 (a %2)").arg(index).arg(label)
+                                           : tr("test image %1 (%2 %3)").arg(index).arg(label).arg(name));
 }
 
 } // namespace ui

@@ -258,13 +258,23 @@ bool TrainingController::initialize(const core::TrainConfig &config)
     return true;
 }
 
-bool TrainingController::loadData(const QString &dir)
+bool TrainingController::loadData(const QString &dir, const QString &dataset)
 {
     if (!queue())
         return false;
     m_document->setDataLoading();
     Worker *w = m_worker.get();
-    QMetaObject::invokeMethod(w, [w, dir] { w->loadData(dir); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(w, [w, dir, dataset] { w->loadData(dir, dataset); }, Qt::QueuedConnection);
+    return true;
+}
+
+bool TrainingController::acceptDataset()
+{
+    // No completion signal: queued before the start() it precedes, it runs before that run.
+    if (m_shutDown || m_running)
+        return false;
+    Worker *w = m_worker.get();
+    QMetaObject::invokeMethod(w, [w] { w->acceptDataset(); }, Qt::QueuedConnection);
     return true;
 }
 

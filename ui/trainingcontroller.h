@@ -62,7 +62,11 @@ public:
 
     // Requests: each returns false (and does nothing) when the state does not allow it.
     bool initialize(const core::TrainConfig &config);
-    bool loadData(const QString &dir);
+    /// Loads a dataset ("mnist", "fashion-mnist", a folder) from dir (empty: where it is found).
+    bool loadData(const QString &dir, const QString &dataset = QStringLiteral("mnist"));
+    /// The next start() may continue the model on the loaded dataset although it learnt another
+    /// (the user confirmed it).
+    bool acceptDataset();
     /// Continues the current model up to config.epochs, or starts over from new weights.
     bool start(const core::TrainConfig &config, bool fromScratch = false);
     bool save(const QString &path);

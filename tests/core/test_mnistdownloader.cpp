@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/mnistdownloader.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -616,4 +617,48 @@ TEST_CASE("Download closes its connections when a run ends", "[download]")
     QTimer::singleShot(30000, &loop, &QEventLoop::quit);
     loop.exec();
     REQUIRE(server.openConnections() == 0);
+}
+
+TEST_CASE("downloader: another dataset's row, its .gz MD5 checked on a gz source", "[download][dataset]")
+{
+    // A copy of Fashion-MNIST's row whose sums are those of small crafted files: what the
+    // downloader checks comes from the table, as it does for the real files.
+    core::Dataset dataset = core::Dataset::builtin(QStringLiteral("fashion-mnist"));
+    HttpTestServer server;
+    QHash<QString, QByteArray> gz;
+    for (auto &file : dataset.files) {
+        const QByteArray data = testsupport::idx({0x801, 3}, QByteArray("\x01\x02\x03", 3)) + file.name.toLatin1();
+        gz.insert(file.name, testsupport::gzip(data));
+        file.size = data.size();
+        file.md5 = QString::fromLatin1(QCryptographicHash::hash(data, QCryptographicHash::Md5).toHex());
+        file.sha256 = QString::fromLatin1(QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex());
+        file.gzMd5 = QString::fromLatin1(QCryptographicHash::hash(gz.value(file.name), QCryptographicHash::Md5).toHex());
+        server.route(QStringLiteral("/f/") + file.name + QStringLiteral(".gz"), gz.value(file.name));
+    }
+    CHECK(core::MnistDownloader::sourcesVariable(dataset) == QStringLiteral("DIGITLAB_FASHION_MNIST_SOURCES"));
+    CHECK(core::MnistDownloader::defaultSources(dataset).first().spec().contains(QStringLiteral("zalandoresearch")));
+    {
+        QTemporaryDir dir;
+        core::MnistDownloader downloader;
+        downloader.setDataset(dataset);
+        downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/f")))});
+        const Outcome o = run(downloader, dir.path());
+        INFO(o.error.toStdString());
+        CHECK(o.ok);
+        CHECK(core::MnistDownloader::allVerified(dir.path(), dataset));
+    }
+    {
+        // The same bytes re-compressed by someone else: the uncompressed sums match, the
+        // published .gz MD5 does not, and a gz: source claims to serve the upstream files.
+        dataset.files[0].gzMd5 = QString(32, QLatin1Char('0'));
+        QTemporaryDir dir;
+        core::MnistDownloader downloader;
+        downloader.setDataset(dataset);
+        downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/f")))});
+        const Outcome o = run(downloader, dir.path());
+        CHECK(!o.ok);
+        CHECK(o.error.contains(QStringLiteral("train-images-idx3-ubyte.gz has MD5")));
+        CHECK(o.error.contains(QString(32, QLatin1Char('0'))));
+        CHECK(!QFileInfo::exists(dir.filePath(QStringLiteral("train-images-idx3-ubyte"))));
+    }
 }

@@ -38,13 +38,13 @@ QByteArray readAll(const QString &path)
     return f.readAll();
 }
 
-std::vector<std::array<float, 10>> probabilities(const core::Classifier &model, int first, int n)
+std::vector<std::vector<float>> probabilities(const core::Classifier &model, int first, int n)
 {
     const auto &set = testsupport::testSet();
     std::vector<float> pixels(std::size_t(n) * core::kPixels);
     for (std::size_t i = 0; i < pixels.size(); ++i)
         pixels[i] = set.images[std::size_t(first) * core::kPixels + i] / 255.0f;
-    std::vector<std::array<float, 10>> out;
+    std::vector<std::vector<float>> out;
     for (const auto &p : model.predictBatch(pixels.data(), n))
         out.push_back(p.probabilities);
     return out;

@@ -119,7 +119,7 @@ std::vector<Hostile> hostileFiles(const QTemporaryDir &dir)
 }
 
 /// The window's current model, as its predictions on the first test images.
-std::vector<std::array<float, core::kClasses>> probabilities(const MainWindow &window)
+std::vector<std::vector<float>> probabilities(const MainWindow &window)
 {
     constexpr int kImages = 20; // enough to tell any two different weight sets apart
     const auto set = window.document()->testSet();
@@ -129,7 +129,7 @@ std::vector<std::array<float, core::kClasses>> probabilities(const MainWindow &w
     std::vector<float> pixels(std::size_t(kImages) * core::kPixels);
     for (std::size_t i = 0; i < pixels.size(); ++i)
         pixels[i] = static_cast<float>(set->images[i]) / 255.0f;
-    std::vector<std::array<float, core::kClasses>> result;
+    std::vector<std::vector<float>> result;
     for (const auto &p : classifier->predictBatch(pixels.data(), kImages))
         result.push_back(p.probabilities);
     return result;

@@ -4,6 +4,8 @@
 // network inputs with MNIST digits (to the temp folder unless DIGITLAB_SHOTS_DIR is set), for
 // checking the pen width by eye.
 #include "core/classifier.h"
+#include "core/dataset.h"
+#include "ui/inside/insidetab.h"
 #include "core/mnist.h"
 #include "drawbrowsesupport.h"
 #include "uitestsupport.h"
@@ -199,4 +201,63 @@ TEST_CASE("The main window at 1024x640 (for checking clipping by eye)", "[.scree
     window->tabs()->setCurrentIndex(2);
     QTest::qWait(500);
     REQUIRE(window->grab().save(dir + QStringLiteral("/default-browse.png")));
+}
+
+// Issue 20: Browse, Draw and Inside on Fashion-MNIST (docs/screenshot-fashion-*.png), with a model
+// trained there by digitlab-cli (DIGITLAB_FASHION_MODEL names its checkpoint) and Debian's copy
+// of the data (dataset-fashion-mnist):
+//   DIGITLAB_FASHION_MODEL=f.pt QT_QPA_PLATFORM=offscreen digitlab_ui_tests "[.screenshots-fashion]"
+TEST_CASE("Screenshots of Browse, Draw and Inside on Fashion-MNIST", "[.screenshots-fashion]")
+{
+    const QString modelPath = qEnvironmentVariable("DIGITLAB_FASHION_MODEL");
+    REQUIRE(!modelPath.isEmpty());
+    const auto model = core::Classifier::fromFile(modelPath);
+    REQUIRE(model->info().dataset.id == QStringLiteral("fashion-mnist"));
+    const core::Dataset fashion = core::Dataset::builtin(QStringLiteral("fashion-mnist"));
+    const auto set = std::make_shared<const core::MnistSet>(fashion.load(core::Split::Test));
+    {
+        ui::ModelDocument state;
+        state.setTestSet(set, fashion.resolveDir());
+        state.setClassifier(model);
+        ui::BrowseTab tab(&state);
+        tab.resize(1280, 800);
+        tab.show();
+        REQUIRE(QTest::qWaitForWindowExposed(&tab));
+        QSignalSpy updated(&tab, &ui::BrowseTab::predictionsUpdated);
+        REQUIRE(updated.wait(120000));
+        tab.setCriteria({6, -1, true}); // shirts taken for something else: the hard class
+        tab.setSortKey(ui::TestSetFilter::SortKey::ConfidentlyWrongFirst);
+        tab.selectTestIndex(tab.filter()->index(0, 0).data(ui::TestSetModel::IndexRole).toInt());
+        QTest::qWait(100);
+        REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-fashion-browse.png")));
+    }
+    {
+        drawbrowse::DrawTabFixture f({980, 620});
+        f.state.setClassifier(model);
+        int trouser = 0;
+        while (set->labels[std::size_t(trouser)] != 1)
+            ++trouser;
+        drawbrowse::traceDigit(f.canvas, *set, trouser, 0.8); // draw a trouser
+        QTest::qWait(50);
+        REQUIRE(f.tab.prediction().digit >= 0);
+        REQUIRE(f.tab.grab().save(shotsDir() + QStringLiteral("/screenshot-fashion-draw.png")));
+    }
+    {
+        ui::ModelDocument state;
+        ui::InsideTab tab(&state);
+        state.setClassifier(model);
+        tab.resize(1280, 860);
+        tab.show();
+        REQUIRE(QTest::qWaitForWindowExposed(&tab));
+        state.setTestSet(set, QString());
+        int bag = 0;
+        while (set->labels[std::size_t(bag)] != 8)
+            ++bag;
+        const int before = tab.saliencyCount();
+        state.setCurrentTestImage(bag);
+        REQUIRE(uitest::waitUntil([&] { return tab.saliencyCount() > before; }, 30000));
+        tab.explainClass(0); // why not a T-shirt?
+        QTest::qWait(300);
+        REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-fashion-inside.png")));
+    }
 }

@@ -1,4 +1,7 @@
 #include "ui/browse/browsetab.h"
+#include "ui/datasetpicker.h"
+#include "core/dataset.h"
+#include <QFileInfo>
 #include "ui/mnistdownloadpanel.h"
 #include "ui/predictiontext.h"
 #include "ui/train/traintab.h"
@@ -46,11 +49,16 @@ QString modelName(const core::Classifier &classifier)
 } // namespace
 
 namespace {
-void fillDigitCombo(QComboBox *combo)
+/// "any", then one entry per class (the number beside its name, core::Dataset::classText()).
+void fillDigitCombo(QComboBox *combo, const core::Dataset &dataset)
 {
+    const QVariant current = combo->currentData();
+    combo->clear();
     combo->addItem(QObject::tr("any"), -1);
-    for (int d = 0; d < core::kClasses; ++d)
-        combo->addItem(QString::number(d), d);
+    for (int d = 0; d < dataset.classes(); ++d)
+        combo->addItem(dataset.classText(d), d);
+    const int i = combo->findData(current);
+    combo->setCurrentIndex(i < 0 ? 0 : i);
 }
 
 void setComboData(QComboBox *combo, int value)
@@ -67,7 +75,7 @@ BrowseTab::BrowseTab(ModelDocument *state, QWidget *parent)
       m_errorsOnly(new QCheckBox(tr("Misclassified only"), this)), m_showAll(new QPushButton(tr("Show all"), this)),
       m_sortCombo(new QComboBox(this)), m_count(new QLabel(this)), m_progress(new QProgressBar(this)),
       m_status(new QLabel(this)), m_detailImage(new DigitView(this)), m_detailText(new QLabel(this)),
-      m_bars(new ProbabilityBars(this)), m_matrix(new ConfusionMatrixView(this)), m_accuracy(new QLabel(this)),
+      m_bars(new ProbabilityBars(this)), m_matrix(new ConfusionMatrixView(this)), m_datasetPicker(new DatasetPicker(this)), m_accuracy(new QLabel(this)),
       m_watcher(new QFutureWatcher<JobResult>(this))
 {
     setObjectName(QStringLiteral("browseTab"));
@@ -107,8 +115,8 @@ void BrowseTab::setUpGrid()
 
 QHBoxLayout *BrowseTab::buildFilterBar()
 {
-    fillDigitCombo(m_trueCombo);
-    fillDigitCombo(m_predictedCombo);
+    fillDigitCombo(m_trueCombo, m_dataset);
+    fillDigitCombo(m_predictedCombo, m_dataset);
     m_trueCombo->setToolTip(tr("Show only images of this true digit"));
     m_predictedCombo->setToolTip(tr("Show only images predicted as this digit"));
     // On Linux Qt names a combo box by its value and its label by the Labelled-by relation of
@@ -128,6 +136,12 @@ QHBoxLayout *BrowseTab::buildFilterBar()
     m_progress->hide();
 
     auto *bar = new QHBoxLayout;
+    // The dataset (issue 20), as on the Train tab: the choice goes to the main window. Labelled,
+    // as a screen reader names a combo box by its value otherwise.
+    auto *datasetLabel = new QLabel(tr("Dataset:"), this);
+    datasetLabel->setBuddy(m_datasetPicker);
+    bar->addWidget(datasetLabel);
+    bar->addWidget(m_datasetPicker);
     auto *trueLabel = new QLabel(tr("True:"), this);
     trueLabel->setBuddy(m_trueCombo);
     auto *predLabel = new QLabel(tr("Predicted:"), this);
@@ -304,6 +318,19 @@ bool BrowseTab::isPredicting() const
 void BrowseTab::onTestSetChanged()
 {
     const auto set = m_state->testSet();
+    if (set) {
+        // The classes' names everywhere this tab shows a class (issue 20).
+        m_dataset = core::Dataset::fromTag(set->dataset);
+        QStringList texts;
+        for (int c = 0; c < m_dataset.classes(); ++c)
+            texts << m_dataset.classText(c);
+        m_bars->setClassLabels(texts);
+        m_matrix->setClassLabels(m_dataset.classNames);
+        fillDigitCombo(m_trueCombo, m_dataset);
+        fillDigitCombo(m_predictedCombo, m_dataset);
+        m_datasetPicker->showDataset(set->dataset, QFileInfo(set->imagesPath).absolutePath());
+        m_view->setAccessibleName(tr("%1 test images").arg(m_dataset.name));
+    }
     m_model->setTestSet(set);
     m_selected = -1;
     showDetails(-1);
@@ -552,7 +579,7 @@ void BrowseTab::updateStatistics()
         truths[std::size_t(row)] = m_model->label(row);
         predicted[std::size_t(row)] = m_model->prediction(row)->digit;
     }
-    const core::Confusion confusion = core::confusionOf(truths, predicted);
+    const core::Confusion confusion = core::confusionOf(truths, predicted, m_dataset.classes());
     m_correct = confusion.correct;
     m_matrix->setMatrix(confusion.counts);
     m_accuracy->setText(tr("<b>Accuracy %1</b> — %2 of %3 correct, %4 misclassified")
@@ -575,13 +602,13 @@ void BrowseTab::showDetails(int testIndex)
         m_state->setCurrentTestImage(testIndex);
     const int truth = m_model->label(testIndex);
     m_bars->setTrueClass(truth);
-    QString text = tr("<b>Test image %1</b><br>true digit: <b>%2</b>").arg(testIndex).arg(truth);
+    QString text = tr("<b>Test image %1</b><br>true class: <b>%2</b>").arg(testIndex).arg(m_dataset.classText(truth).toHtmlEscaped());
     if (const core::Prediction *p = m_model->prediction(testIndex)) {
         m_bars->setProbabilities(p->probabilities);
         const bool wrong = p->digit != truth;
         text += tr("<br>predicted: <b><span style='color:%1'>%2</span></b> (%3%)")
                     .arg(wrong ? QStringLiteral("#b02418") : QStringLiteral("#1f8a4c"))
-                    .arg(p->digit)
+                    .arg(m_dataset.classText(p->digit).toHtmlEscaped())
                     .arg(double(p->confidence) * 100, 0, 'f', 1);
         if (p->unsure())
             text += tr("<br><i>unsure: %1</i>").arg(doubtReason(*p).toHtmlEscaped());

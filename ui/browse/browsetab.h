@@ -1,4 +1,5 @@
 #pragma once
+#include "core/dataset.h"
 #include "core/types.h"
 #include "ui/browse/testsetfilter.h"
 #include <QFuture>
@@ -31,6 +32,7 @@ class DigitView;
 class MnistDownloadPanel;
 class ModelDocument;
 class ProbabilityBars;
+class DatasetPicker;
 class TestSetModel;
 
 /// The Browse tab: the MNIST test set as a grid with true and predicted labels, filters, sort by
@@ -51,6 +53,7 @@ public:
     TestSetFilter *filter() const { return m_filter; }
     QListView *view() const { return m_view; }
     ConfusionMatrixView *matrixView() const { return m_matrix; }
+    DatasetPicker *datasetPicker() const { return m_datasetPicker; }
     ProbabilityBars *detailBars() const { return m_bars; }
 
     /// A prediction job is running.
@@ -131,6 +134,10 @@ private:
     QLabel *m_detailText;
     ProbabilityBars *m_bars;
     ConfusionMatrixView *m_matrix;
+    /// Where the dataset is chosen here as on the Train tab (the main window loads it).
+    DatasetPicker *m_datasetPicker;
+    /// The loaded test set's dataset: its class names for every label this tab shows.
+    core::Dataset m_dataset = core::Dataset::builtin(QStringLiteral("mnist"));
     QLabel *m_accuracy;
 
     QFutureWatcher<JobResult> *m_watcher;

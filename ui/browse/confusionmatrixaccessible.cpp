@@ -7,7 +7,6 @@ namespace ui {
 
 namespace {
 
-constexpr int kN = core::kClasses;
 
 [[maybe_unused]] QString tr(const char *text)
 {
@@ -31,7 +30,7 @@ public:
     {
         if (t == QAccessible::Name)
             return m_table->cellText(m_row, m_column);
-        if (t == QAccessible::Value && m_column < kN && m_table->view()->hasMatrix())
+        if (t == QAccessible::Value && m_column < m_table->view()->classes() && m_table->view()->hasMatrix())
             return QString::number(m_table->view()->matrix()[std::size_t(m_row)][std::size_t(m_column)]);
         return {};
     }
@@ -39,8 +38,8 @@ public:
     QRect rect() const override
     {
         ConfusionMatrixView *v = m_table->view();
-        const QRect local = m_column < kN ? v->cellRect(m_row, m_column)
-                                          : v->cellRect(m_row, kN - 1).translated(v->cellRect(0, 1).x() - v->cellRect(0, 0).x(), 0);
+        const QRect local = m_column < m_table->view()->classes() ? v->cellRect(m_row, m_column)
+                                          : v->cellRect(m_row, v->classes() - 1).translated(v->cellRect(0, 1).x() - v->cellRect(0, 0).x(), 0);
         return QRect(v->mapToGlobal(local.topLeft()), local.size());
     }
     QAccessible::Role role() const override { return QAccessible::Cell; }
@@ -98,16 +97,18 @@ ConfusionMatrixView *ConfusionMatrixAccessible::view() const
 QString ConfusionMatrixAccessible::cellText(int row, int column) const
 {
     const ConfusionMatrixView *v = view();
+    const int n = v->classes();
+    const QString r = v->classLabel(row), c = column < n ? v->classLabel(column) : QString();
     if (!v->hasMatrix())
-        return column < kN ? tr("%1 predicted as %2: no predictions yet").arg(row).arg(column)
-                           : tr("accuracy on %1: no predictions yet").arg(row);
+        return column < n ? tr("%1 predicted as %2: no predictions yet").arg(r, c)
+                          : tr("accuracy on %1: no predictions yet").arg(r);
     const auto &m = v->matrix();
-    if (column < kN) {
+    if (column < n) {
         const int count = m[std::size_t(row)][std::size_t(column)];
-        return count == 1 ? tr("%1 predicted as %2: 1 image").arg(row).arg(column)
-                          : tr("%1 predicted as %2: %3 images").arg(row).arg(column).arg(count);
+        return count == 1 ? tr("%1 predicted as %2: 1 image").arg(r, c)
+                          : tr("%1 predicted as %2: %3 images").arg(r, c).arg(count);
     }
-    return tr("accuracy on %1: %2").arg(row).arg(core::percentText(core::confusionOf(m).classAccuracy(row)));
+    return tr("accuracy on %1: %2").arg(r, core::percentText(core::confusionOf(m).classAccuracy(row)));
 }
 
 void *ConfusionMatrixAccessible::interface_cast(QAccessible::InterfaceType type)
@@ -119,12 +120,12 @@ void *ConfusionMatrixAccessible::interface_cast(QAccessible::InterfaceType type)
 
 int ConfusionMatrixAccessible::rowCount() const
 {
-    return kN;
+    return view()->classes();
 }
 
 int ConfusionMatrixAccessible::columnCount() const
 {
-    return kN + 1;
+    return view()->classes() + 1;
 }
 
 int ConfusionMatrixAccessible::childCount() const
@@ -161,12 +162,12 @@ QAccessibleInterface *ConfusionMatrixAccessible::cellAt(int row, int column) con
 
 QString ConfusionMatrixAccessible::columnDescription(int column) const
 {
-    return column < kN ? tr("predicted %1").arg(column) : tr("class accuracy");
+    return column < view()->classes() ? tr("predicted %1").arg(view()->classLabel(column)) : tr("class accuracy");
 }
 
 QString ConfusionMatrixAccessible::rowDescription(int row) const
 {
-    return tr("true %1").arg(row);
+    return tr("true %1").arg(view()->classLabel(row));
 }
 
 } // namespace ui

@@ -11,7 +11,6 @@
 namespace ui {
 
 namespace {
-constexpr int kN = core::kClasses;
 
 QColor mix(const QColor &a, const QColor &b, double t)
 {
@@ -40,13 +39,35 @@ ConfusionMatrixView::ConfusionMatrixView(QWidget *parent) : QWidget(parent)
     setMouseTracking(false);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     setAccessibleName(tr("Confusion matrix"));
-    setAccessibleDescription(tr("Rows: the true digit; columns: the predicted digit, then the class accuracy"));
+    setAccessibleDescription(tr("Rows: the true class; columns: the predicted class, then the class accuracy"));
     setCursor(Qt::PointingHandCursor);
+}
+
+void ConfusionMatrixView::setClassLabels(const QStringList &labels)
+{
+    if (labels.isEmpty() || labels == m_labels)
+        return;
+    const bool resized = labels.size() != m_labels.size();
+    m_labels = labels;
+    if (resized) {
+        clear();
+        updateGeometry();
+    }
+    update();
+}
+
+QString ConfusionMatrixView::classLabel(int c) const
+{
+    const QString name = c >= 0 && c < classes() ? m_labels[c] : QString();
+    return name.isEmpty() || name == QString::number(c) ? QString::number(c) : QStringLiteral("%1 (%2)").arg(name).arg(c);
 }
 
 void ConfusionMatrixView::setMatrix(const Matrix &matrix)
 {
     m_matrix = matrix;
+    m_matrix.resize(std::size_t(classes()), std::vector<int>(std::size_t(classes()), 0));
+    for (auto &row : m_matrix)
+        row.resize(std::size_t(classes()), 0);
     m_has = true;
     update();
     notifyAccessibility();
@@ -54,7 +75,7 @@ void ConfusionMatrixView::setMatrix(const Matrix &matrix)
 
 void ConfusionMatrixView::clear()
 {
-    m_matrix = Matrix{};
+    m_matrix = core::emptyConfusion(classes());
     m_has = false;
     update();
     notifyAccessibility();
@@ -73,9 +94,9 @@ void ConfusionMatrixView::notifyAccessibility()
         return;
     QAccessibleTableModelChangeEvent event(this, QAccessibleTableModelChangeEvent::DataChanged);
     event.setFirstRow(0);
-    event.setLastRow(kN - 1);
+    event.setLastRow(classes() - 1);
     event.setFirstColumn(0);
-    event.setLastColumn(kN);
+    event.setLastColumn(classes());
     QAccessible::updateAccessibility(&event);
 }
 
@@ -88,8 +109,8 @@ ConfusionMatrixView::Geometry ConfusionMatrixView::geometry() const
     // The title row ("predicted →") sits above the column labels.
     const int top = fm.height() + 2 + g.header;
     const int left = g.header + fm.height() + 2;
-    g.cell = std::max(12, std::min((width() - left - g.accuracy) / kN, (height() - top) / kN));
-    const int used = left + g.cell * kN + g.accuracy;
+    g.cell = std::max(12, std::min((width() - left - g.accuracy) / classes(), (height() - top) / classes()));
+    const int used = left + g.cell * classes() + g.accuracy;
     g.origin = QPoint(left + std::max(0, (width() - used) / 2), top);
     return g;
 }
@@ -105,8 +126,8 @@ std::pair<int, int> ConfusionMatrixView::hit(QPoint pos) const
     const Geometry g = geometry();
     const int col = pos.x() >= g.origin.x() ? (pos.x() - g.origin.x()) / g.cell : -1;
     const int row = pos.y() >= g.origin.y() ? (pos.y() - g.origin.y()) / g.cell : -1;
-    const bool inCols = col >= 0 && col < kN;
-    const bool inRows = row >= 0 && row < kN;
+    const bool inCols = col >= 0 && col < classes();
+    const bool inRows = row >= 0 && row < classes();
     if (inCols && inRows)
         return {row, col};
     if (inRows && pos.x() < g.origin.x() && pos.x() >= g.origin.x() - g.header)
@@ -124,14 +145,14 @@ QSize ConfusionMatrixView::sizeHint() const
     const QFontMetrics fm = fontMetrics();
     const int cell = fm.height() + 6;
     const int header = fm.height() + 8;
-    return {header + fm.height() + 2 + cell * kN + fm.horizontalAdvance(QStringLiteral("100.0%")) + 10,
-            fm.height() + 2 + header + cell * kN};
+    return {header + fm.height() + 2 + cell * classes() + fm.horizontalAdvance(QStringLiteral("100.0%")) + 10,
+            fm.height() + 2 + header + cell * classes()};
 }
 
 QSize ConfusionMatrixView::minimumSizeHint() const
 {
     const QFontMetrics fm = fontMetrics();
-    return {fm.height() * 3 + 18 * kN + fm.horizontalAdvance(QStringLiteral("100.0%")), fm.height() * 3 + 18 * kN};
+    return {fm.height() * 3 + 18 * classes() + fm.horizontalAdvance(QStringLiteral("100.0%")), fm.height() * 3 + 18 * classes()};
 }
 
 void ConfusionMatrixView::paintEvent(QPaintEvent *)
@@ -151,16 +172,16 @@ void ConfusionMatrixView::paintLabels(QPainter &p, const Geometry &g) const
     bold.setBold(true);
     // Axis titles.
     p.setPen(pal.color(QPalette::WindowText));
-    p.drawText(QRect(g.origin.x(), 0, g.cell * kN, fm.height() + 2), Qt::AlignCenter, tr("predicted →"));
+    p.drawText(QRect(g.origin.x(), 0, g.cell * classes(), fm.height() + 2), Qt::AlignCenter, tr("predicted →"));
     p.save();
-    p.translate(g.origin.x() - g.header - 2, g.origin.y() + g.cell * kN / 2);
+    p.translate(g.origin.x() - g.header - 2, g.origin.y() + g.cell * classes() / 2);
     p.rotate(-90);
-    p.drawText(QRect(-g.cell * kN / 2, -fm.height(), g.cell * kN, fm.height()), Qt::AlignCenter, tr("← true")); // reads upwards: the arrow points down the rows
+    p.drawText(QRect(-g.cell * classes() / 2, -fm.height(), g.cell * classes(), fm.height()), Qt::AlignCenter, tr("← true")); // reads upwards: the arrow points down the rows
     p.restore();
-    p.drawText(QRect(g.origin.x() + g.cell * kN, g.origin.y() - g.header, g.accuracy, g.header), Qt::AlignCenter,
+    p.drawText(QRect(g.origin.x() + g.cell * classes(), g.origin.y() - g.header, g.accuracy, g.header), Qt::AlignCenter,
                tr("acc."));
 
-    for (int i = 0; i < kN; ++i) {
+    for (int i = 0; i < classes(); ++i) {
         p.setFont(i == m_selTrue ? bold : font());
         p.setPen(i == m_selTrue ? kSelection : pal.color(QPalette::WindowText));
         p.drawText(QRect(g.origin.x() - g.header, g.origin.y() + i * g.cell, g.header, g.cell), Qt::AlignCenter,
@@ -191,8 +212,8 @@ void ConfusionMatrixView::paintCells(QPainter &p, const Geometry &g) const
     if (g.cell < fontMetrics().horizontalAdvance(QStringLiteral("0000")) + 4)
         small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.8));
     p.setFont(small);
-    for (int t = 0; t < kN; ++t) {
-        for (int q = 0; q < kN; ++q) {
+    for (int t = 0; t < classes(); ++t) {
+        for (int q = 0; q < classes(); ++q) {
             const QRect r = cellRect(t, q);
             const int count = m_matrix[t][q];
             const QColor fill = cellColour(confusion, t, q);
@@ -206,7 +227,7 @@ void ConfusionMatrixView::paintCells(QPainter &p, const Geometry &g) const
         }
         if (m_has) {
             p.setPen(palette().color(QPalette::WindowText));
-            p.drawText(QRect(g.origin.x() + g.cell * kN, g.origin.y() + t * g.cell, g.accuracy, g.cell),
+            p.drawText(QRect(g.origin.x() + g.cell * classes(), g.origin.y() + t * g.cell, g.accuracy, g.cell),
                        Qt::AlignRight | Qt::AlignVCenter,
                        QStringLiteral("%1%").arg(confusion.classAccuracy(t) * 100, 0, 'f', 1));
         }
@@ -221,9 +242,9 @@ void ConfusionMatrixView::paintSelection(QPainter &p) const
     if (m_selTrue >= 0 && m_selPredicted >= 0)
         p.drawRect(cellRect(m_selTrue, m_selPredicted).adjusted(1, 1, -1, -1));
     else if (m_selTrue >= 0)
-        p.drawRect(cellRect(m_selTrue, 0).united(cellRect(m_selTrue, kN - 1)).adjusted(1, 1, -1, -1));
+        p.drawRect(cellRect(m_selTrue, 0).united(cellRect(m_selTrue, classes() - 1)).adjusted(1, 1, -1, -1));
     else if (m_selPredicted >= 0)
-        p.drawRect(cellRect(0, m_selPredicted).united(cellRect(kN - 1, m_selPredicted)).adjusted(1, 1, -1, -1));
+        p.drawRect(cellRect(0, m_selPredicted).united(cellRect(classes() - 1, m_selPredicted)).adjusted(1, 1, -1, -1));
 }
 
 void ConfusionMatrixView::mousePressEvent(QMouseEvent *event)
@@ -244,12 +265,12 @@ bool ConfusionMatrixView::event(QEvent *event)
         const auto [t, q] = hit(help->pos());
         QString text;
         if (t >= 0 && q >= 0)
-            text = m_has ? tr("%1 image(s) of a %2 predicted as %3").arg(m_matrix[t][q]).arg(t).arg(q)
-                         : tr("true %1, predicted %2").arg(t).arg(q);
+            text = m_has ? tr("%1 image(s) of a %2 predicted as %3").arg(m_matrix[t][q]).arg(classLabel(t), classLabel(q))
+                         : tr("true %1, predicted %2").arg(classLabel(t), classLabel(q));
         else if (t >= 0)
-            text = tr("Show every %1").arg(t);
+            text = tr("Show every %1").arg(classLabel(t));
         else if (q >= 0)
-            text = tr("Show everything predicted as %1").arg(q);
+            text = tr("Show everything predicted as %1").arg(classLabel(q));
         if (text.isEmpty())
             QToolTip::hideText();
         else

@@ -7,7 +7,8 @@ class QPainter;
 
 namespace ui {
 
-/// A 10x10 confusion matrix as a heat map: rows are the true digit, columns the prediction, each
+/// A confusion matrix (one row and column per class: 10x10 for MNIST) as a heat map: rows are the
+/// true class, columns the prediction, numbered, the class names in tooltips; each
 /// cell shows its count. The diagonal and the mistakes are coloured on separate scales (the
 /// diagonal holds ~99% of the images and would otherwise wash every mistake out). A last column
 /// gives each class's accuracy. Clicking a cell asks to show that (true, predicted) pair; clicking
@@ -20,6 +21,12 @@ public:
     explicit ConfusionMatrixView(QWidget *parent = nullptr);
 
     void setMatrix(const Matrix &matrix);
+    /// One label per class (core::Dataset::classLabel()): the class count, and the names the
+    /// tooltips and the screen reader say. Clears the matrix when the count changes.
+    void setClassLabels(const QStringList &labels);
+    int classes() const { return int(m_labels.size()); }
+    /// "Trouser (1)", or "3" when the name is the number.
+    QString classLabel(int c) const;
     /// No data (predictions not computed yet): an empty grid.
     void clear();
     bool hasMatrix() const { return m_has; }
@@ -62,7 +69,9 @@ private:
     /// (true, predicted) under a point; -1 for a header, -2 outside.
     std::pair<int, int> hit(QPoint pos) const;
 
-    Matrix m_matrix{};
+    QStringList m_labels{QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3"), QStringLiteral("4"),
+                         QStringLiteral("5"), QStringLiteral("6"), QStringLiteral("7"), QStringLiteral("8"), QStringLiteral("9")};
+    Matrix m_matrix = core::emptyConfusion(core::kClasses);
     bool m_has = false;
     int m_selTrue = -1;
     int m_selPredicted = -1;

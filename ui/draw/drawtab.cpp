@@ -59,9 +59,31 @@ DrawTab::DrawTab(ModelDocument *state, QWidget *parent)
         predictNow();
     });
     connect(m_canvas, &DrawCanvas::loadFailed, this, [this](const QString &message) { showMessage(message, true); });
-    connect(m_state, &ModelDocument::classifierChanged, this, &DrawTab::predictNow);
+    connect(m_state, &ModelDocument::classifierChanged, this, [this] {
+        followDataset();
+        predictNow();
+    });
 
+    followDataset();
     predictNow();
+}
+
+void DrawTab::followDataset()
+{
+    const auto classifier = m_state->classifier();
+    const core::Dataset dataset = core::Dataset::fromTag(classifier ? classifier->info().dataset : core::DatasetTag{});
+    if (dataset.id == m_dataset.id && dataset.classNames == m_dataset.classNames)
+        return;
+    m_dataset = dataset;
+    QStringList labels;
+    for (int c = 0; c < m_dataset.classes(); ++c)
+        labels << m_dataset.classText(c);
+    m_bars->setClassLabels(labels);
+    m_canvas->setToolTip(m_dataset.isBuiltin && m_dataset.id == QLatin1String("mnist")
+                             ? tr("Draw one digit. Its size and position do not matter: the strokes are re-drawn for the "
+                                  "network at MNIST's size and stroke width. A dot or tiny mark is not a digit.")
+                             : QStringLiteral("%1. %2").arg(m_dataset.drawPrompt, m_dataset.drawHelp));
+    m_input->setPlaceholderText(m_dataset.drawPrompt.toLower());
 }
 
 // The tab's actions (with their shortcuts) as a row of buttons.
@@ -268,7 +290,9 @@ void DrawTab::showBlank()
     m_input->setImage(m_inputImage);
     if (isVisible()) // the Inside tab (issue 11): what the user draws, not re-predictions for a new model
         m_state->setCurrentInput({}, tr("your drawing"));
-    showVerdict(m_canvas->hasLoadedImage() ? tr("no digit") : tr("draw a digit"), true, palette().color(QPalette::PlaceholderText));
+    const bool digits = m_dataset.id == QLatin1String("mnist");
+    showVerdict(m_canvas->hasLoadedImage() ? (digits ? tr("no digit") : tr("no drawing")) : (digits ? tr("draw a digit") : m_dataset.drawPrompt),
+                true, palette().color(QPalette::PlaceholderText));
     // A dot or a slip of the pen is not a digit: say why nothing is predicted.
     if (m_canvas->isTooSmall())
         m_confidence->setText(tr("That mark is too small to be a digit: draw it larger."));
@@ -309,11 +333,13 @@ void DrawTab::classify(const core::NormalisedDigit &digit)
     // The network answers for any ink, confidently too for a dash or a flat oval (issue 16 item
     // 5): ink shaped like no digit is a guess whatever the softmax says.
     QString unlike;
-    const bool noDigitShape = core::inkshape::unlikeAnyDigit(digit.pixels.data(), &unlike);
+    // Digit shapes only: a trouser is unlike any digit and rightly so.
+    const bool noDigitShape = m_dataset.id == QLatin1String("mnist") && core::inkshape::unlikeAnyDigit(digit.pixels.data(), &unlike);
     const bool unsure = m_prediction.unsure() || noDigitShape;
     // An unsure guess is shown as a guess: question mark, muted colour, the doubt spelled out.
-    showVerdict(unsure ? QStringLiteral("%1?").arg(m_prediction.digit) : QString::number(m_prediction.digit), false,
-                unsure ? QColor(0xc0, 0x70, 0x00) : QColor());
+    // The class's name (a number for MNIST); a name is shown at the prompt's size to fit.
+    const QString label = m_dataset.classLabel(m_prediction.digit);
+    showVerdict(unsure ? QStringLiteral("%1?").arg(label) : label, label.size() > 3, unsure ? QColor(0xc0, 0x70, 0x00) : QColor());
     m_confidence->setText(tr("confidence %1%").arg(double(m_prediction.confidence) * 100, 0, 'f', 1));
     m_doubt->setText(noDigitShape ? tr("Not sure: %1").arg(unlike) : doubtSentence(m_prediction));
     m_bars->setProbabilities(m_prediction.probabilities);

@@ -1,4 +1,5 @@
 #pragma once
+#include "core/dataset.h"
 #include "core/types.h"
 #include <QElapsedTimer>
 #include <QImage>
@@ -72,6 +73,8 @@ private:
 
     void scheduleLivePrediction();
     void showMessage(const QString &text, bool error);
+    /// The current model's dataset: its prompt, help and class names (issue 20).
+    void followDataset();
 
     ModelDocument *m_state;
     DrawCanvas *m_canvas;
@@ -87,6 +90,7 @@ private:
     QImage m_inputImage;
     int m_predictionCount = 0;
     bool m_verdictIsPrompt = false;
+    core::Dataset m_dataset = core::Dataset::builtin(QStringLiteral("mnist"));
 };
 
 } // namespace ui

@@ -1,5 +1,7 @@
 #include "ui/draw/probabilitybars.h"
+#include <QHelpEvent>
 #include <QPainter>
+#include <QToolTip>
 #include <QPaintEvent>
 #include <algorithm>
 
@@ -18,20 +20,30 @@ ProbabilityBars::ProbabilityBars(QWidget *parent) : QWidget(parent)
     setAccessibleName(tr("Class probabilities"));
 }
 
-void ProbabilityBars::setProbabilities(const std::array<float, core::kClasses> &probabilities)
+void ProbabilityBars::setClassLabels(const QStringList &labels)
+{
+    if (labels.isEmpty() || labels == m_labels)
+        return;
+    m_labels = labels;
+    clear();
+    updateGeometry();
+}
+
+void ProbabilityBars::setProbabilities(const std::vector<float> &probabilities)
 {
     m_probabilities = probabilities;
+    m_probabilities.resize(std::size_t(classes()), 0.f);
     m_empty = false;
     QStringList parts;
-    for (int d = 0; d < core::kClasses; ++d)
-        parts << QStringLiteral("%1: %2%").arg(d).arg(double(probabilities[d]) * 100, 0, 'f', 1);
+    for (int d = 0; d < classes(); ++d)
+        parts << QStringLiteral("%1: %2%").arg(m_labels[d]).arg(double(m_probabilities[std::size_t(d)]) * 100, 0, 'f', 1);
     setAccessibleDescription(parts.join(QStringLiteral(", ")));
     update();
 }
 
 void ProbabilityBars::clear()
 {
-    m_probabilities.fill(0.f);
+    m_probabilities.assign(std::size_t(classes()), 0.f);
     m_empty = true;
     setAccessibleDescription(QString());
     update();
@@ -39,7 +51,7 @@ void ProbabilityBars::clear()
 
 void ProbabilityBars::setTrueClass(int digit)
 {
-    m_trueClass = (digit >= 0 && digit < core::kClasses) ? digit : -1;
+    m_trueClass = (digit >= 0 && digit < classes()) ? digit : -1;
     update();
 }
 
@@ -53,13 +65,36 @@ int ProbabilityBars::topClass() const
 QSize ProbabilityBars::sizeHint() const
 {
     const int row = fontMetrics().height() + 6;
-    return {260, row * core::kClasses + 4};
+    return {260, row * std::min(classes(), 20) + 4};
 }
 
 QSize ProbabilityBars::minimumSizeHint() const
 {
     const int row = fontMetrics().height() + 2;
-    return {150, row * core::kClasses};
+    return {150, row * std::min(classes(), 12)};
+}
+
+int ProbabilityBars::labelWidth() const
+{
+    // As wide as the longest label, but never more than half the widget: longer names elide.
+    int widest = 0;
+    for (const QString &l : m_labels)
+        widest = std::max(widest, fontMetrics().horizontalAdvance(l));
+    return std::min(widest + 14, std::max(fontMetrics().horizontalAdvance(QStringLiteral("0")) + 14, width() / 2));
+}
+
+bool ProbabilityBars::event(QEvent *e)
+{
+    // The row under the pointer: its whole label (an elided one) and its probability.
+    if (e->type() == QEvent::ToolTip && classes() > 0) {
+        const auto *help = static_cast<QHelpEvent *>(e);
+        const int d = std::clamp(int(help->pos().y() * classes() / std::max(1, height())), 0, classes() - 1);
+        QToolTip::showText(help->globalPos(), m_empty ? m_labels[d]
+                                                      : QStringLiteral("%1: %2%").arg(m_labels[d]).arg(double(m_probabilities[std::size_t(d)]) * 100, 0, 'f', 1),
+                           this);
+        return true;
+    }
+    return QWidget::event(e);
 }
 
 void ProbabilityBars::paintEvent(QPaintEvent *)
@@ -69,8 +104,8 @@ void ProbabilityBars::paintEvent(QPaintEvent *)
     const QPalette pal = palette();
     const QFontMetrics fm = fontMetrics();
     const int top = topClass();
-    const qreal rowH = qreal(height()) / core::kClasses;
-    const int labelW = fm.horizontalAdvance(QStringLiteral("0")) + 14;
+    const qreal rowH = qreal(height()) / std::max(1, classes());
+    const int labelW = labelWidth();
     const int valueW = fm.horizontalAdvance(QStringLiteral("100.0%")) + 8;
     const int trackX = labelW;
     const int trackW = std::max(10, width() - labelW - valueW);
@@ -81,7 +116,7 @@ void ProbabilityBars::paintEvent(QPaintEvent *)
     if (pal.color(QPalette::Base).lightness() < 80)
         track = pal.color(QPalette::Base).lighter(160);
 
-    for (int d = 0; d < core::kClasses; ++d) {
+    for (int d = 0; d < classes(); ++d) {
         const QRectF row(0, d * rowH, width(), rowH);
         const qreal barH = std::max<qreal>(4, rowH * 0.62);
         const QRectF trackRect(trackX, row.center().y() - barH / 2, trackW, barH);
@@ -91,7 +126,8 @@ void ProbabilityBars::paintEvent(QPaintEvent *)
         // Label: the digit, bold when it is the prediction, green when it is the truth.
         p.setFont(isTop || isTrue ? bold : font());
         p.setPen(isTrue ? kTrueColour : pal.color(QPalette::WindowText));
-        p.drawText(QRectF(0, row.top(), labelW - 6, rowH), Qt::AlignRight | Qt::AlignVCenter, QString::number(d));
+        p.drawText(QRectF(0, row.top(), labelW - 6, rowH), Qt::AlignRight | Qt::AlignVCenter,
+                   (isTop || isTrue ? QFontMetrics(bold) : fm).elidedText(m_labels[d], Qt::ElideRight, labelW - 6));
 
         p.fillRect(trackRect, track);
         if (isTrue) {
@@ -101,7 +137,7 @@ void ProbabilityBars::paintEvent(QPaintEvent *)
         }
         if (m_empty)
             continue;
-        const float prob = std::clamp(m_probabilities[d], 0.f, 1.f);
+        const float prob = std::clamp(m_probabilities[std::size_t(d)], 0.f, 1.f);
         QRectF fill = trackRect;
         fill.setWidth(std::max<qreal>(prob > 0.0005f ? 1 : 0, trackRect.width() * prob));
         QColor colour = pal.color(QPalette::Mid);

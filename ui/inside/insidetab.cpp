@@ -1,5 +1,6 @@
 #include "insidetab.h"
 #include "classlabel.h"
+#include "core/dataset.h"
 #include "heatscale.h"
 #include "kernelview.h"
 #include "layerview.h"
@@ -382,10 +383,14 @@ void InsideTab::updateQuestion()
     }
     if (QAbstractButton *b = m_classButtons->button(cls))
         b->setChecked(true);
-    m_question->setText(cls == m_predicted ? tr("Why %1?").arg(classLabel(cls))
-                                           : tr("Why not %1? (the network says %2)").arg(classLabel(cls), classLabel(m_predicted)));
-    m_saliency->setTitle(tr("%1 for class %2").arg(m_method->currentText(), classLabel(cls)));
-    m_occlusion->setTitle(m_live ? tr("Occlusion: at the epoch's end") : tr("Occlusion for class %1").arg(classLabel(cls)));
+    // The classes by their dataset's names, with the number (issue 20): "Why not 1 Trouser?".
+    const core::Dataset dataset = core::Dataset::fromTag(m_state->classifier() ? m_state->classifier()->info().dataset : core::DatasetTag{});
+    const QString name = dataset.classText(cls);
+    m_question->setText(cls == m_predicted ? tr("Why %1?").arg(name) : tr("Why not %1? (the network says %2)").arg(name, dataset.classText(m_predicted)));
+    m_saliency->setTitle(tr("%1 for class %2").arg(m_method->currentText(), name));
+    m_occlusion->setTitle(m_live ? tr("Occlusion: at the epoch's end") : tr("Occlusion for class %1").arg(name));
+    for (QAbstractButton *b : m_classButtons->buttons())
+        b->setToolTip(dataset.classText(m_classButtons->id(b)));
 }
 
 void InsideTab::startSaliency()

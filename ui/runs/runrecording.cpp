@@ -26,13 +26,14 @@ void RunRecording::connectController(TrainingController *c)
             [this](const std::shared_ptr<const core::MnistSet> &train, const std::shared_ptr<const core::MnistSet> &test) {
                 m_trainChecksum = train ? train->checksum : QString();
                 m_trainCount = train ? train->count : 0;
+                m_dataset = train ? train->dataset : core::DatasetTag{};
                 m_testCount = test ? test->count : 0;
             });
     connect(c, &TrainingController::started, this, [this](const core::TrainConfig &config, int epochsDone) {
         m_divergence.reset();
         m_open = true;
         m_lastEnded = -1;
-        m_recorder->begin(core::runSpecFor(config, m_trainChecksum, m_trainCount, m_testCount, epochsDone, QStringLiteral("gui")));
+        m_recorder->begin(core::runSpecFor(config, m_dataset, m_trainChecksum, m_trainCount, m_testCount, epochsDone, QStringLiteral("gui")));
     });
     connect(c, &TrainingController::batchLosses, this, [this](const core::BatchLosses &losses) {
         if (!m_open)

@@ -1,4 +1,5 @@
 #pragma once
+#include "core/types.h"
 #include "ui/train/divergencemonitor.h"
 #include <QObject>
 #include <QString>
@@ -36,6 +37,7 @@ private:
     DivergenceMonitor m_divergence;
     QString m_trainChecksum;
     int m_trainCount = 0;
+    core::DatasetTag m_dataset; ///< what the runs train on (issue 20)
     int m_testCount = 0;
     bool m_open = false;       ///< a run is being recorded
     qint64 m_liveId = -1;

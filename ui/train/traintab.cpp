@@ -1,4 +1,5 @@
 #include "ui/train/traintab.h"
+#include "ui/datasetpicker.h"
 #include "ui/mnistdownloadpanel.h"
 #include "ui/modeldocument.h"
 #include "ui/historycsv.h"
@@ -227,6 +228,10 @@ QGroupBox *TrainTab::createParameterBox()
     createParameterFields();
     const int cores = m_threads->maximum();
     auto *form = new QFormLayout;
+    // What to train on (issue 20): the main window loads the choice (datasetChosen).
+    m_datasetPicker = new DatasetPicker;
+    connect(m_datasetPicker, &DatasetPicker::datasetChosen, this, &TrainTab::datasetChosen);
+    form->addRow(tr("Dataset:"), m_datasetPicker);
     form->addRow(tr("&Model:"), m_model);
     form->addRow(tr("&Epochs:"), m_epochs);
     form->addRow(tr("Batch si&ze:"), m_batchSize);
@@ -795,7 +800,10 @@ void TrainTab::onModelInfo(bool replaceCharts)
 void TrainTab::onDataLoaded(const QString &dir, int trainCount, int testCount)
 {
     m_dataPanel->hide();
-    log(tr("MNIST: %1 training and %2 test images from %3.")
+    if (const auto set = m_document->testSet())
+        m_datasetPicker->showDataset(set->dataset, QFileInfo(set->imagesPath).absolutePath());
+    log(tr("%1: %2 training and %3 test images from %4.")
+            .arg(m_document->testSet() ? m_document->testSet()->dataset.name : QStringLiteral("MNIST"))
             .arg(trainCount)
             .arg(testCount)
             .arg(QDir::toNativeSeparators(dir)));

@@ -33,6 +33,8 @@ class TrainingController;
 /// history, data readiness) and keeps no copy of the document; decisions that concern the whole
 /// document (discarding unsaved weights) go to the main window via startRequested() and
 /// resetRequested().
+class DatasetPicker;
+
 class TrainTab : public QWidget {
     Q_OBJECT
 public:
@@ -72,6 +74,7 @@ public:
     // For tests and the benchmark.
     TrainingCharts *charts() const { return m_charts; }
     QPushButton *startButton() const { return m_startButton; }
+    DatasetPicker *datasetPicker() const { return m_datasetPicker; }
     QPushButton *pauseButton() const { return m_pauseButton; }
     QPushButton *stopButton() const { return m_stopButton; }
     QPushButton *resetButton() const { return m_resetButton; }
@@ -100,6 +103,8 @@ Q_SIGNALS:
     void startRequested();
     void resetRequested();
     void dataDirChosen(const QString &dir);
+    /// The user chose a dataset to train on ("mnist", "fashion-mnist" or a folder).
+    void datasetChosen(const QString &spec);
     /// A sentence for the status bar (a diverging run).
     void statusMessage(const QString &text);
 
@@ -133,6 +138,7 @@ private:
     ModelDocument *m_document;
 
     QComboBox *m_model = nullptr;
+    DatasetPicker *m_datasetPicker = nullptr;
     QSpinBox *m_epochs = nullptr;
     QSpinBox *m_batchSize = nullptr;
     QDoubleSpinBox *m_learningRate = nullptr;
