@@ -50,7 +50,7 @@ void EpochEstimator::request(const core::TrainConfig &config)
     m_hasConfig = true;
     if (!config.validate().isEmpty()) {
         m_delay.stop();
-        Q_EMIT estimateChanged(QString());
+        Q_EMIT estimateChanged(tr("Seconds per epoch: estimated once the network can train."));
         return;
     }
     if (m_speeds.contains(key(config))) {

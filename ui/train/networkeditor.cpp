@@ -138,6 +138,7 @@ void NetworkEditor::buildUi()
     m_list->setDefaultDropAction(Qt::MoveAction);
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
     m_list->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_list->setIconSize(QSize(m_list->fontMetrics().height(), m_list->fontMetrics().height()));
     m_list->installEventFilter(this);
     connect(m_list, &QListWidget::currentRowChanged, this, [this] {
         if (!m_filling)
@@ -160,23 +161,28 @@ void NetworkEditor::buildUi()
     m_addButton->setMenu(m_addMenu);
     m_addButton->setPopupMode(QToolButton::InstantPopup);
     m_addButton->setFocusPolicy(Qt::StrongFocus);
-    m_removeButton = new QPushButton(tr("Remove"));
+    // Tool buttons: four push buttons made the editor wider than the window (issue 18).
+    auto toolButton = [](const QString &text) {
+        auto *b = new QToolButton;
+        b->setText(text);
+        b->setFocusPolicy(Qt::StrongFocus);
+        return b;
+    };
+    m_removeButton = toolButton(tr("Remove"));
     m_removeButton->setObjectName(QStringLiteral("removeLayer"));
     m_removeButton->setToolTip(tr("Remove the selected layer (Delete in the list)."));
-    m_upButton = new QPushButton(tr("Up"));
+    m_upButton = toolButton(tr("Up"));
     m_upButton->setObjectName(QStringLiteral("moveLayerUp"));
     m_upButton->setToolTip(tr("Move the selected layer towards the input (Ctrl+Up in the list)."));
-    m_downButton = new QPushButton(tr("Down"));
+    m_downButton = toolButton(tr("Down"));
     m_downButton->setObjectName(QStringLiteral("moveLayerDown"));
     m_downButton->setToolTip(tr("Move the selected layer towards the output (Ctrl+Down in the list)."));
-    for (QPushButton *b : {m_removeButton, m_upButton, m_downButton})
-        b->setAutoDefault(false);
-    connect(m_removeButton, &QPushButton::clicked, this, &NetworkEditor::removeCurrentLayer);
-    connect(m_upButton, &QPushButton::clicked, this, [this] { moveCurrentLayer(-1); });
-    connect(m_downButton, &QPushButton::clicked, this, [this] { moveCurrentLayer(+1); });
+    connect(m_removeButton, &QToolButton::clicked, this, &NetworkEditor::removeCurrentLayer);
+    connect(m_upButton, &QToolButton::clicked, this, [this] { moveCurrentLayer(-1); });
+    connect(m_downButton, &QToolButton::clicked, this, [this] { moveCurrentLayer(+1); });
 
     m_form = new LayerForm;
-    m_form->setMinimumWidth(200);
+    m_form->setFixedWidth(195);
     connect(m_form, &LayerForm::changed, this, [this](const core::Layer &layer, const QString &argument) {
         const int row = m_list->currentRow();
         if (row < 0 || row >= int(m_network.layers().size()))
@@ -189,18 +195,23 @@ void NetworkEditor::buildUi()
                kMergeForm + row * 8 + int(kArgs.indexOf(argument)));
     });
 
-    m_table = new QTableWidget(0, 5);
+    // The layers' names are the list's, row for row, beside the table: the table adds the numbers.
+    m_table = new QTableWidget(0, 4);
     m_table->setObjectName(QStringLiteral("shapeTable"));
     m_table->setAccessibleName(tr("Layer shapes"));
     m_table->setAccessibleDescription(tr("Every layer's output shape, weights and FLOPs per image."));
-    m_table->setHorizontalHeaderLabels({tr("#"), tr("Layer"), tr("Output"), tr("Weights"), tr("FLOPs")});
+    m_table->setHorizontalHeaderLabels({tr("#"), tr("Output"), tr("Weights"), tr("FLOPs")});
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setWordWrap(false);
+    m_table->setTabKeyNavigation(false); // Tab leaves the table (its cells are read, not edited)
+    // The layer's text takes what is left; the numbers keep their width.
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+    m_table->setMinimumWidth(200);
+    m_table->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->setToolTip(tr("What each layer makes of one image: its output shape, its trainable weights, and its "
                            "floating-point operations (2 per multiply-add)."));
@@ -239,6 +250,7 @@ void NetworkEditor::buildUi()
     listButtons->addWidget(m_removeButton);
     listButtons->addWidget(m_upButton);
     listButtons->addWidget(m_downButton);
+    listButtons->addStretch(1);
     auto *listColumn = new QVBoxLayout;
     listColumn->addWidget(m_list, 1);
     listColumn->addLayout(listButtons);
@@ -250,8 +262,8 @@ void NetworkEditor::buildUi()
     tableColumn->addWidget(m_estimate);
 
     auto *middle = new QHBoxLayout;
-    middle->addLayout(listColumn, 3);
-    middle->addWidget(m_form, 2, Qt::AlignTop);
+    middle->addLayout(listColumn, 4);
+    middle->addWidget(m_form, 0, Qt::AlignTop);
     middle->addLayout(tableColumn, 5);
 
     auto *layout = new QVBoxLayout(this);
@@ -279,8 +291,10 @@ void NetworkEditor::setNetwork(const core::Network &network, int currentRow)
         } catch (const core::NetworkError &) {
         }
     }
-    if (!typedSame)
+    if (!typedSame) {
         m_text->setText(network.text());
+        m_text->setCursorPosition(0); // the start of a long line: the first layers
+    }
     m_textError.clear();
     m_textErrorLabel->hide();
     fillList(currentRow < 0 ? m_list->currentRow() : currentRow);
@@ -440,6 +454,7 @@ void NetworkEditor::fillList(int currentRow)
 void NetworkEditor::analyze()
 {
     m_report.reset();
+    m_partial.reset();
     m_networkError.clear();
     m_errorLayer = 0;
     try {
@@ -447,6 +462,13 @@ void NetworkEditor::analyze()
     } catch (const core::NetworkError &e) {
         m_networkError = e.message();
         m_errorLayer = e.layer();
+        // The layers before the one at fault still have their shapes: show them.
+        const auto &all = m_network.layers();
+        const std::size_t before = m_errorLayer > 0 ? std::min(all.size(), std::size_t(m_errorLayer - 1)) : 0;
+        try {
+            m_partial = core::Network(std::vector<core::Layer>(all.begin(), all.begin() + std::ptrdiff_t(before))).analyze(0);
+        } catch (const core::NetworkError &) {
+        }
     }
     // The preset the network is, else "custom".
     const int preset = m_preset->findData(m_network.presetName());
@@ -488,22 +510,25 @@ void NetworkEditor::fillTable()
     };
     const Qt::Alignment right = Qt::AlignRight | Qt::AlignVCenter;
     for (int row = 0; row < int(layers.size()); ++row) {
-        set(row, 0, QString::number(row + 1), right);
-        set(row, 1, layers[std::size_t(row)].text());
-        if (m_report && row < int(m_report->layers.size())) {
-            const core::LayerReport &r = m_report->layers[std::size_t(row)];
-            set(row, 2, r.out.text());
-            set(row, 3, QLocale().toString(qint64(r.parameters)), right);
-            set(row, 4, compact(r.flops), right);
+        // A screen reader reads the row's first cell with the layer it numbers.
+        QTableWidgetItem *number = set(row, 0, QString::number(row + 1), right);
+        number->setToolTip(layers[std::size_t(row)].text());
+        number->setData(Qt::AccessibleTextRole, QStringLiteral("%1 %2").arg(row + 1).arg(layers[std::size_t(row)].text()));
+        const std::optional<core::NetworkReport> &report = m_report ? m_report : m_partial;
+        if (report && row < int(report->layers.size())) {
+            const core::LayerReport &r = report->layers[std::size_t(row)];
+            set(row, 1, r.out.text());
+            set(row, 2, QLocale().toString(qint64(r.parameters)), right);
+            set(row, 3, compact(r.flops), right);
         } else if (row + 1 == m_errorLayer) {
-            QTableWidgetItem *item = set(row, 2, QStringLiteral("⚠ ") + reasonOnly(m_networkError, m_errorLayer));
+            QTableWidgetItem *item = set(row, 1, QStringLiteral("⚠ ") + reasonOnly(m_networkError, m_errorLayer));
             item->setForeground(QColor(0xb0, 0x00, 0x20));
             item->setToolTip(m_networkError);
-            m_table->setSpan(row, 2, 1, 3);
+            m_table->setSpan(row, 1, 1, 3);
         } else {
-            set(row, 2, QStringLiteral("–"));
+            set(row, 1, QStringLiteral("–"));
+            set(row, 2, QStringLiteral("–"), right);
             set(row, 3, QStringLiteral("–"), right);
-            set(row, 4, QStringLiteral("–"), right);
         }
     }
     if (m_list->currentRow() >= 0)

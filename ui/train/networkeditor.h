@@ -8,7 +8,6 @@ class QLabel;
 class QLineEdit;
 class QListWidget;
 class QMenu;
-class QPushButton;
 class QTableWidget;
 class QToolButton;
 
@@ -57,9 +56,9 @@ public:
     QTableWidget *shapeTable() const { return m_table; }
     LayerForm *layerForm() const { return m_form; }
     QToolButton *addButton() const { return m_addButton; }
-    QPushButton *removeButton() const { return m_removeButton; }
-    QPushButton *upButton() const { return m_upButton; }
-    QPushButton *downButton() const { return m_downButton; }
+    QToolButton *removeButton() const { return m_removeButton; }
+    QToolButton *upButton() const { return m_upButton; }
+    QToolButton *downButton() const { return m_downButton; }
     QMenu *addMenu() const { return m_addMenu; }
     /// What the row of layer `row` (0-based) says about it: its shape, or the reason it fails.
     QString rowText(int row) const;
@@ -92,6 +91,7 @@ private:
 
     core::Network m_network;
     std::optional<core::NetworkReport> m_report;
+    std::optional<core::NetworkReport> m_partial; ///< the layers before the one at fault
     QString m_networkError;  ///< analyze()'s message when the network cannot train
     int m_errorLayer = 0;    ///< 1-based layer it names (0: the whole network)
     QString m_textError;     ///< the text field's parse error
@@ -103,9 +103,9 @@ private:
     QListWidget *m_list = nullptr;
     QToolButton *m_addButton = nullptr;
     QMenu *m_addMenu = nullptr;
-    QPushButton *m_removeButton = nullptr;
-    QPushButton *m_upButton = nullptr;
-    QPushButton *m_downButton = nullptr;
+    QToolButton *m_removeButton = nullptr;
+    QToolButton *m_upButton = nullptr;
+    QToolButton *m_downButton = nullptr;
     LayerForm *m_form = nullptr;
     QTableWidget *m_table = nullptr;
     QLabel *m_problemLabel = nullptr;

@@ -30,6 +30,7 @@ QDoubleSpinBox *realField(double minimum, double maximum, double step, int decim
 RecipeSection::RecipeSection(QWidget *parent) : QWidget(parent)
 {
     setObjectName(QStringLiteral("recipeSection"));
+    setAccessibleName(tr("Recipe"));
     m_toggle = new QToolButton;
     m_toggle->setObjectName(QStringLiteral("recipeToggle"));
     m_toggle->setCheckable(true);

@@ -247,6 +247,7 @@ void TrainTab::buildUi()
     leftScroll->setWidget(left);
     leftScroll->setWidgetResizable(true);
     leftScroll->setFrameShape(QFrame::NoFrame);
+    leftScroll->setFocusPolicy(Qt::NoFocus); // its fields take the focus, not the frame
     leftScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     const int width = std::max(m_recipe->preview()->sizeHint().width() + 20, left->sizeHint().width())
                       + leftScroll->verticalScrollBar()->sizeHint().width();
@@ -261,6 +262,9 @@ void TrainTab::buildUi()
     m_editorSplitter->setStretchFactor(0, 2);
     m_editorSplitter->setStretchFactor(1, 3);
     m_editorSplitter->setCollapsible(1, false);
+    // Room for a dozen layers in the list and the table; the charts keep the rest (a saved
+    // state replaces this).
+    m_editorSplitter->setSizes({330, 420});
 
     auto *layout = new QHBoxLayout(this);
     layout->addWidget(leftScroll);
@@ -826,11 +830,11 @@ void TrainTab::updateButtons()
     const bool fresh = m_weightsAreNew && epochsDone == 0;
     if (!matches && !fresh && m_continueChoice->isChecked() && !m_applying)
         m_startOverChoice->setChecked(true);
-    m_continueChoice->setEnabled(idle && !targetReached && matches);
+    m_continueChoice->setEnabled(idle && !targetReached && (matches || fresh));
     m_startOverChoice->setEnabled(idle);
     // Imported weights have no epoch count here: say how many epochs Continue trains them for.
     const int more = m_epochs->value() - epochsDone;
-    if (!matches)
+    if (!matches && !fresh)
         m_continueChoice->setText(tr("&Continue: the model is another network"));
     else if (m_document->isImported() && epochsDone == 0)
         m_continueChoice->setText(more == 1 ? tr("&Continue the imported model for 1 more epoch")
