@@ -348,8 +348,22 @@ TEST_CASE("editor: a custom network trains from the GUI with the recipe it shows
     QSignalSpy started(f.window->controller(), &ui::TrainingController::started);
     QSignalSpy finished(f.window->controller(), &ui::TrainingController::finished);
     REQUIRE(f.tab()->startButton()->isEnabled());
+    // During the run the editor is its text line only (the charts and the log take the room):
+    // seen right after the tab has shown the start (connected after it, so called after it).
+    bool listShown = true, textShown = false, editable = true;
+    QObject::connect(f.window->controller(), &ui::TrainingController::started, f.tab(), [&] {
+        listShown = f.list()->isVisible();
+        textShown = f.editor()->textField()->isVisible();
+        editable = f.editor()->isEnabled();
+    });
     QTest::mouseClick(f.tab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && f.window->controller()->isIdle(); }, 300000));
+    QCoreApplication::processEvents();
+    CHECK_FALSE(listShown);
+    CHECK(textShown);
+    CHECK_FALSE(editable);
+    CHECK(f.list()->isVisible());
+    CHECK(f.editor()->isEnabled());
     REQUIRE(started.count() == 1);
     const auto config = started.at(0).at(0).value<core::TrainConfig>();
     CHECK(config.network == custom);

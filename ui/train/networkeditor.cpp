@@ -261,7 +261,9 @@ void NetworkEditor::buildUi()
     tableColumn->addWidget(m_totals);
     tableColumn->addWidget(m_estimate);
 
-    auto *middle = new QHBoxLayout;
+    m_body = new QWidget;
+    auto *middle = new QHBoxLayout(m_body);
+    middle->setContentsMargins(0, 0, 0, 0);
     middle->addLayout(listColumn, 4);
     middle->addWidget(m_form, 0, Qt::AlignTop);
     middle->addLayout(tableColumn, 5);
@@ -270,8 +272,13 @@ void NetworkEditor::buildUi()
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(top);
     layout->addWidget(m_textErrorLabel);
-    layout->addLayout(middle, 1);
+    layout->addWidget(m_body, 1);
     setTabOrder(m_preset, m_text);
+}
+
+void NetworkEditor::setCompact(bool compact)
+{
+    m_body->setVisible(!compact);
 }
 
 void NetworkEditor::setUndoButtons(QToolButton *undo, QToolButton *redo)

@@ -38,6 +38,9 @@ public:
     /// The "about N s per epoch" sentence under the table.
     void setEstimate(const QString &text);
     QString estimateText() const;
+    /// Compact: only the preset and the text line (the Train tab's view during a run, when the
+    /// charts and the log need the room and the network cannot be edited).
+    void setCompact(bool compact);
     /// Undo and Redo as buttons in the editor's header.
     void setUndoButtons(QToolButton *undo, QToolButton *redo);
 
@@ -112,6 +115,7 @@ private:
     QLabel *m_totals = nullptr;
     QLabel *m_estimate = nullptr;
     QWidget *m_undoBox = nullptr;
+    QWidget *m_body = nullptr;   ///< list, form and table: hidden when compact
 };
 
 } // namespace ui

@@ -898,6 +898,7 @@ void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
     else
         how = tr("continuing the current model from epoch %1").arg(epochsDone + 1);
     m_weightsAreNew = false; // from the first batch on, the weights are trained ones
+    shrinkEditorForRun(true);
     m_divergence.reset();
     m_divergeBanner->hide();
     m_divergeText->clear();
@@ -1006,11 +1007,37 @@ void TrainTab::onFinished(const core::TrainingSummary &summary)
     }
     // After a run, Start continues it by default.
     m_continueChoice->setChecked(true);
+    shrinkEditorForRun(false);
     updateButtons();
+}
+
+void TrainTab::shrinkEditorForRun(bool shrink)
+{
+    const QList<int> sizes = m_editorSplitter->sizes();
+    if (sizes.size() != 2)
+        return;
+    if (shrink) {
+        if (!m_editorSizesBeforeRun.isEmpty())
+            return;
+        m_editorSizesBeforeRun = sizes;
+        m_editor->setCompact(true);
+        QWidget *pane = m_editorSplitter->widget(0);
+        // The layouts set their widgets' minimum sizes when activated, else only at the next
+        // event loop pass: the splitter would keep the editor's old minimum height.
+        m_editor->layout()->activate();
+        pane->layout()->activate();
+        const int compact = pane->minimumSizeHint().height();
+        m_editorSplitter->setSizes({compact, sizes[0] + sizes[1] - compact});
+    } else if (!m_editorSizesBeforeRun.isEmpty()) {
+        m_editor->setCompact(false);
+        m_editorSplitter->setSizes(m_editorSizesBeforeRun);
+        m_editorSizesBeforeRun.clear();
+    }
 }
 
 void TrainTab::onFailed(const QString &message)
 {
+    shrinkEditorForRun(false);
     m_progress->setFormat(tr("Failed"));
     m_progressDetails->clear();
     log(tr("Error: %1").arg(message));

@@ -171,6 +171,10 @@ private:
     QLabel *m_startHint = nullptr;
     core::TrainConfig m_lastConfig;        ///< the form as of the last undo step
     bool m_applying = false;               ///< applyConfig() is setting the fields
+    QList<int> m_editorSizesBeforeRun;     ///< the splitter as the user left it, while a run shrinks the editor
+    /// A run gives the charts and the log the editor's room (it cannot be edited then: the
+    /// editor shows its text line only); after it, the editor gets its room back.
+    void shrinkEditorForRun(bool shrink);
     QSpinBox *m_epochs = nullptr;
     QSpinBox *m_batchSize = nullptr;
     QDoubleSpinBox *m_learningRate = nullptr;
