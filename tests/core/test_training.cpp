@@ -268,3 +268,27 @@ TEST_CASE("measureTrainingSpeed: images per second of a network, stopped at once
     c.network = QStringLiteral("Conv2d(8,3) Linear(10)");
     CHECK_THROWS_AS(core::measureTrainingSpeed(c, control), core::ConfigError);
 }
+
+// Issue 18: how close the Train tab's estimate is to a real epoch (printed; no assertion on time).
+TEST_CASE("epoch estimate against a real epoch, tutorial and fast", "[.benchmark][estimate]")
+{
+    const core::MnistSet &train = testsupport::trainSet();
+    const core::MnistSet &test = testsupport::testSet();
+    for (const char *name : {"tutorial", "fast"}) {
+        core::TrainConfig c = core::TrainConfig::preset(QString::fromLatin1(name));
+        c.epochs = 1;
+        c.testLimit = 1000;
+        core::RunControl measure;
+        const double speed = core::measureTrainingSpeed(c, measure);
+        core::Trainer trainer(c);
+        core::RunControl control;
+        double seconds = 0;
+        core::ProgressSink sink;
+        sink.epoch = [&seconds](const core::EpochStats &e) { seconds = e.seconds; };
+        trainer.run(train, test, control, sink);
+        const double estimate = train.count / speed;
+        std::printf("%s: estimate %.1f s per epoch (%.0f images/s), real %.1f s, estimate/real %.2f\n", name, estimate,
+                    speed, seconds, estimate / seconds);
+        CHECK(seconds > 0);
+    }
+}

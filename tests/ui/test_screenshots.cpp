@@ -185,6 +185,9 @@ TEST_CASE("Screenshot of the Train tab after a short run", "[.screenshots]")
     QSignalSpy finished(window->controller(), &ui::TrainingController::finished);
     QTest::mouseClick(window->trainTab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && window->controller()->isIdle(); }, 900000));
+    // The editor's estimate is measured again once the run is over.
+    ui::NetworkEditor *editor = window->trainTab()->networkEditor();
+    REQUIRE(uitest::waitUntil([&] { return editor->estimateText().contains(QStringLiteral("About")); }, 300000));
     QTest::qWait(300);
     REQUIRE(window->grab().save(shotsDir() + QStringLiteral("/screenshot-train.png")));
 }
