@@ -144,9 +144,10 @@ void NetworkEditor::buildUi()
         if (!m_filling)
             showCurrentLayer();
     });
-    // A drop moves rows inside the list's model; read the new order once the drop is over.
+    // A drop moves rows inside the list's model (QListWidget's internal move); a style that
+    // drops as insert-then-remove ends with a removal. Read the new order once it is over.
     connect(m_list->model(), &QAbstractItemModel::rowsMoved, this, &NetworkEditor::onRowsMoved, Qt::QueuedConnection);
-    connect(m_list->model(), &QAbstractItemModel::rowsInserted, this, &NetworkEditor::onRowsMoved, Qt::QueuedConnection);
+    connect(m_list->model(), &QAbstractItemModel::rowsRemoved, this, &NetworkEditor::onRowsMoved, Qt::QueuedConnection);
 
     m_addMenu = new QMenu(this);
     for (core::LayerKind kind : kAllKinds) {
