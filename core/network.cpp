@@ -237,9 +237,9 @@ Parsed parseLayer(const Token &t, int position)
         if (!r.has(o) || !r.has(o + 1))
             r.fail(QStringLiteral("needs out_channels and kernel_size, as Conv2d(32,3)"));
         l.out = r.integer(o, 1, kMaxChannels);
-        l.kernel = r.integer(o + 1, 1, 28);
-        l.stride = r.has(o + 2) ? r.integer(o + 2, 1, 28) : 1;
-        l.padding = r.has(o + 3) ? r.integer(o + 3, 0, 14) : 0;
+        l.kernel = r.integer(o + 1, 1, kMaxKernel);
+        l.stride = r.has(o + 2) ? r.integer(o + 2, 1, kMaxKernel) : 1;
+        l.padding = r.has(o + 3) ? r.integer(o + 3, 0, kMaxPadding) : 0;
         if (r.has(in))
             p.declaredIn = r.integer(in, 1, kMaxChannels);
         r.onlyDefault(5, QStringLiteral("True"), QStringLiteral("every Conv2d has a bias here"));
@@ -264,9 +264,9 @@ Parsed parseLayer(const Token &t, int position)
         ArgReader r(t, position, {"kernel_size", "stride", "padding"});
         if (!r.has(0))
             r.fail(QStringLiteral("needs kernel_size, as %1(2)").arg(Layer::kindName(l.kind)));
-        l.kernel = r.integer(0, 1, 28);
-        l.stride = r.has(1) ? r.integer(1, 1, 28) : 0;
-        l.padding = r.has(2) ? r.integer(2, 0, 14) : 0;
+        l.kernel = r.integer(0, 1, kMaxKernel);
+        l.stride = r.has(1) ? r.integer(1, 1, kMaxKernel) : 0;
+        l.padding = r.has(2) ? r.integer(2, 0, kMaxPadding) : 0;
         if (2 * l.padding > l.kernel)
             r.fail(QStringLiteral("padding %1 is more than half the kernel %2 (PyTorch refuses it too)").arg(l.padding).arg(l.kernel));
         if (l.stride == l.kernel)

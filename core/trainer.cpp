@@ -11,6 +11,7 @@
 #include <torch/autograd.h>
 #include <QDateTime>
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <cstring>
@@ -847,6 +848,60 @@ std::vector<float> Trainer::batchGradientForTesting(const MnistSet &set, int n, 
     for (std::size_t j = 0; j < step.parameters().size(); ++j)
         step.sum(j, out.data() + step.offsets()[j]);
     return out;
+}
+
+std::vector<float> augmentedCopies(const std::uint8_t *pixels, int rows, int cols, const Augmentation &augment,
+                                   int count, std::uint64_t seed)
+{
+    const std::size_t size = static_cast<std::size_t>(std::max(0, rows)) * static_cast<std::size_t>(std::max(0, cols));
+    std::vector<float> out(size * static_cast<std::size_t>(std::max(0, count)));
+    for (int i = 0; i < count; ++i) {
+        float *dst = out.data() + size * static_cast<std::size_t>(i);
+        // The stream of sample i of "batch 0" of an epoch whose seed is `seed`, as gather() draws.
+        if (augment.active())
+            augmentImage(pixels, dst, rows, cols, augment, sampleState(seed, 0, i, kAugmentSalt));
+        else
+            for (std::size_t k = 0; k < size; ++k)
+                dst[k] = static_cast<float>(pixels[k]) / 255.0f;
+    }
+    return out;
+}
+
+double measureTrainingSpeed(const TrainConfig &config, RunControl &control)
+{
+    TrainConfig c = config;
+    if (auto why = c.validate(); !why.isEmpty())
+        throw ConfigError(why);
+    const std::int64_t flops = std::max<std::int64_t>(1, Network::parse(c.networkText()).analyze().flops);
+    // About 6 GFLOPs of forward passes per timed pass (backward doubles it): a second or so here,
+    // enough batches for a steady rate, and never minutes for a costly network.
+    constexpr double kWorkPerPass = 6e9;
+    constexpr int kMinImages = 128;
+    constexpr int kMaxImages = 2048;
+    const int wanted = static_cast<int>(std::clamp<double>(kWorkPerPass / double(flops), kMinImages, kMaxImages));
+    c.batchSize = std::min(c.batchSize, kMaxImages);
+    const int batches = std::max(2, (wanted + c.batchSize - 1) / c.batchSize);
+    c.epochs = 2; // epoch 1 warms up, epoch 2 is timed
+    c.holdout = 0;
+    c.trainLimit = 0;
+    c.testLimit = 0;
+    c.schedule = ScheduleKind::Constant; // the rate does not change the time; one-cycle needs no total
+    MnistSet train;
+    train.count = batches * c.batchSize;
+    train.images.resize(static_cast<std::size_t>(train.count) * train.pixelsPerImage());
+    train.labels.resize(static_cast<std::size_t>(train.count));
+    std::uint64_t state = 0x5EED;
+    for (auto &b : train.images)
+        b = static_cast<std::uint8_t>(splitmix64(state) >> 56);
+    for (int i = 0; i < train.count; ++i)
+        train.labels[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i % kClasses);
+    const MnistSet test = train.head(1);
+    Trainer trainer(c);
+    double speed = 0;
+    ProgressSink sink;
+    sink.epoch = [&speed](const EpochStats &e) { speed = e.imagesPerSecond; };
+    trainer.run(train, test, control, sink);
+    return speed;
 }
 
 } // namespace core

@@ -108,4 +108,20 @@ private:
     std::unique_ptr<Impl> d;
 };
 
+/// `count` copies of one rows x cols image (bytes, as MNIST stores them), each warped by its own
+/// random affine under `augment` by the very code that warps a training image, as pixel/255
+/// floats (count * rows * cols). Copy i draws from stream i of `seed`, so the same settings show
+/// the same copies; without augmentation the copies are the image itself. For the Train tab's
+/// preview: what the network will see of one digit.
+std::vector<float> augmentedCopies(const std::uint8_t *pixels, int rows, int cols, const Augmentation &augment,
+                                   int count, std::uint64_t seed);
+
+/// Training images per second of config's network and recipe (batch size, threads, augmentation)
+/// on this machine: a few batches of synthetic images, timed on a second pass after a warm-up
+/// (the first batches pay for oneDNN's primitives). About a second of work whatever the network
+/// (fewer images for a costly one); the Train tab's "seconds per epoch" estimate. Runs on the
+/// calling thread; returns early with what it has (or 0) when control.stop is set. Throws
+/// ConfigError for an invalid config.
+double measureTrainingSpeed(const TrainConfig &config, RunControl &control);
+
 } // namespace core

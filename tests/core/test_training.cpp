@@ -229,3 +229,66 @@ TEST_CASE("evaluation and set prediction timings", "[.benchmark][training]")
                                         << median([&] { (void)model->evaluate(test, piece); }) << " s over 5 runs");
     WARN("Classifier::predictSet in pieces of 500: median " << median([&] { (void)model->predictSet(test, 500); }) << " s over 5 runs");
 }
+
+// Issue 18: the Train tab's preview and estimate, torch-free entry points into the trainer.
+TEST_CASE("augmentedCopies: the trainer's warp, one stream per copy, reproducible from the seed", "[training][augment]")
+{
+    std::vector<std::uint8_t> digit(28 * 28, 0);
+    for (int y = 6; y < 22; ++y)
+        for (int x = 12; x < 16; ++x)
+            digit[std::size_t(y * 28 + x)] = 255; // a vertical bar: a "1"
+    const core::Augmentation none;
+    const auto plain = core::augmentedCopies(digit.data(), 28, 28, none, 4, 1);
+    REQUIRE(plain.size() == std::size_t(4 * 784));
+    for (std::size_t i = 0; i < plain.size(); ++i)
+        REQUIRE(plain[i] == float(digit[i % 784]) / 255.0f);
+    core::Augmentation a;
+    a.rotation = 30;
+    a.translate = 0.1;
+    a.scale = 0.1;
+    const auto warped = core::augmentedCopies(digit.data(), 28, 28, a, 4, 1);
+    CHECK(warped == core::augmentedCopies(digit.data(), 28, 28, a, 4, 1));
+    CHECK(warped != core::augmentedCopies(digit.data(), 28, 28, a, 4, 2));
+    CHECK_FALSE(std::equal(warped.begin(), warped.begin() + 784, warped.begin() + 784));
+    CHECK_FALSE(std::equal(warped.begin(), warped.begin() + 784, plain.begin()));
+    for (float v : warped)
+        REQUIRE((v >= 0.0f && v <= 1.0f));
+}
+
+TEST_CASE("measureTrainingSpeed: images per second of a network, stopped at once when asked", "[training][estimate]")
+{
+    core::TrainConfig c = core::TrainConfig::preset(QStringLiteral("fast"));
+    c.threads = 1;
+    core::RunControl control;
+    CHECK(core::measureTrainingSpeed(c, control) > 0);
+    core::RunControl stopped;
+    stopped.stop = true;
+    CHECK(core::measureTrainingSpeed(c, stopped) == 0);
+    CHECK(stopped.batchesDone == 0);
+    c.network = QStringLiteral("Conv2d(8,3) Linear(10)");
+    CHECK_THROWS_AS(core::measureTrainingSpeed(c, control), core::ConfigError);
+}
+
+// Issue 18: how close the Train tab's estimate is to a real epoch (printed; no assertion on time).
+TEST_CASE("epoch estimate against a real epoch, tutorial and fast", "[.benchmark][estimate]")
+{
+    const core::MnistSet &train = testsupport::trainSet();
+    const core::MnistSet &test = testsupport::testSet();
+    for (const char *name : {"tutorial", "fast"}) {
+        core::TrainConfig c = core::TrainConfig::preset(QString::fromLatin1(name));
+        c.epochs = 1;
+        c.testLimit = 1000;
+        core::RunControl measure;
+        const double speed = core::measureTrainingSpeed(c, measure);
+        core::Trainer trainer(c);
+        core::RunControl control;
+        double seconds = 0;
+        core::ProgressSink sink;
+        sink.epoch = [&seconds](const core::EpochStats &e) { seconds = e.seconds; };
+        trainer.run(train, test, control, sink);
+        const double estimate = train.count / speed;
+        std::printf("%s: estimate %.1f s per epoch (%.0f images/s), real %.1f s, estimate/real %.2f\n", name, estimate,
+                    speed, seconds, estimate / seconds);
+        CHECK(seconds > 0);
+    }
+}

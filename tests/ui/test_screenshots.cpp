@@ -13,6 +13,10 @@
 #include "ui/mainwindow.h"
 #include "ui/trainingcontroller.h"
 #include "ui/train/traintab.h"
+#include "ui/train/augmentationpreview.h"
+#include "ui/train/networkeditor.h"
+#include "ui/train/recipesection.h"
+#include <QListWidget>
 #include "ui/draw/drawcanvas.h"
 #include "ui/draw/drawtab.h"
 #include "ui/modeldocument.h"
@@ -183,6 +187,9 @@ TEST_CASE("Screenshot of the Train tab after a short run", "[.screenshots]")
     QSignalSpy finished(window->controller(), &ui::TrainingController::finished);
     QTest::mouseClick(window->trainTab()->startButton(), Qt::LeftButton);
     REQUIRE(uitest::waitUntil([&] { return finished.count() > 0 && window->controller()->isIdle(); }, 900000));
+    // The editor's estimate is measured again once the run is over.
+    ui::NetworkEditor *editor = window->trainTab()->networkEditor();
+    REQUIRE(uitest::waitUntil([&] { return editor->estimateText().contains(QStringLiteral("About")); }, 300000));
     QTest::qWait(300);
     REQUIRE(window->grab().save(shotsDir() + QStringLiteral("/screenshot-train.png")));
 }
@@ -260,4 +267,64 @@ TEST_CASE("Screenshots of Browse, Draw and Inside on Fashion-MNIST", "[.screensh
         QTest::qWait(300);
         REQUIRE(tab.grab().save(shotsDir() + QStringLiteral("/screenshot-fashion-inside.png")));
     }
+}
+
+// Issue 18: the network editor (valid, invalid, ten layers) and the augmentation preview.
+namespace {
+/// The window on its Train tab with `network` in the editor, selected row `row`, estimate shown.
+std::unique_ptr<ui::MainWindow> editorWindow(const QString &network, int row)
+{
+    auto window = shotWindow({1200, 780}, false);
+    ui::NetworkEditor *editor = window->trainTab()->networkEditor();
+    core::TrainConfig c = window->trainTab()->config();
+    c.network = network;
+    window->trainTab()->setConfig(c);
+    editor->layerList()->setCurrentRow(row);
+    editor->layerList()->setFocus();
+    window->trainTab()->findChild<QPlainTextEdit *>()->clear();
+    // The estimate is measured on this machine; wait for it (or its failure) for the picture.
+    REQUIRE(uitest::waitUntil([&] { return editor->estimateText().contains(QStringLiteral("epoch"))
+                                           && !editor->estimateText().contains(QStringLiteral("measuring")); }, 300000));
+    QTest::qWait(300);
+    return window;
+}
+} // namespace
+
+TEST_CASE("Screenshot of the network editor", "[.screenshots]")
+{
+    const QString withBatchNorm = QStringLiteral("Conv2d(10,5) BatchNorm2d MaxPool2d(2) ReLU Conv2d(20,5) Dropout2d "
+                                                 "MaxPool2d(2) ReLU Flatten Linear(50) ReLU Dropout Linear(10)");
+    auto window = editorWindow(withBatchNorm, 1);
+    REQUIRE(window->grab().save(shotsDir() + QStringLiteral("/screenshot-editor.png")));
+}
+
+TEST_CASE("Screenshot of the network editor with an invalid layer", "[.screenshots]")
+{
+    auto window = editorWindow(QStringLiteral("Conv2d(10,5) MaxPool2d(2) ReLU Conv2d(20,5) MaxPool2d(2) ReLU "
+                                              "Conv2d(40,5) Flatten Linear(10)"), 6);
+    REQUIRE(!window->trainTab()->networkProblem().isEmpty());
+    REQUIRE(window->grab().save(shotsDir() + QStringLiteral("/screenshot-editor-invalid.png")));
+}
+
+TEST_CASE("Screenshot of the network editor with ten layers", "[.screenshots]")
+{
+    auto window = editorWindow(QStringLiteral("Conv2d(16,3,padding=1) BatchNorm2d ReLU MaxPool2d(2) Conv2d(32,3) "
+                                              "LeakyReLU MaxPool2d(2) Flatten Dropout(0.3) Linear(10)"), 4);
+    REQUIRE(window->trainTab()->networkEditor()->layerList()->count() == 10);
+    REQUIRE(window->grab().save(shotsDir() + QStringLiteral("/screenshot-editor-10layers.png")));
+}
+
+TEST_CASE("Screenshot of the augmentation preview", "[.screenshots]")
+{
+    auto window = shotWindow({1200, 780}, false);
+    core::TrainConfig c = core::TrainConfig::preset(QStringLiteral("best"));
+    c.threads = window->trainTab()->config().threads;
+    window->trainTab()->setConfig(c);
+    ui::RecipeSection *recipe = window->trainTab()->recipeSection();
+    recipe->setExpanded(true);
+    QTest::qWait(300);
+    REQUIRE(recipe->preview()->copies().size() == std::size_t(16 * 784));
+    QWidget *column = recipe->parentWidget();
+    REQUIRE(column);
+    REQUIRE(column->grab().save(shotsDir() + QStringLiteral("/screenshot-augmentation.png")));
 }

@@ -4,6 +4,10 @@
 #include "ui/modeldocument.h"
 #include "ui/historycsv.h"
 #include "ui/train/countspinbox.h"
+#include "ui/train/augmentationpreview.h"
+#include "ui/train/epochestimator.h"
+#include "ui/train/networkeditor.h"
+#include "ui/train/recipesection.h"
 #include "ui/train/trainingcharts.h"
 #include "ui/trainingcontroller.h"
 #include "core/error.h"
@@ -31,6 +35,9 @@
 #include <QPointer>
 #include <QTimer>
 #include <QPlainTextEdit>
+#include <QScrollArea>
+#include <QToolButton>
+#include <QUndoStack>
 #include <QProgressBar>
 #include <QRadioButton>
 #include <QButtonGroup>
@@ -72,27 +79,66 @@ QString formatDuration(double seconds)
 using core::epochsText;
 constexpr auto &percent = core::percentText;
 
-/// The document's model is the network the form trains: only then can it be continued (issue 18:
-/// a window opens on the bundled `best`, the form on the tutorial's network).
-bool sameNetwork(const ModelDocument &document, const core::TrainConfig &form)
-{
-    try {
-        return core::Network::parse(document.info().config.networkText()) == core::Network::parse(form.networkText());
-    } catch (const core::Error &) {
-        return false;
-    }
-}
+} // namespace
 
+/// One undo step of the Train tab: the whole form (network, recipe, hyper-parameters) before and
+/// after. A whole config per step keeps every edit, whatever changed, exactly reversible.
+class ConfigCommand : public QUndoCommand {
+public:
+    ConfigCommand(TrainTab *tab, core::TrainConfig before, core::TrainConfig after, const QString &text, int mergeKey, bool applied)
+        : QUndoCommand(text), m_tab(tab), m_before(std::move(before)), m_after(std::move(after)), m_mergeKey(mergeKey),
+          m_applied(applied)
+    {
+    }
+    void undo() override { m_tab->applyConfig(m_before); }
+    void redo() override
+    {
+        // An edit the user made is on screen already: re-applying it would move the cursor.
+        if (m_applied) {
+            m_applied = false;
+            return;
+        }
+        m_tab->applyConfig(m_after);
+    }
+    int id() const override { return m_mergeKey > 0 ? 1 : -1; }
+    bool mergeWith(const QUndoCommand *other) override
+    {
+        const auto *o = static_cast<const ConfigCommand *>(other);
+        if (o->m_mergeKey != m_mergeKey)
+            return false;
+        m_after = o->m_after;
+        return true;
+    }
+
+private:
+    TrainTab *m_tab;
+    core::TrainConfig m_before;
+    core::TrainConfig m_after;
+    int m_mergeKey;
+    bool m_applied;
+};
+
+namespace {
+/// Two configs are the same form when their JSON is (TrainConfig has no operator==).
+bool sameForm(const core::TrainConfig &a, const core::TrainConfig &b)
+{
+    return a.toJson() == b.toJson();
+}
+/// Merge keys of the basic fields (the editor's start at 1, the recipe's at 200).
+enum FieldKey { kEpochsKey = 50, kBatchKey, kRateKey, kSeedKey, kThreadsKey };
 } // namespace
 
 TrainTab::TrainTab(TrainingController *controller, QWidget *parent)
     : QWidget(parent), m_controller(controller), m_document(controller->document())
 {
+    m_undo = new QUndoStack(this);
+    m_estimator = new EpochEstimator(this);
     buildUi();
     connectController();
     connect(m_document, &ModelDocument::dataStateChanged, this, &TrainTab::updateButtons);
     connect(m_document, &ModelDocument::infoReplaced, this, [this] { onModelInfo(true); });
-    updateButtons();
+    m_lastConfig = config();
+    afterChange();
 }
 
 void TrainTab::connectController()
@@ -116,6 +162,21 @@ void TrainTab::connectController()
     });
     connect(c, &TrainingController::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
         m_weightsAreNew = false;
+        // A model the user opened shows its network and recipe in the editor (undoable); the
+        // bundled model at start-up leaves the editor on the user's own network.
+        if (!path.startsWith(QLatin1Char(':'))) {
+            core::TrainConfig opened = config();
+            if (m_document->isImported()) {
+                opened.network = info.config.networkText();
+            } else {
+                opened = info.config;
+                opened.network = info.config.networkText();
+                opened.threads = m_threads->value(); // this machine's, not the file's
+                opened.trainLimit = m_trainLimit;
+                opened.testLimit = m_testLimit;
+            }
+            changeTo(opened, tr("Open %1").arg(QFileInfo(path).fileName()));
+        }
         updateButtons();
         if (m_document->isImported()) {
             log(tr("Imported %1: %2 weights trained elsewhere; test accuracy %3")
@@ -138,7 +199,12 @@ void TrainTab::connectController()
     connect(c, &TrainingController::snapshotReady, this, [this] { onModelInfo(false); });
     connect(c, &TrainingController::dataLoaded, this,
             [this](const std::shared_ptr<const core::MnistSet> &train, const std::shared_ptr<const core::MnistSet> &test,
-                   const QString &dir) { onDataLoaded(dir, train->count, test->count); });
+                   const QString &dir) {
+                if (train && train->count > 0)
+                    m_recipe->preview()->setDigit(std::vector<std::uint8_t>(train->image(0), train->image(0) + train->pixelsPerImage()),
+                                                  train->rows, train->cols);
+                onDataLoaded(dir, train->count, test->count);
+            });
     connect(c, &TrainingController::dataFailed, this, &TrainTab::onDataFailed);
     connect(c, &TrainingController::stateChanged, this, &TrainTab::updateButtons);
 }
@@ -157,29 +223,163 @@ void TrainTab::buildUi()
     createDataPanel();
     createDivergenceBanner();
 
+    m_recipe = new RecipeSection;
+    connect(m_recipe, &RecipeSection::changed, this, &TrainTab::recordEdit);
+    m_startHint = new QLabel;
+    m_startHint->setObjectName(QStringLiteral("startHint"));
+    m_startHint->setWordWrap(true);
+    m_startHint->setStyleSheet(QStringLiteral("color: #b00020"));
+    m_startHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_startHint->hide();
+
     auto *left = new QWidget;
     auto *leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addWidget(params);
+    leftLayout->addWidget(m_recipe);
     leftLayout->addWidget(m_continueChoice);
     leftLayout->addWidget(m_startOverChoice);
     leftLayout->addLayout(buttons);
+    leftLayout->addWidget(m_startHint);
     leftLayout->addWidget(m_dataPanel);
     leftLayout->addWidget(m_modelSummary);
     leftLayout->addStretch(1);
-    left->setMinimumWidth(left->sizeHint().width());
-    left->setMaximumWidth(std::max(320, left->sizeHint().width()));
+    // The recipe, once opened, makes the column taller than a small window: it scrolls.
+    auto *leftScroll = new QScrollArea;
+    leftScroll->setWidget(left);
+    leftScroll->setWidgetResizable(true);
+    leftScroll->setFrameShape(QFrame::NoFrame);
+    leftScroll->setFocusPolicy(Qt::NoFocus); // its fields take the focus, not the frame
+    leftScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    const int width = std::max(m_recipe->preview()->sizeHint().width() + 20, left->sizeHint().width())
+                      + leftScroll->verticalScrollBar()->sizeHint().width();
+    leftScroll->setMinimumWidth(width);
+    leftScroll->setMaximumWidth(std::max(340, width));
+
+    // The editor above the charts and the log: a network is edited before a run and watched
+    // during it; the splitter gives either the room (and remembers it).
+    m_editorSplitter = new QSplitter(Qt::Vertical);
+    m_editorSplitter->addWidget(createEditorPanel());
+    m_editorSplitter->addWidget(createProgressSide());
+    m_editorSplitter->setStretchFactor(0, 2);
+    m_editorSplitter->setStretchFactor(1, 3);
+    m_editorSplitter->setCollapsible(1, false);
+    // Room for a dozen layers in the list and the table; the charts keep the rest (a saved
+    // state replaces this).
+    m_editorSplitter->setSizes({330, 420});
 
     auto *layout = new QHBoxLayout(this);
-    layout->addWidget(left);
-    layout->addWidget(createProgressSide(), 1);
+    layout->addWidget(leftScroll);
+    layout->addWidget(m_editorSplitter, 1);
+}
+
+QWidget *TrainTab::createEditorPanel()
+{
+    m_editor = new NetworkEditor;
+    m_undoButton = new QToolButton;
+    m_undoButton->setObjectName(QStringLiteral("undoEdit"));
+    m_undoButton->setText(tr("Undo"));
+    m_redoButton = new QToolButton;
+    m_redoButton->setObjectName(QStringLiteral("redoEdit"));
+    m_redoButton->setText(tr("Redo"));
+    m_editor->setUndoButtons(m_undoButton, m_redoButton);
+    // Ctrl+Z and Ctrl+Shift+Z anywhere in the tab (a text field keeps its own undo while typing).
+    auto *undoAction = new QAction(tr("Undo"), this);
+    undoAction->setShortcuts(QKeySequence::Undo);
+    undoAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    auto *redoAction = new QAction(tr("Redo"), this);
+    redoAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    redoAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    addAction(undoAction);
+    addAction(redoAction);
+    connect(undoAction, &QAction::triggered, m_undo, &QUndoStack::undo);
+    connect(redoAction, &QAction::triggered, m_undo, &QUndoStack::redo);
+    connect(m_undoButton, &QToolButton::clicked, m_undo, &QUndoStack::undo);
+    connect(m_redoButton, &QToolButton::clicked, m_undo, &QUndoStack::redo);
+    auto updateUndo = [this] {
+        const bool idle = !m_controller->isRunning();
+        m_undoButton->setEnabled(idle && m_undo->canUndo());
+        m_redoButton->setEnabled(idle && m_undo->canRedo());
+        m_undoButton->setToolTip(m_undo->canUndo() ? tr("Undo: %1 (Ctrl+Z)").arg(m_undo->undoText()) : tr("Nothing to undo"));
+        m_redoButton->setToolTip(m_undo->canRedo() ? tr("Redo: %1 (Ctrl+Shift+Z)").arg(m_undo->redoText()) : tr("Nothing to redo"));
+        m_undoButton->setAccessibleName(m_undoButton->toolTip());
+        m_redoButton->setAccessibleName(m_redoButton->toolTip());
+    };
+    connect(m_undo, &QUndoStack::indexChanged, this, updateUndo);
+    connect(m_controller, &TrainingController::stateChanged, this, updateUndo);
+    updateUndo();
+
+    connect(m_editor, &NetworkEditor::edited, this, &TrainTab::recordEdit);
+    connect(m_editor, &NetworkEditor::validityChanged, this, &TrainTab::updateButtons);
+    connect(m_editor, &NetworkEditor::presetChosen, this, [this](const QString &name) {
+        core::TrainConfig c = core::TrainConfig::preset(name);
+        c.seed = std::uint64_t(m_seed->value());
+        c.threads = m_threads->value();
+        c.trainLimit = m_trainLimit;
+        c.testLimit = m_testLimit;
+        changeTo(c, tr("Preset %1").arg(name));
+    });
+    connect(m_estimator, &EpochEstimator::estimateChanged, m_editor, &NetworkEditor::setEstimate);
+
+    auto *box = new QGroupBox(tr("Network"));
+    box->setObjectName(QStringLiteral("networkBox"));
+    auto *layout = new QVBoxLayout(box);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(m_editor);
+    return box;
+}
+
+void TrainTab::recordEdit(const QString &what, int mergeKey)
+{
+    if (m_applying)
+        return;
+    const core::TrainConfig now = config();
+    if (sameForm(now, m_lastConfig))
+        return;
+    m_undo->push(new ConfigCommand(this, m_lastConfig, now, what, mergeKey, true));
+    m_lastConfig = now;
+    afterChange();
+}
+
+void TrainTab::changeTo(const core::TrainConfig &target, const QString &what)
+{
+    if (sameForm(target, m_lastConfig) && sameForm(target, config()))
+        return;
+    m_undo->push(new ConfigCommand(this, m_lastConfig, target, what, 0, false));
+}
+
+void TrainTab::applyConfig(const core::TrainConfig &c)
+{
+    m_applying = true;
+    m_epochs->setValue(c.epochs);
+    m_batchSize->setValue(c.batchSize);
+    m_learningRate->setValue(c.learningRate);
+    m_seed->setValue(int(std::min<std::uint64_t>(c.seed, std::uint64_t(m_seed->maximum()))));
+    m_threads->setValue(c.threads > 0 ? c.threads : m_threads->maximum());
+    m_trainLimit = c.trainLimit;
+    m_testLimit = c.testLimit;
+    try {
+        if (core::Network::parse(c.networkText()) != m_editor->network() || !m_editor->textError().isEmpty())
+            m_editor->setNetwork(core::Network::parse(c.networkText()));
+    } catch (const core::NetworkError &) {
+        // A config from a file or the settings that does not parse keeps the editor's network.
+    }
+    m_recipe->setRecipe(c);
+    m_applying = false;
+    m_lastConfig = config();
+    afterChange();
+}
+
+void TrainTab::afterChange()
+{
+    const core::TrainConfig c = config();
+    m_recipe->setSeed(c.seed);
+    m_estimator->request(c);
+    updateButtons();
 }
 
 void TrainTab::createParameterFields()
 {
-    m_model = new QComboBox;
-    m_model->addItem(tr("seed (2 conv + 2 fc, 21,840 weights)"), QStringLiteral("seed"));
-    m_model->setToolTip(tr("The network architecture. The seed recipe: conv 10 → conv 20 → fc 50 → fc 10."));
     // Ranges come from core (the CLI and TrainConfig::validate() use the same), so a value the
     // form accepts is one training accepts.
     // Counts read "1e3" as 1000 (issue 16 item 9); the seed stays a plain field.
@@ -232,7 +432,6 @@ QGroupBox *TrainTab::createParameterBox()
     m_datasetPicker = new DatasetPicker;
     connect(m_datasetPicker, &DatasetPicker::datasetChosen, this, &TrainTab::datasetChosen);
     form->addRow(tr("Dataset:"), m_datasetPicker);
-    form->addRow(tr("&Model:"), m_model);
     form->addRow(tr("&Epochs:"), m_epochs);
     form->addRow(tr("Batch si&ze:"), m_batchSize);
     form->addRow(tr("&Learning rate:"), m_learningRate);
@@ -249,6 +448,12 @@ QGroupBox *TrainTab::createParameterBox()
     watchRange(m_batchSize, tr("Batch size"), tr("%1 to %2").arg(core::kMinBatchSize).arg(core::kMaxBatchSize));
     watchRange(m_learningRate, tr("Learning rate"), tr("%1 to %2").arg(core::kMinLearningRate).arg(core::kMaxLearningRate));
     watchRange(m_threads, tr("Threads"), tr("1 to %1, the cores of this machine").arg(cores));
+    // Every change of a field is one undo step (a held-down arrow merges into it).
+    connect(m_epochs, &QSpinBox::valueChanged, this, [this] { recordEdit(tr("Change the epochs"), kEpochsKey); });
+    connect(m_batchSize, &QSpinBox::valueChanged, this, [this] { recordEdit(tr("Change the batch size"), kBatchKey); });
+    connect(m_learningRate, &QDoubleSpinBox::valueChanged, this, [this] { recordEdit(tr("Change the learning rate"), kRateKey); });
+    connect(m_seed, &QSpinBox::valueChanged, this, [this] { recordEdit(tr("Change the seed"), kSeedKey); });
+    connect(m_threads, &QSpinBox::valueChanged, this, [this] { recordEdit(tr("Change the threads"), kThreadsKey); });
     auto *params = new QGroupBox(tr("Hyper-parameters"));
     params->setLayout(form);
     return params;
@@ -430,24 +635,23 @@ core::TrainConfig TrainTab::config() const
     c.threads = m_threads->value();
     c.trainLimit = m_trainLimit;
     c.testLimit = m_testLimit;
+    // The tutorial's network is written out too: a config says which network it trains.
+    c.network = m_editor->network().text();
+    m_recipe->applyTo(c);
     return c;
 }
 
 void TrainTab::setConfig(const core::TrainConfig &c)
 {
-    m_epochs->setValue(c.epochs);
-    m_batchSize->setValue(c.batchSize);
-    m_learningRate->setValue(c.learningRate);
-    m_seed->setValue(int(std::min<std::uint64_t>(c.seed, std::uint64_t(m_seed->maximum()))));
-    m_threads->setValue(c.threads > 0 ? c.threads : m_threads->maximum());
-    m_trainLimit = c.trainLimit;
-    m_testLimit = c.testLimit;
+    changeTo(c, tr("Apply settings"));
 }
 
 void TrainTab::setLimits(int trainLimit, int testLimit)
 {
     m_trainLimit = trainLimit;
     m_testLimit = testLimit;
+    m_lastConfig = config(); // not an edit of the user's: no undo step
+    afterChange();
 }
 
 QString TrainTab::epochsDoneText(const core::CheckpointInfo &info)
@@ -477,7 +681,26 @@ QString TrainTab::accuracyText(const ModelDocument &document)
 
 bool TrainTab::startsFromScratch() const
 {
-    return m_document->epochsDone() >= m_epochs->value() || m_startOverChoice->isChecked() || !sameNetwork(*m_document, config());
+    return m_document->epochsDone() >= m_epochs->value() || m_startOverChoice->isChecked() || !editorMatchesModel();
+}
+
+bool TrainTab::editorMatchesModel() const
+{
+    try {
+        return core::Network::parse(m_document->info().config.networkText()) == m_editor->network();
+    } catch (const core::NetworkError &) {
+        return false;
+    }
+}
+
+QString TrainTab::networkProblem() const
+{
+    return m_editor->problem();
+}
+
+QString TrainTab::startHint() const
+{
+    return m_startHint->isHidden() ? QString() : m_startHint->text();
 }
 
 void TrainTab::setStartOver(bool startOver)
@@ -562,6 +785,8 @@ void TrainTab::saveSettings(QSettings &settings) const
     settings.beginGroup(QStringLiteral("train"));
     settings.setValue(QStringLiteral("config"), config().toJson().toVariantMap());
     settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
+    settings.setValue(QStringLiteral("editorSplitter"), m_editorSplitter->saveState());
+    settings.setValue(QStringLiteral("recipeOpen"), m_recipe->isExpanded());
     settings.endGroup();
 }
 
@@ -574,10 +799,14 @@ void TrainTab::restoreSettings(const QSettings &settings)
         // Limits are a test/demo device, not a preference.
         c.trainLimit = m_trainLimit;
         c.testLimit = m_testLimit;
-        if (c.validate().isEmpty())
-            setConfig(c);
+        if (c.validate().isEmpty()) {
+            applyConfig(c);
+            m_undo->clear(); // the last session's edits are not this one's to undo
+        }
     }
     m_splitter->restoreState(settings.value(group + QStringLiteral("splitter")).toByteArray());
+    m_editorSplitter->restoreState(settings.value(group + QStringLiteral("editorSplitter")).toByteArray());
+    m_recipe->setExpanded(settings.value(group + QStringLiteral("recipeOpen"), false).toBool());
 }
 
 void TrainTab::log(const QString &line)
@@ -598,13 +827,22 @@ void TrainTab::updateButtons()
     const bool stopping = state == TrainingController::State::Stopping;
     const bool dataReady = m_document->isDataReady();
     const int epochsDone = m_document->epochsDone();
-    m_startButton->setEnabled(idle && dataReady);
+    const QString problem = m_editor->problem();
+    m_startButton->setEnabled(idle && dataReady && problem.isEmpty());
+    m_resetButton->setEnabled(idle && problem.isEmpty());
     const bool targetReached = epochsDone >= m_epochs->value();
-    m_continueChoice->setEnabled(idle && !targetReached && sameNetwork(*m_document, config()));
+    // Continue only trains the model's own network: another network needs new weights.
+    const bool matches = editorMatchesModel();
+    const bool fresh = m_weightsAreNew && epochsDone == 0;
+    if (!matches && !fresh && m_continueChoice->isChecked() && !m_applying)
+        m_startOverChoice->setChecked(true);
+    m_continueChoice->setEnabled(idle && !targetReached && (matches || fresh));
     m_startOverChoice->setEnabled(idle);
     // Imported weights have no epoch count here: say how many epochs Continue trains them for.
     const int more = m_epochs->value() - epochsDone;
-    if (m_document->isImported() && epochsDone == 0)
+    if (!matches && !fresh)
+        m_continueChoice->setText(tr("&Continue: the model is another network"));
+    else if (m_document->isImported() && epochsDone == 0)
         m_continueChoice->setText(more == 1 ? tr("&Continue the imported model for 1 more epoch")
                                             : tr("&Continue the imported model for %1 more epochs").arg(more));
     else
@@ -618,7 +856,15 @@ void TrainTab::updateButtons()
         m_startButton->setText(m_weightsAreNew && epochsDone == 0 ? tr("Start")
                                : startsFromScratch()                 ? tr("Start over")
                                                                      : tr("Continue"));
-    if (!dataReady)
+    m_continueChoice->setToolTip(matches ? tr("Train the weights you have now (loaded, imported or stopped) up to the Epochs above.")
+                                         : tr("The current model is %1; the editor holds another network, which starts from new weights. "
+                                              "Undo the edits (Ctrl+Z) or open the model again to continue it.")
+                                               .arg(m_document->info().config.networkText()));
+    m_startHint->setText(problem.isEmpty() ? QString() : tr("Cannot start: %1").arg(problem));
+    m_startHint->setVisible(!problem.isEmpty());
+    if (!problem.isEmpty())
+        m_startButton->setToolTip(tr("Cannot start: %1").arg(problem));
+    else if (!dataReady)
         m_startButton->setToolTip(m_document->dataState() == ModelDocument::DataState::Loading ? tr("Loading MNIST…") : tr("MNIST is missing: see the panel below."));
     else if (startsFromScratch())
         m_startButton->setToolTip(tr("Train a new model from the seed up to the epochs set above."));
@@ -627,11 +873,11 @@ void TrainTab::updateButtons()
     m_pauseButton->setEnabled(running && !stopping);
     m_pauseButton->setText(m_controller->isPaused() ? tr("Resume") : tr("Pause"));
     m_stopButton->setEnabled(running && !stopping);
-    m_resetButton->setEnabled(idle);
-    for (QWidget *w : {static_cast<QWidget *>(m_model), static_cast<QWidget *>(m_epochs),
+    for (QWidget *w : {static_cast<QWidget *>(m_editor), static_cast<QWidget *>(m_recipe), static_cast<QWidget *>(m_epochs),
                        static_cast<QWidget *>(m_batchSize), static_cast<QWidget *>(m_learningRate),
                        static_cast<QWidget *>(m_seed), static_cast<QWidget *>(m_threads)})
         w->setEnabled(!running);
+    m_estimator->setAllowed(idle);
     m_chooseDataButton->setEnabled(idle);
 }
 
@@ -658,6 +904,7 @@ void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
     else
         how = tr("continuing the current model from epoch %1").arg(epochsDone + 1);
     m_weightsAreNew = false; // from the first batch on, the weights are trained ones
+    shrinkEditorForRun(true);
     m_divergence.reset();
     m_divergeBanner->hide();
     m_divergeText->clear();
@@ -676,6 +923,7 @@ void TrainTab::onStarted(const core::TrainConfig &config, int epochsDone)
             .arg(config.seed)
             .arg(config.effectiveThreads())
             .arg(config.trainLimit > 0 ? tr(", first %1 training images").arg(config.trainLimit) : QString()));
+    log(tr("Network: %1. Recipe: %2.").arg(config.networkText(), m_recipe->summary()));
     updateButtons();
 }
 
@@ -765,11 +1013,37 @@ void TrainTab::onFinished(const core::TrainingSummary &summary)
     }
     // After a run, Start continues it by default.
     m_continueChoice->setChecked(true);
+    shrinkEditorForRun(false);
     updateButtons();
+}
+
+void TrainTab::shrinkEditorForRun(bool shrink)
+{
+    const QList<int> sizes = m_editorSplitter->sizes();
+    if (sizes.size() != 2)
+        return;
+    if (shrink) {
+        if (!m_editorSizesBeforeRun.isEmpty())
+            return;
+        m_editorSizesBeforeRun = sizes;
+        m_editor->setCompact(true);
+        QWidget *pane = m_editorSplitter->widget(0);
+        // The layouts set their widgets' minimum sizes when activated, else only at the next
+        // event loop pass: the splitter would keep the editor's old minimum height.
+        m_editor->layout()->activate();
+        pane->layout()->activate();
+        const int compact = pane->minimumSizeHint().height();
+        m_editorSplitter->setSizes({compact, sizes[0] + sizes[1] - compact});
+    } else if (!m_editorSizesBeforeRun.isEmpty()) {
+        m_editor->setCompact(false);
+        m_editorSplitter->setSizes(m_editorSizesBeforeRun);
+        m_editorSizesBeforeRun.clear();
+    }
 }
 
 void TrainTab::onFailed(const QString &message)
 {
+    shrinkEditorForRun(false);
     m_progress->setFormat(tr("Failed"));
     m_progressDetails->clear();
     log(tr("Error: %1").arg(message));

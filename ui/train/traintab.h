@@ -20,11 +20,16 @@ class QPushButton;
 class QSettings;
 class QSpinBox;
 class QSplitter;
+class QToolButton;
+class QUndoStack;
 
 namespace ui {
 
+class EpochEstimator;
 class MnistDownloadPanel;
 class ModelDocument;
+class NetworkEditor;
+class RecipeSection;
 class TrainingCharts;
 class TrainingController;
 
@@ -42,15 +47,21 @@ public:
     explicit TrainTab(TrainingController *controller, QWidget *parent = nullptr);
     ~TrainTab() override;
 
-    /// The hyper-parameters in the form (plus the subset limits, which have no widgets).
+    /// The network, recipe and hyper-parameters in the form (plus the subset limits, which have
+    /// no widgets): what Start hands the trainer.
     core::TrainConfig config() const;
+    /// Shows config in the form and the editor as one undoable step ("Apply settings").
     void setConfig(const core::TrainConfig &config);
     /// Train on the first n training / test images only (tests, demos, the benchmark).
     void setLimits(int trainLimit, int testLimit);
 
-    /// True when Start will train from new weights: "Start over" is chosen, or the model has
-    /// already reached the epoch target.
+    /// True when Start will train from new weights: "Start over" is chosen, the model has
+    /// already reached the epoch target, or the editor's network is not the model's.
     bool startsFromScratch() const;
+    /// The editor's network is the current model's: only then can Start continue it.
+    bool editorMatchesModel() const;
+    /// Why Start cannot train the editor's network (empty when it can).
+    QString networkProblem() const;
     /// Chooses "Continue the current model" (false) or "Start over from new weights" (true).
     void setStartOver(bool startOver);
 
@@ -95,6 +106,13 @@ public:
     QSpinBox *batchSizeField() const { return m_batchSize; }
     QSpinBox *epochsField() const { return m_epochs; }
     QSpinBox *threadsField() const { return m_threads; }
+    QSpinBox *seedField() const { return m_seed; }
+    NetworkEditor *networkEditor() const { return m_editor; }
+    RecipeSection *recipeSection() const { return m_recipe; }
+    QUndoStack *undoStack() const { return m_undo; }
+    EpochEstimator *estimator() const { return m_estimator; }
+    /// The line under Start saying why it is disabled (empty when it is not).
+    QString startHint() const;
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
@@ -133,12 +151,36 @@ private:
     void onBatchLosses(const core::BatchLosses &losses);
     void reportDivergence(const QString &reason);
     void watchRange(QAbstractSpinBox *field, const QString &name, const QString &range);
+    /// The network editor, its undo buttons and the estimate, framed for the right side.
+    QWidget *createEditorPanel();
+    /// Records what the user just changed in the form or the editor as one undo step.
+    void recordEdit(const QString &what, int mergeKey);
+    /// Moves the whole form to config as one undo step (a preset, an opened model).
+    void changeTo(const core::TrainConfig &config, const QString &what);
+    /// Shows config in every field and the editor (undo, redo, changeTo).
+    void applyConfig(const core::TrainConfig &config);
+    /// After any change: estimate, preview seed, buttons.
+    void afterChange();
+    friend class ConfigCommand;
 
     TrainingController *m_controller;
     ModelDocument *m_document;
 
-    QComboBox *m_model = nullptr;
     DatasetPicker *m_datasetPicker = nullptr;
+    NetworkEditor *m_editor = nullptr;
+    RecipeSection *m_recipe = nullptr;
+    EpochEstimator *m_estimator = nullptr;
+    QUndoStack *m_undo = nullptr;
+    QToolButton *m_undoButton = nullptr;
+    QToolButton *m_redoButton = nullptr;
+    QSplitter *m_editorSplitter = nullptr; ///< the editor above the charts and the log
+    QLabel *m_startHint = nullptr;
+    core::TrainConfig m_lastConfig;        ///< the form as of the last undo step
+    bool m_applying = false;               ///< applyConfig() is setting the fields
+    QList<int> m_editorSizesBeforeRun;     ///< the splitter as the user left it, while a run shrinks the editor
+    /// A run gives the charts and the log the editor's room (it cannot be edited then: the
+    /// editor shows its text line only); after it, the editor gets its room back.
+    void shrinkEditorForRun(bool shrink);
     QSpinBox *m_epochs = nullptr;
     QSpinBox *m_batchSize = nullptr;
     QDoubleSpinBox *m_learningRate = nullptr;
