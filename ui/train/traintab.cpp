@@ -177,6 +177,10 @@ void TrainTab::connectController()
             }
             changeTo(opened, tr("Open %1").arg(QFileInfo(path).fileName()));
         }
+        // A model that fits the editor can be continued again, even if another model before it
+        // (a bundled one with another network) had switched the choice to start over.
+        if (editorMatchesModel())
+            m_continueChoice->setChecked(true);
         updateButtons();
         if (m_document->isImported()) {
             log(tr("Imported %1: %2 weights trained elsewhere; test accuracy %3")
