@@ -213,7 +213,13 @@ void TrainTab::connectController()
     connect(c, &TrainingController::stateChanged, this, &TrainTab::updateButtons);
 }
 
-TrainTab::~TrainTab() = default;
+TrainTab::~TrainTab()
+{
+    // The undo stack is a child, destroyed after this destructor, and clearing itself it reports
+    // indexChanged: that must not call into a half-destroyed tab (UBSan: "member access within
+    // ... which does not point to an object of type 'TrainTab'").
+    disconnect(m_undo, nullptr, this, nullptr);
+}
 
 void TrainTab::buildUi()
 {
