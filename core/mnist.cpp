@@ -1,9 +1,9 @@
 #include "mnist.h"
 #include "error.h"
 #include "safefile.h"
+#include "digest.h"
 
 #include <QCoreApplication>
-#include <QCryptographicHash>
 #include <QFile>
 #include <QDir>
 #include <QFileInfo>
@@ -271,11 +271,11 @@ Idx readIdx(IdxStream &in, const QString &path, bool images)
     rejectTrailing(in, path, what);
     // MD5 for the checksum checkpoints carry; SHA-256 to check a copy against a dataset's
     // published sums (Dataset::load()).
-    for (auto algorithm : {QCryptographicHash::Md5, QCryptographicHash::Sha256}) {
-        QCryptographicHash hash(algorithm);
+    for (auto algorithm : {Digest::Algorithm::Md5, Digest::Algorithm::Sha256}) {
+        Digest hash(algorithm);
         hash.addData(QByteArrayView(reinterpret_cast<const char *>(header), headerSize));
         hash.addData(QByteArrayView(reinterpret_cast<const char *>(idx.body.data()), qsizetype(idx.body.size())));
-        (algorithm == QCryptographicHash::Md5 ? idx.md5 : idx.sha256) = QString::fromLatin1(hash.result().toHex());
+        (algorithm == Digest::Algorithm::Md5 ? idx.md5 : idx.sha256) = hash.hex();
     }
     return idx;
 }

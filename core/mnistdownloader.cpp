@@ -1,8 +1,8 @@
 #include "mnistdownloader.h"
 #include "error.h"
 #include "dataset.h"
+#include "digest.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -84,7 +84,7 @@ public:
     FileSink(const Expected &expected, const QString &dir)
         : m_expected(expected), m_target(dir + QLatin1Char('/') + expected.name()),
           m_file(dir + QLatin1String("/.") + expected.name() + QLatin1String(".XXXXXX.part")),
-          m_md5(QCryptographicHash::Md5), m_sha256(QCryptographicHash::Sha256), m_gzMd5(QCryptographicHash::Md5)
+          m_md5(Digest::Algorithm::Md5), m_sha256(Digest::Algorithm::Sha256), m_gzMd5(Digest::Algorithm::Md5)
     {
     }
 
@@ -132,18 +132,18 @@ public:
             return false;
         }
         if (m_compressed && !m_expected.file.gzMd5.isEmpty()) {
-            const QString gz = QString::fromLatin1(m_gzMd5.result().toHex());
+            const QString gz = m_gzMd5.hex();
             if (gz != m_expected.file.gzMd5) {
                 *error = QStringLiteral("%1.gz has MD5 %2, expected %3 (checksum mismatch)").arg(name(), gz, m_expected.file.gzMd5);
                 return false;
             }
         }
-        const QString md5 = QString::fromLatin1(m_md5.result().toHex());
+        const QString md5 = m_md5.hex();
         if (!m_expected.file.md5.isEmpty() && md5 != m_expected.file.md5) {
             *error = QStringLiteral("%1 has MD5 %2, expected %3 (checksum mismatch)").arg(name(), md5, m_expected.file.md5);
             return false;
         }
-        const QString sha = QString::fromLatin1(m_sha256.result().toHex());
+        const QString sha = m_sha256.hex();
         if (sha != m_expected.file.sha256) {
             *error = QStringLiteral("%1 has SHA-256 %2, expected %3 (checksum mismatch)").arg(name(), sha, m_expected.file.sha256);
             return false;
@@ -175,9 +175,9 @@ private:
     Expected m_expected;
     QString m_target;
     QTemporaryFile m_file;
-    QCryptographicHash m_md5;
-    QCryptographicHash m_sha256;
-    QCryptographicHash m_gzMd5;
+    Digest m_md5;
+    Digest m_sha256;
+    Digest m_gzMd5;
     bool m_compressed = false;
     qint64 m_size = 0;
 };
@@ -1037,8 +1037,8 @@ bool MnistDownloader::isVerified(const QString &dir, const QString &name, const 
     QFile file(dir + QLatin1Char('/') + name);
     if (!e || file.size() != e->file.size || !file.open(QIODevice::ReadOnly))
         return false;
-    QCryptographicHash md5(QCryptographicHash::Md5);
-    QCryptographicHash sha(QCryptographicHash::Sha256);
+    Digest md5(Digest::Algorithm::Md5);
+    Digest sha(Digest::Algorithm::Sha256);
     while (!file.atEnd()) {
         const QByteArray chunk = file.read(1 << 20);
         if (chunk.isEmpty())
@@ -1046,8 +1046,7 @@ bool MnistDownloader::isVerified(const QString &dir, const QString &name, const 
         md5.addData(chunk);
         sha.addData(chunk);
     }
-    return (e->file.md5.isEmpty() || QString::fromLatin1(md5.result().toHex()) == e->file.md5) &&
-           QString::fromLatin1(sha.result().toHex()) == e->file.sha256;
+    return (e->file.md5.isEmpty() || md5.hex() == e->file.md5) && sha.hex() == e->file.sha256;
 }
 
 bool MnistDownloader::allVerified(const QString &dir, const Dataset &dataset)

@@ -12,6 +12,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git ca-certificates curl
   libtorch-dev qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   zlib1g-dev catch2 xvfb xauth fonts-dejavu-core
+  libssl-dev  # libcrypto for the data files' MD5 and SHA-256 (core/digest.h): 10x Qt's SHA-256
   libqt6sql6-sqlite  # the run database (core/runstore.cpp): Qt SQL's SQLite driver, a plugin
   # ONNX export (core/onnxexport.cpp) and its interop test (tests/interop/check_exports.py)
   libonnx-dev libprotobuf-dev python3-numpy python3-onnx python3-opencv python3-torch
