@@ -1,4 +1,7 @@
 #include "runstore.h"
+#include "error.h"
+#include "runrecorder.h"
+#include "types.h"
 #include "version.h"
 #include <QAtomicInteger>
 #include <QDir>
@@ -381,11 +384,31 @@ QString RunStore::path() const { return d->path; }
 int RunStore::openedVersion() const { return d->openedVersion; }
 
 namespace {
-const QString kRunColumns = QStringLiteral(
-    "id, name, note, started, ended, source, app_version, network, network_short, recipe, learning_rate, batch_size, "
-    "epochs, seed, threads, optimizer, dataset, dataset_checksum, train_images, test_images, start_epoch, status, "
-    "message, epochs_done, final_test_accuracy, best_test_accuracy, final_test_loss, images_per_second, wall_seconds, "
-    "images_seen, checkpoint, hidden, owner");
+// A run database is a file like any other: one from elsewhere (or damaged) may hold a 50 MB name
+// or millions of loss rows. What DigitLab reads from it is bounded (issue 16): text columns are cut
+// by SQLite before they reach Qt, curves to what RunRecorder ever writes, with room to spare.
+constexpr int kMaxFieldChars = 4096;   // names, paths, a network's text (the parser reads 4096)
+constexpr int kMaxLongFieldChars = 65536; // notes, messages, the recipe's JSON
+constexpr int kMaxLossRows = 4 * RunRecorder::kMaxLossPoints;
+constexpr int kMaxEpochRows = 4 * kMaxEpochs;
+
+QString boundedColumn(const char *name, int maxChars)
+{
+    return QStringLiteral("substr(%1, 1, %2)").arg(QLatin1String(name)).arg(maxChars);
+}
+
+const QString kRunColumns = QStringList{
+    QStringLiteral("id"), boundedColumn("name", kMaxFieldChars), boundedColumn("note", kMaxLongFieldChars),
+    boundedColumn("started", 64), boundedColumn("ended", 64), boundedColumn("source", kMaxFieldChars),
+    boundedColumn("app_version", 64), boundedColumn("network", kMaxFieldChars),
+    boundedColumn("network_short", kMaxFieldChars), boundedColumn("recipe", kMaxLongFieldChars),
+    QStringLiteral("learning_rate, batch_size, epochs"), boundedColumn("seed", 64), QStringLiteral("threads"),
+    boundedColumn("optimizer", kMaxFieldChars), boundedColumn("dataset", kMaxFieldChars),
+    boundedColumn("dataset_checksum", kMaxFieldChars), QStringLiteral("train_images, test_images, start_epoch"),
+    boundedColumn("status", 64), boundedColumn("message", kMaxLongFieldChars),
+    QStringLiteral("epochs_done, final_test_accuracy, best_test_accuracy, final_test_loss, images_per_second, wall_seconds, images_seen"),
+    boundedColumn("checkpoint", kMaxFieldChars), QStringLiteral("hidden"), boundedColumn("owner", 256)}
+                                   .join(QStringLiteral(", "));
 } // namespace
 
 RunRecord RunStore::Impl::record(const QSqlQuery &q) const
@@ -454,7 +477,7 @@ RunCurves RunStore::curves(qint64 id) const
 {
     RunCurves c;
     auto q = d->exec(QStringLiteral("SELECT step, epoch, batch, batches_per_epoch, images_seen, wall_seconds, loss, loss_min, "
-                                    "loss_max, count FROM losses WHERE run_id = ? ORDER BY step"), {id});
+                                    "loss_max, count FROM losses WHERE run_id = ? ORDER BY step LIMIT %1").arg(kMaxLossRows), {id});
     const double nan = std::numeric_limits<double>::quiet_NaN();
     while (q.next()) {
         LossPoint p;
@@ -471,7 +494,7 @@ RunCurves RunStore::curves(qint64 id) const
         c.losses.push_back(p);
     }
     auto e = d->exec(QStringLiteral("SELECT epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds, "
-                                    "images_per_second, wall_seconds, images_seen FROM epochs WHERE run_id = ? ORDER BY epoch"), {id});
+                                    "images_per_second, wall_seconds, images_seen FROM epochs WHERE run_id = ? ORDER BY epoch LIMIT %1").arg(kMaxEpochRows), {id});
     while (e.next()) {
         EpochPoint p;
         p.stats.epoch = e.value(0).toInt();
@@ -727,9 +750,10 @@ QString runsTable(const std::vector<RunRecord> &runs)
                              QStringLiteral("SEED"), QStringLiteral("STATUS"), QStringLiteral("TEST ACC"), QStringLiteral("TIME")};
     std::vector<QStringList> rows{header};
     for (const auto &r : runs)
-        rows.push_back({QString::number(r.id), r.started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")), r.displayName(),
-                        r.networkShort, r.datasetId, QString::number(r.learningRate, 'g', 6), QString::number(r.batchSize),
-                        QStringLiteral("%1/%2").arg(r.epochsDone).arg(r.epochs), r.seed, runStatusText(r.status),
+        // A terminal table: control characters escaped, long texts elided (printable()).
+        rows.push_back({QString::number(r.id), r.started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")), printable(r.displayName(), 40),
+                        printable(r.networkShort, 40), printable(r.datasetId, 40), QString::number(r.learningRate, 'g', 6), QString::number(r.batchSize),
+                        QStringLiteral("%1/%2").arg(r.epochsDone).arg(r.epochs), printable(r.seed, 24), runStatusText(r.status),
                         r.finalTestAccuracy < 0 ? QStringLiteral("-") : QString::number(100 * r.finalTestAccuracy, 'f', 2) + QLatin1Char('%'),
                         QString::number(r.wallSeconds, 'f', 1) + QStringLiteral(" s")});
     std::vector<qsizetype> widths(header.size(), 0);
@@ -751,11 +775,12 @@ QString runDetails(const RunRecord &run, const RunCurves &curves)
     QString text;
     QTextStream s(&text);
     for (const auto &c : kColumns)
-        s << QString::fromLatin1(c.name).leftJustified(20) << jsonText(c.json(run)) << '\n';
-    s << QStringLiteral("dataset_checksum").leftJustified(20) << run.datasetChecksum << '\n';
-    s << QStringLiteral("recipe").leftJustified(20) << QJsonDocument(run.recipe).toJson(QJsonDocument::Compact) << '\n';
+        s << QString::fromLatin1(c.name).leftJustified(20) << printable(jsonText(c.json(run)), 0) << '\n';
+    s << QStringLiteral("dataset_checksum").leftJustified(20) << printable(run.datasetChecksum, 0) << '\n';
+    s << QStringLiteral("recipe").leftJustified(20)
+      << printable(QString::fromUtf8(QJsonDocument(run.recipe).toJson(QJsonDocument::Compact)), 0) << '\n';
     if (!run.message.isEmpty())
-        s << QStringLiteral("message").leftJustified(20) << run.message << '\n';
+        s << QStringLiteral("message").leftJustified(20) << printable(run.message, 0) << '\n';
     s << QStringLiteral("loss_points").leftJustified(20) << curves.losses.size() << '\n';
     s << "\nepoch  train_loss  train_accuracy  test_loss  test_accuracy  seconds  images_per_second\n";
     for (const auto &e : curves.epochs)

@@ -293,6 +293,41 @@ TEST_CASE("runstore: corrupt and foreign files are refused with one clear messag
     CHECK(recorder.lastError().contains(QStringLiteral("not a SQLite database")));
 }
 
+TEST_CASE("runstore: a hostile database's huge texts and rows are read bounded and printed escaped", "[runs]")
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("runs.db"));
+    {
+        core::RunRecorder recorder(path);
+        runstoretest::recordSynthetic(recorder, runstoretest::spec(0.001, 1), 1, 5, 0.5);
+        REQUIRE(recorder.flush());
+    }
+    // Edited as another program could: a 5 MB name ending in a terminal escape, a bell in the
+    // note, and far more loss and epoch rows than RunRecorder ever writes.
+    rawScalar(path, QStringLiteral("UPDATE runs SET name = printf('%.*c', 5000000, 'N') || char(27) || '[31m', "
+                                   "note = 'x' || char(7), seed = char(27) || ']0;title' || char(7)"));
+    rawScalar(path, QStringLiteral("WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < 201000) "
+                                   "INSERT INTO losses (run_id, step, epoch, batch, batches_per_epoch, loss) "
+                                   "SELECT 1, i, 1, 1, 1, 0.5 FROM n"));
+    rawScalar(path, QStringLiteral("WITH RECURSIVE n(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+                                   "INSERT INTO epochs (run_id, epoch, test_accuracy) SELECT 1, i, 0.5 FROM n"));
+    RunStore store(path);
+    const auto runs = store.list();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs.front().name.size() <= 4096);
+    CHECK(runs.front().name.startsWith(QStringLiteral("NNNN")));
+    const auto curves = store.curves(1);
+    CHECK(curves.losses.size() <= std::size_t(4 * core::RunRecorder::kMaxLossPoints));
+    CHECK(curves.losses.size() > std::size_t(core::RunRecorder::kMaxLossPoints)); // cut, not emptied
+    CHECK(curves.epochs.size() <= std::size_t(4 * core::kMaxEpochs));
+    for (const QString &text : {core::runsTable(runs), core::runDetails(runs.front(), curves)}) {
+        CHECK(text.size() < 2000000); // 20,000 epoch rows at most, names cut
+        CHECK_FALSE(text.contains(QChar(27)));
+        CHECK_FALSE(text.contains(QChar(7)));
+    }
+    CHECK(core::runsTable(runs).contains(QStringLiteral("\\x1b")));
+}
+
 TEST_CASE("runstore: read-only, locked and full databases give one clear message", "[runs]")
 {
     QTemporaryDir dir;
