@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include "core/trainingworker.h"
 #include <QApplication>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 
@@ -18,6 +19,10 @@ int main(int argc, char *argv[])
     QTemporaryDir runsDir;
     if (qEnvironmentVariableIsEmpty("DIGITLAB_RUNS_DB"))
         qputenv("DIGITLAB_RUNS_DB", runsDir.filePath(QStringLiteral("runs.db")).toLocal8Bit());
+    // Settings of this process only: `ctest -j` runs test files side by side, and one file's
+    // settings (a chosen dataset folder, the last model) must not reach a window another builds.
+    QTemporaryDir settingsDir;
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settingsDir.path());
     QCoreApplication::setOrganizationName(QStringLiteral("DigitLabTests"));
     QCoreApplication::setApplicationName(QStringLiteral("digitlab_ui_tests"));
     core::TrainingWorker::registerMetaTypes();
