@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <unistd.h>
 #include <vector>
@@ -136,16 +137,17 @@ Result cli(const QStringList &args, const Environment &environment)
     const ProcessState state;
     for (const auto &[name, value] : environment)
         qputenv(name.constData(), value);
-    QCoreApplication::setOrganizationName(QString::fromLatin1(cli::kOrganizationName));
-    QCoreApplication::setApplicationName(QString::fromLatin1(cli::kApplicationName));
+    QCoreApplication::setOrganizationName(QString::fromLatin1(::cli::kOrganizationName));
+    QCoreApplication::setApplicationName(QString::fromLatin1(::cli::kApplicationName));
     std::fflush(stdout);
     std::fflush(stderr);
     FdCapture err(2);
-    const SanitizerReports reports(err.saved());
+    std::optional<SanitizerReports> reports(std::in_place, err.saved());
     FdCapture out(1);
     Result r;
-    r.code = cli::run(QStringList{QStringLiteral(DIGITLAB_CLI_PATH)} + args);
+    r.code = ::cli::run(QStringList{QStringLiteral(DIGITLAB_CLI_PATH)} + args);
     r.out = out.text();
+    reports.reset(); // back to fd 2 before err closes the copy they went to
     r.err = err.text();
     return r;
 }
