@@ -1,5 +1,8 @@
 // digitlab-cli: train / eval / predict / bench on the same core as the GUI, for scripts and CI.
 // Exit codes: 0 success, 1 runtime error (message on stderr naming the file), 2 usage error.
+// The commands as cli::run() (cli.h); the executable's main() is app/climain.cpp.
+#include "cli.h"
+
 #include "core/classifier.h"
 #include "core/dataset.h"
 #include "core/error.h"
@@ -17,7 +20,6 @@
 #include "core/version.h"
 
 #include <QCommandLineParser>
-#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -28,6 +30,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTimer>
 #include <algorithm>
 #include <atomic>
@@ -59,6 +62,10 @@ struct UsageError {
     QString message;
 };
 
+/// A command's --help was printed: the command ends there with status 0 (thrown rather than
+/// exiting, so that run() returns to whoever called it).
+struct HelpShown {};
+
 const char *kTopHelp = R"(Usage: digitlab-cli COMMAND [OPTIONS]
 
 Train, evaluate and use DigitLab's image classifiers (MNIST digits, Fashion-MNIST clothes, any
@@ -89,7 +96,7 @@ $DIGITLAB_RUNS_DB), as the GUI's are.
 Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
 
-/// Parses a subcommand's options; --help prints and exits 0, bad options throw UsageError.
+/// Parses a subcommand's options; --help prints and throws HelpShown, bad options throw UsageError.
 void parse(QCommandLineParser &p, const QStringList &args, const QString &command, const QString &description,
            const QString &positional = {}, const QString &positionalHelp = {})
 {
@@ -105,7 +112,7 @@ void parse(QCommandLineParser &p, const QStringList &args, const QString &comman
         QString text = p.helpText();
         text.replace(QRegularExpression(QStringLiteral("^Usage: \\S+")), QStringLiteral("Usage: digitlab-cli ") + command);
         std::fputs(qPrintable(text), stdout);
-        std::exit(kOk);
+        throw HelpShown{};
     }
     if (positional.isEmpty() && !p.positionalArguments().isEmpty())
         throw UsageError{QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().first())};
@@ -481,6 +488,9 @@ int train(const QStringList &args)
 
     core::RunControl control;
     g_control = &control;
+    // However train() ends (an error too): a signal after it must not reach a control that is gone
+    // (the caller may go on: tests run the commands in their process).
+    const auto forgetControl = qScopeGuard([] { g_control = nullptr; });
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
 
@@ -1088,13 +1098,9 @@ int runs(const QStringList &args)
 
 } // namespace
 
-int main(int argc, char **argv)
+int cli::run(const QStringList &arguments)
 {
-    QCoreApplication app(argc, argv);
-    QCoreApplication::setOrganizationName(QStringLiteral("DigitLab"));
-    QCoreApplication::setApplicationName(QStringLiteral("digitlab"));
-    QCoreApplication::setApplicationVersion(core::version());
-    QStringList args = QCoreApplication::arguments();
+    QStringList args = arguments;
     if (args.size() < 2 || args[1] == QLatin1String("--help") || args[1] == QLatin1String("-h") || args[1] == QLatin1String("help")) {
         std::fputs(kTopHelp, args.size() < 2 ? stderr : stdout);
         return args.size() < 2 ? kUsageError : kOk;
@@ -1125,6 +1131,8 @@ int main(int argc, char **argv)
         if (command == QLatin1String("arch"))
             return arch(args);
         throw UsageError{QStringLiteral("unknown command '%1' (try --help)").arg(command)};
+    } catch (const HelpShown &) {
+        return kOk;
     } catch (const UsageError &e) {
         err(e.message);
         std::fputs(qPrintable(QStringLiteral("Run 'digitlab-cli %1 --help' for usage.\n")

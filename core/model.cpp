@@ -4,6 +4,7 @@
 #include "error.h"
 #include "mnist.h"
 #include "metrics.h"
+#include "torchstate.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 #include <algorithm>
@@ -579,3 +581,33 @@ EvalResult evaluateNet(Net &net, const MnistSet &set, int batchSize, WorkTeam &t
 }
 
 } // namespace core::detail
+
+// ---------------------------------------------------------------------------------------------
+// TorchState (torchstate.h): here, with the other LibTorch code, rather than in a translation
+// unit of its own.
+namespace core {
+
+struct TorchState::Impl {
+    int threads = 1;
+    at::Tensor generator;
+};
+
+TorchState::TorchState() : d(std::make_unique<Impl>())
+{
+    d->threads = at::get_num_threads();
+    auto gen = at::detail::getDefaultCPUGenerator();
+    const std::lock_guard<std::mutex> lock(gen.mutex());
+    d->generator = gen.get_state();
+}
+
+TorchState::~TorchState() = default;
+
+void TorchState::restore() const
+{
+    at::set_num_threads(d->threads);
+    auto gen = at::detail::getDefaultCPUGenerator();
+    const std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(d->generator);
+}
+
+} // namespace core

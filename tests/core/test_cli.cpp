@@ -1,15 +1,17 @@
 #include "clitestsupport.h"
 #include "testsupport.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QRegularExpression>
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <sys/stat.h>
 
 namespace {
 
@@ -27,7 +29,8 @@ QString drawnImage(const QTemporaryDir &dir, int i, const char *format = "PNG")
 
 TEST_CASE("cli: usage errors exit 2, help exits 0", "[cli]")
 {
-    // Independent runs, so together (clitest::cliAll): each process costs LibTorch's start-up.
+    // In this process (clitest::cliAll), but for three real processes of the executable: its exit
+    // status with no command (2, usage on stderr), a usage error and a --help of a command.
     const QStringList commands{QStringLiteral("train"), QStringLiteral("eval"), QStringLiteral("predict"), QStringLiteral("bench")};
     QList<QStringList> runs{{},
                             {QStringLiteral("frobnicate")},
@@ -38,7 +41,7 @@ TEST_CASE("cli: usage errors exit 2, help exits 0", "[cli]")
                             {QStringLiteral("predict")}};
     for (const QString &command : commands)
         runs.append({command, QStringLiteral("--help")});
-    const auto results = clitest::cliAll(runs);
+    const auto results = clitest::cliAll(runs, {0, 5, 10});
     auto r = results[0];
     CHECK(r.code == 2);
     CHECK(r.err.contains(QStringLiteral("Commands:")));
@@ -184,4 +187,55 @@ TEST_CASE("cli train: a short run saves a checkpoint that resumes and evaluates"
     r = cli({QStringLiteral("eval"), QStringLiteral("--checkpoint"), out});
     CHECK(r.code == 0);
     CHECK(r.out.contains(QStringLiteral("2 epochs")));
+}
+
+namespace {
+/// The file a descriptor refers to (device, inode).
+std::pair<dev_t, ino_t> fileOf(int fd)
+{
+    struct stat st {};
+    REQUIRE(::fstat(fd, &st) == 0);
+    return {st.st_dev, st.st_ino};
+}
+
+/// A signal's handler now.
+using Handler = void (*)(int);
+Handler handlerOf(int signal)
+{
+    struct sigaction action {};
+    REQUIRE(::sigaction(signal, nullptr, &action) == 0);
+    return action.sa_handler;
+}
+} // namespace
+
+TEST_CASE("cli in this process: --help returns, and a run leaves the process as it found it", "[cli][data]")
+{
+    // What clitest::cli() promises (tests/core/clitestsupport.h), so that no run can change the next:
+    // --help no longer exits, and train's signal handlers, the captured descriptors, the names,
+    // the current folder and the environment are all as they were.
+    testsupport::mnistDir();
+    QTemporaryDir dir;
+    const auto stdoutFile = fileOf(1), stderrFile = fileOf(2);
+    const Handler sigint = handlerOf(SIGINT), sigterm = handlerOf(SIGTERM);
+    const QString folder = QDir::currentPath(), application = QCoreApplication::applicationName();
+    REQUIRE_FALSE(qEnvironmentVariableIsSet("DIGITLAB_CLITEST_PROBE"));
+
+    auto r = cli({QStringLiteral("predict"), QStringLiteral("--help")});
+    CHECK(r.code == 0);
+    CHECK(r.out.startsWith(QStringLiteral("Usage: digitlab-cli predict")));
+    CHECK(r.err.isEmpty());
+    r = cli({QStringLiteral("train"), QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--train-limit"),
+             QStringLiteral("100"), QStringLiteral("--test-limit"), QStringLiteral("100"), QStringLiteral("--threads"),
+             QStringLiteral("1"), QStringLiteral("--no-record"), QStringLiteral("--out"), dir.filePath(QStringLiteral("t.pt"))},
+            {{"DIGITLAB_CLITEST_PROBE", "1"}});
+    CHECK(r.code == 0);
+    CHECK(r.out.contains(QStringLiteral("saved ")));
+
+    CHECK(fileOf(1) == stdoutFile);
+    CHECK(fileOf(2) == stderrFile);
+    CHECK(handlerOf(SIGINT) == sigint);
+    CHECK(handlerOf(SIGTERM) == sigterm);
+    CHECK(QDir::currentPath() == folder);
+    CHECK(QCoreApplication::applicationName() == application);
+    CHECK_FALSE(qEnvironmentVariableIsSet("DIGITLAB_CLITEST_PROBE"));
 }

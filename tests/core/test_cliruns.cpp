@@ -51,10 +51,11 @@ TEST_CASE("cli runs: train records each run and list, show, export and delete re
     QTemporaryDir dir;
     const QString db = dir.filePath(QStringLiteral("runs.db"));
 
-    // Runs that do not depend on each other go together (clitest::cliAll): each process costs
-    // LibTorch's start-up. The empty listing and the unrecorded run touch nothing the others read.
+    // The empty listing by the real executable (once for runs: tests/core/clitestsupport.h), beside
+    // the unrecorded run; they touch nothing the others read.
     auto batch = cliAll({{QStringLiteral("runs"), QStringLiteral("--runs-db"), db},
-                         tinyTrain(dir, db, QStringLiteral("0.001"), QStringLiteral("5")) << QStringLiteral("--no-record")});
+                         tinyTrain(dir, db, QStringLiteral("0.001"), QStringLiteral("5")) << QStringLiteral("--no-record")},
+                        {0});
     auto r = batch[0];
     CHECK(r.code == 0);
     CHECK(r.out.contains(QStringLiteral("no runs recorded yet")));
@@ -190,18 +191,13 @@ TEST_CASE("cli runs: a train killed with SIGKILL reads interrupted and a bad dat
         REQUIRE(f.open(QIODevice::WriteOnly));
         f.write("this is not a database, it is a text file\n");
     }
-    QProcess p;
-    auto env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("DIGITLAB_RUNS_DB"), bad);
-    p.setProcessEnvironment(env);
     QStringList args = tinyTrain(dir, db, QStringLiteral("0.001"), QStringLiteral("2"));
     args.removeLast();
     args.removeLast(); // no --runs-db: $DIGITLAB_RUNS_DB
-    p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
-    REQUIRE(p.waitForFinished(5 * 60 * 1000));
-    CHECK(p.exitCode() == 0);
-    const QString err = QString::fromUtf8(p.readAllStandardError());
+    const auto r = cli(args, {{"DIGITLAB_RUNS_DB", bad.toLocal8Bit()}});
+    CHECK(r.code == 0);
+    const QString &err = r.err;
     CHECK(err.count(QStringLiteral("not recorded")) == 1);
     CHECK(err.contains(bad));
-    CHECK(QString::fromUtf8(p.readAllStandardOutput()).contains(QStringLiteral("saved ")));
+    CHECK(r.out.contains(QStringLiteral("saved ")));
 }

@@ -62,7 +62,6 @@ TEST_CASE("Export: digitlab-cli export writes both files and checks its options"
     const auto onnx = dir.filePath(QStringLiteral("m.onnx"));
     const auto pt = dir.filePath(QStringLiteral("m.pt"));
     const auto missingCheckpointOnnx = dir.filePath(QStringLiteral("m2.onnx"));
-    // Independent runs, so together (each process costs LibTorch's start-up).
     const auto results = clitest::cliAll({{QStringLiteral("export"), QStringLiteral("--onnx"), onnx, QStringLiteral("--pytorch"), pt},
                                           {QStringLiteral("export")},
                                           {QStringLiteral("export"), QStringLiteral("--onnx"), missingCheckpointOnnx,

@@ -281,7 +281,7 @@ TEST_CASE("cli: arch prints the table or names the layer at fault; train --arch 
 {
     QTemporaryDir dir;
     const auto out = dir.filePath(QStringLiteral("net.pt"));
-    // Independent runs, so together (each process costs LibTorch's start-up).
+    // In this process, but for one real process of the executable's arch (its usage error).
     const auto results = clitest::cliAll(
         {{QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) ReLU MaxPool2d(2) Flatten Linear(10)")},
          {QStringLiteral("arch"), QStringLiteral("Conv2d(8,3) Linear(10)")},
@@ -289,7 +289,8 @@ TEST_CASE("cli: arch prints the table or names the layer at fault; train --arch 
           QStringLiteral("--optimizer"), QStringLiteral("sgd"), QStringLiteral("--lr"), QStringLiteral("0.05"), QStringLiteral("--epochs"),
           QStringLiteral("1"), QStringLiteral("--train-limit"), QStringLiteral("500"), QStringLiteral("--test-limit"), QStringLiteral("200"),
           QStringLiteral("--holdout"), QStringLiteral("100"),
-          QStringLiteral("--data"), testsupport::mnistDir(), QStringLiteral("--no-record"), QStringLiteral("--out"), out}});
+          QStringLiteral("--data"), testsupport::mnistDir(), QStringLiteral("--no-record"), QStringLiteral("--out"), out}},
+        {1});
     const auto &table = results[0].out;
     CHECK(results[0].code == 0);
     CHECK(table.contains(QStringLiteral("3 MaxPool2d(2)")));
@@ -322,7 +323,6 @@ TEST_CASE("bundled models by name; import --arch/--preset; arch --preset prints 
 
     QTemporaryDir dir;
     const auto exported = dir.filePath(QStringLiteral("best.pt"));
-    // Independent runs, so together (each process costs LibTorch's start-up).
     const auto results = clitest::cliAll(
         {{QStringLiteral("arch"), QStringLiteral("--preset"), QStringLiteral("fast")},
          {QStringLiteral("eval"), QStringLiteral("--bundled"), QStringLiteral("nope")},
