@@ -21,6 +21,7 @@ python3-torch, python3-numpy).
 A missing module is a failure, never a skip: this test exists to prove the interop.
 Usage: check_exports.py DIGITLAB_CLI MNIST_DIR WORK_DIR  ($DIGITLAB_DATA overrides MNIST_DIR)
 """
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -36,8 +37,9 @@ except ImportError as e:  # fail loudly: the whole point is to run the other sid
              "(python3-numpy python3-onnx python3-opencv python3-torch)")
 
 TOLERANCE = 1e-4  # max |logit difference| allowed (float32 kernels differ in summation order)
-# The digitlab-cli exports run beside this script (class Cli): one thread each for OpenCV and
-# PyTorch (Debian's is single-threaded anyway) leaves the other core to them.
+# The digitlab-cli exports run beside this script (class Cli) and OpenCV beside PyTorch
+# (opencv_when_exported): one thread each for OpenCV and PyTorch (Debian's is single-threaded
+# anyway), the parallelism is theirs.
 cv2.setNumThreads(1)
 PIECE = 250  # images per PyTorch forward pass: the activations of 250 stay in the caches
 
@@ -110,6 +112,13 @@ class Cli:
         return out.strip()
 
 
+def opencv_when_exported(pool, process, onnx_path, images):
+    """OpenCV's logits of an export's ONNX on the pool's thread once the export has ended (None if
+    it failed: the main thread reports that), while the main thread runs PyTorch: both release the
+    GIL, so a serial ctest run uses both cores."""
+    return pool.submit(lambda: opencv_logits(onnx_path, images) if process.wait() == 0 else None)
+
+
 def fresh(*paths):
     for p in paths:
         if os.path.exists(p):
@@ -134,10 +143,14 @@ def main():
     tutorial = runner.start("export", "--onnx", onnx_path, "--pytorch", pt_path, "--test-logits", ref_path, "--data", mnist)
     from_python = runner.start("export", "--checkpoint", fixture, "--onnx", onnx2, "--pytorch", pt2)
     best = export_all(runner, mnist, work, "best", ["--bundled", "best"])
-    # The all-kinds network's weights come from Python: written, imported and exported meanwhile.
-    all_kinds = start_all_kinds(runner, mnist, work)
-
     images = read_idx_images(os.path.join(mnist, "t10k-images-idx3-ubyte"))
+    # The all-kinds network's weights come from Python: written, imported and exported meanwhile.
+    all_kinds = start_all_kinds(runner, mnist, work, images)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    opencv = {name: opencv_when_exported(pool, process, path, images)
+              for name, process, path in (("tutorial", tutorial, onnx_path), ("fixture", from_python, onnx2),
+                                          ("best", best[0], best[2]))}
+
     print(runner.wait(tutorial, "export"))
     reference = np.load(ref_path)
     if reference.shape != (10000, 10) or len(images) != 10000:
@@ -154,7 +167,7 @@ def main():
         fail(f"ONNX input shape {dims}: expected a symbolic batch dimension and 1x28x28")
 
     # OpenCV dnn, in batches (exercises the dynamic batch dimension) and one single image.
-    compare(f"OpenCV {cv2.__version__} dnn", opencv_logits(onnx_path, images), reference)
+    compare(f"OpenCV {cv2.__version__} dnn", opencv["tutorial"].result(), reference)
     net = cv2.dnn.readNetFromONNX(onnx_path)
     net.setInput(images[:1])
     compare("OpenCV dnn, batch of 1", net.forward().reshape(-1, 10), reference[:1])
@@ -176,7 +189,7 @@ def main():
     python_net = Net()
     python_net.load_state_dict(original, strict=True)
     python_logits = torch_logits(python_net, images)
-    ours = opencv_logits(onnx2, images)
+    ours = opencv["fixture"].result()
     worst = float(np.abs(ours - python_logits).max())
     # An untrained Net has near-ties: compare classes where PyTorch's top two are clearly apart.
     top2 = np.sort(python_logits, axis=1)[:, -2:]
@@ -187,7 +200,7 @@ def main():
     if worst > TOLERANCE or differing:
         fail("DigitLab's ONNX of a Python model disagrees with PyTorch")
 
-    check_exported("bundled best", runner, best, images)
+    check_exported("bundled best", runner, best, opencv["best"], images)
     check_all_kinds(runner, all_kinds, images)
     print("check_exports: OK")
 
@@ -229,18 +242,18 @@ def finish_export(runner, export):
     return onnx_path, pt_path, np.load(ref_path)
 
 
-def check_exported(name, runner, export, images):
+def check_exported(name, runner, export, opencv, images):
     onnx_path, pt_path, reference = finish_export(runner, export)
     net = load_module(pt_path[:-3] + ".py").build()
     net.load_state_dict(torch.load(pt_path, weights_only=True), strict=True)
     compare(f"{name}: PyTorch {torch.__version__}, model.py build() + load_state_dict(strict=True)",
             torch_logits(net, images), reference)
-    compare(f"{name}: OpenCV {cv2.__version__} dnn", opencv_logits(onnx_path, images), reference)
+    compare(f"{name}: OpenCV {cv2.__version__} dnn", opencv.result(), reference)
 
 
-def start_all_kinds(runner, mnist, work):
-    """Python's weights for every other layer kind, saved; `import --arch`, then one export, on a
-    thread (the export needs the import's checkpoint)."""
+def start_all_kinds(runner, mnist, work, images):
+    """Python's weights for every other layer kind, saved; `import --arch`, then one export and
+    OpenCV's run of its ONNX, on a thread (the export needs the import's checkpoint)."""
     torch.manual_seed(7)
     python_net = all_kinds_net()
     with torch.no_grad():
@@ -263,7 +276,8 @@ def start_all_kinds(runner, mnist, work):
             export = export_all(runner, mnist, work, "all_kinds", ["--checkpoint", checkpoint])
             runner.wait(export[0], export[1])
             result["export"] = export
-        except SystemExit as e:  # fail() on this thread: reported by check_all_kinds
+            result["opencv"] = opencv_logits(export[2], images)
+        except BaseException as e:  # fail() or an error on this thread: raised by check_all_kinds
             result["error"] = e
     thread = threading.Thread(target=chain)
     thread.start()
@@ -291,7 +305,7 @@ def check_all_kinds(runner, all_kinds, images):
     net = load_module(pt_path[:-3] + ".py").build()
     net.load_state_dict(exported, strict=True)
     worst = float(np.abs(torch_logits(net, images) - python_logits).max())
-    worst_cv = float(np.abs(opencv_logits(onnx_path, images) - python_logits).max())
+    worst_cv = float(np.abs(result["opencv"] - python_logits).max())
     print(f"all layer kinds: model.py build() {worst:.2e}, OpenCV dnn {worst_cv:.2e} from PyTorch's logits")
     if worst > TOLERANCE or worst_cv > TOLERANCE:
         fail("all layer kinds: the exported model.py or ONNX disagrees with PyTorch")
