@@ -19,6 +19,7 @@
 #include <QTimer>
 #include <catch2/catch.hpp>
 #include <array>
+#include <tuple>
 #include <unistd.h>
 
 namespace {
@@ -446,45 +447,41 @@ TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing s
     QTemporaryDir trickleDir;
     seed(tmp.path(), {QStringLiteral("t10k-labels-idx1-ubyte"), QStringLiteral("train-labels-idx1-ubyte")});
     seed(trickleDir.path(), {QStringLiteral("t10k-labels-idx1-ubyte")});
-    struct Run {
-        QStringList args;
-        int code = -1;
-        QString out, err;
-    };
     // The three runs are independent (two folders), so they go together: each process costs
     // about half a second of LibTorch start-up, and the trickle waits a whole --timeout window.
-    std::array<Run, 3> runs{{
+    const std::array<QStringList, 3> args{{
         // The failing source is reported and the next one used.
-        {{QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
+        {QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/nope")),
           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/mnist")),
-          QStringLiteral("--timeout"), QStringLiteral("5")}},
-        {{QStringLiteral("fetch-data"), QStringLiteral("--source"), QStringLiteral("ftp:x")}},
-        {{QStringLiteral("fetch-data"), QStringLiteral("--data"), trickleDir.path(), QStringLiteral("--source"),
+          QStringLiteral("--timeout"), QStringLiteral("5")},
+        {QStringLiteral("fetch-data"), QStringLiteral("--source"), QStringLiteral("ftp:x")},
+        {QStringLiteral("fetch-data"), QStringLiteral("--data"), trickleDir.path(), QStringLiteral("--source"),
           QStringLiteral("gz:") + server.url(QStringLiteral("/trickle")), QStringLiteral("--timeout"), QStringLiteral("1"),
-          QStringLiteral("--min-rate"), QStringLiteral("1000"), QStringLiteral("--deadline"), QStringLiteral("600")}},
+          QStringLiteral("--min-rate"), QStringLiteral("1000"), QStringLiteral("--deadline"), QStringLiteral("600")},
     }};
+    std::array<std::tuple<int, QString, QString>, 3> runs; // exit code, stdout, stderr
     {
         // The server lives in this thread: wait with an event loop, not waitForFinished().
         std::array<QProcess, 3> processes;
         QEventLoop loop;
-        int running = int(runs.size());
-        for (std::size_t i = 0; i < runs.size(); ++i) {
+        int running = int(processes.size());
+        for (std::size_t i = 0; i < processes.size(); ++i) {
             QObject::connect(&processes[i], &QProcess::finished, &loop, [&] {
                 if (--running == 0)
                     loop.quit();
             });
-            processes[i].start(QStringLiteral(DIGITLAB_CLI_PATH), runs[i].args);
+            processes[i].start(QStringLiteral(DIGITLAB_CLI_PATH), args[i]);
         }
         QTimer::singleShot(kTimeoutMs, &loop, &QEventLoop::quit);
         loop.exec();
         REQUIRE(running == 0);
-        for (std::size_t i = 0; i < runs.size(); ++i)
-            runs[i] = {runs[i].args, processes[i].exitCode(), QString::fromUtf8(processes[i].readAllStandardOutput()),
+        for (std::size_t i = 0; i < processes.size(); ++i)
+            runs[i] = {processes[i].exitCode(), QString::fromUtf8(processes[i].readAllStandardOutput()),
                        QString::fromUtf8(processes[i].readAllStandardError())};
     }
     {
-        const auto &[args, code, out, err] = runs[0];
+        const auto &[code, out, err] = runs[0];
         INFO(err.toStdString());
         REQUIRE(code == 0);
         REQUIRE(err.contains(QStringLiteral("HTTP 404")));
@@ -492,12 +489,12 @@ TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing s
         REQUIRE(allMnist(tmp.path()));
     }
     {
-        const auto &[args, code, out, err] = runs[1];
+        const auto &[code, out, err] = runs[1];
         REQUIRE(code == 1);
         REQUIRE(err.contains(QStringLiteral("ftp:x")));
     }
     {
-        const auto &[args, code, out, err] = runs[2];
+        const auto &[code, out, err] = runs[2];
         INFO(err.toStdString());
         REQUIRE(code == 1);
         REQUIRE(err.contains(QStringLiteral("too slow")));
