@@ -8,7 +8,6 @@
 #include <QMutex>
 #include <map>
 #include <ATen/Parallel.h>
-#include <thread>
 
 namespace core {
 
@@ -137,34 +136,11 @@ std::vector<Prediction> Classifier::predictBatch(const float *pixels, int n) con
     return toPredictions(d->net->forward(x));
 }
 
-namespace {
-/// A team of one single-threaded LibTorch member per core for a whole set (evaluate, predictSet):
-/// members take pieces as they come free, so a core taken by another program (training next
-/// door, a build) costs at most one piece instead of stalling an OpenMP team in every operator.
-/// The calling thread is member 0; its thread count is restored afterwards.
-class SetTeam {
-public:
-    SetTeam() : m_saved(at::get_num_threads())
-    {
-        detail::singleThreadedTorch();
-        m_team = std::make_unique<WorkTeam>(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
-                                            [](int) { detail::singleThreadedTorch(); });
-    }
-    ~SetTeam() { at::set_num_threads(m_saved); }
-    SetTeam(const SetTeam &) = delete;
-    SetTeam &operator=(const SetTeam &) = delete;
-    WorkTeam &team() { return *m_team; }
-
-private:
-    int m_saved;
-    std::unique_ptr<WorkTeam> m_team;
-};
-} // namespace
 
 std::vector<Prediction> Classifier::predictSet(const MnistSet &set, int batchSize, const std::function<void(int, int)> &progress,
                                                const std::function<bool()> &cancelled) const
 {
-    SetTeam team;
+    detail::SetTeam team;
     std::vector<Prediction> out(static_cast<std::size_t>(set.count));
     batchSize = std::clamp(batchSize, 1, detail::kMaxInferencePiece);
     const int pieces = (set.count + batchSize - 1) / batchSize;
@@ -192,7 +168,7 @@ std::vector<Prediction> Classifier::predictSet(const MnistSet &set, int batchSiz
 
 EvalResult Classifier::evaluate(const MnistSet &set, int batchSize) const
 {
-    SetTeam team;
+    detail::SetTeam team;
     return detail::evaluateNet(d->net, set, batchSize, team.team());
 }
 

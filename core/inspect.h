@@ -22,7 +22,8 @@ NetworkReport networkReport(const Classifier &model);
 std::vector<LayerOutput> layerOutputs(const Classifier &model, const float *pixels);
 
 /// Logits [n,classes] of n images (n * kPixels floats), eval mode: what ONNX and PyTorch exports are
-/// compared against.
+/// compared against. Runs in pieces on one single-threaded LibTorch member per core, as
+/// Classifier::evaluate() does (bounded memory for any n).
 TensorData logits(const Classifier &model, const float *pixels, int n);
 
 /// The network's parameters and float buffers as plain arrays, in PyTorch's state_dict order and

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <thread>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -543,6 +544,15 @@ void singleThreadedTorch()
     at::internal::lazy_init_num_threads(); // else the first operator resets the count from the global
     at::set_num_threads(1);
 }
+
+SetTeam::SetTeam() : m_saved(at::get_num_threads())
+{
+    singleThreadedTorch();
+    m_team = std::make_unique<WorkTeam>(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                                        [](int) { singleThreadedTorch(); });
+}
+
+SetTeam::~SetTeam() { at::set_num_threads(m_saved); }
 
 EvalResult evaluateNet(Net &net, const MnistSet &set, int batchSize, WorkTeam &team)
 {

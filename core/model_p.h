@@ -11,6 +11,7 @@
 #include <QByteArray>
 #include <QString>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,23 @@ EvalResult evaluateNet(Net &net, const MnistSet &set, int batchSize, WorkTeam &t
 /// drives a team): the team is the parallelism, and an OpenMP team inside each operator would
 /// wait for descheduled members on a busy machine (docs/benchmarks.md).
 void singleThreadedTorch();
+
+/// A team of one single-threaded LibTorch member per core for a whole set (evaluate, predictSet,
+/// logits): members take pieces as they come free, so a core taken by another program (training
+/// next door, a build) costs at most one piece instead of stalling an OpenMP team in every
+/// operator. The calling thread is member 0; its thread count is restored afterwards.
+class SetTeam {
+public:
+    SetTeam();
+    ~SetTeam();
+    SetTeam(const SetTeam &) = delete;
+    SetTeam &operator=(const SetTeam &) = delete;
+    WorkTeam &team() { return *m_team; }
+
+private:
+    int m_saved;
+    std::unique_ptr<WorkTeam> m_team;
+};
 
 /// Converts a c10/LibTorch exception message into one line without the C++ backtrace.
 QString torchMessage(const std::exception &e);

@@ -230,6 +230,28 @@ TEST_CASE("Inspect: every layer's output equals a forward pass computed by hand"
     }
 }
 
+TEST_CASE("Inspect: logits of many images are each image's own, in any piece", "[inspect]")
+{
+    // logits() runs a set in pieces on a team (the exports' --test-logits): 601 images cross two
+    // piece boundaries and end in a short piece; each row must be that image's logits alone.
+    const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));
+    const int n = 601;
+    std::vector<float> px(std::size_t(n) * core::kPixels);
+    for (int i = 0; i < n; ++i) {
+        const auto one = testImage(i);
+        std::copy(one.begin(), one.end(), px.begin() + std::ptrdiff_t(i) * core::kPixels);
+    }
+    const auto all = core::logits(*model, px.data(), n);
+    REQUIRE(all.shape == Shape{n, 10});
+    REQUIRE(all.values.size() == std::size_t(n) * 10);
+    for (int i : {0, 1, 249, 250, 251, 499, 500, 501, 599, 600}) {
+        const auto one = core::logits(*model, px.data() + std::ptrdiff_t(i) * core::kPixels, 1);
+        for (int k = 0; k < 10; ++k)
+            CHECK(all.values[std::size_t(i) * 10 + k] == Approx(one.values[k]).margin(1e-5));
+    }
+    CHECK(core::logits(*model, px.data(), 0).shape == Shape{0, 10});
+}
+
 TEST_CASE("Inspect: saliency of a blank input is zero", "[inspect]")
 {
     const auto model = core::Classifier::bundled(QStringLiteral("tutorial"));

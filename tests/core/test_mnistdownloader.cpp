@@ -18,6 +18,9 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <catch2/catch.hpp>
+#include <array>
+#include <tuple>
+#include <unistd.h>
 
 namespace {
 
@@ -26,6 +29,12 @@ using Mode = HttpTestServer::Mode;
 
 // Generous: a loaded 2-core machine moves 55 MB over loopback in a few seconds.
 constexpr int kTimeoutMs = 120000;
+
+/// The stall timeout, minimum-rate window and deadline of the cases that wait for one (the
+/// options take milliseconds; the app's are 30 s, 30 s and 15 min). Short, for the suite's time;
+/// long enough that a process descheduled on a loaded machine (a scheduler slice is a few ms)
+/// never sees a healthy transfer or a trickling one stall.
+constexpr int kWindowMs = 300;
 
 struct Outcome {
     bool finished = false;
@@ -65,13 +74,28 @@ void serveGz(HttpTestServer &server, const QString &prefix)
         server.route(prefix + QLatin1Char('/') + name + QLatin1String(".gz"), gzipped(name));
 }
 
-/// Copies the verified files except `except` into dir, so a test downloads only what it is about.
+/// Puts the verified files except `except` into dir, so a test downloads only what it is about:
+/// hard links to one copy written once (a copy where links do not work), not 55 MB written per
+/// case. The downloader only reads the files in place and renames new ones over them.
 void seed(const QString &dir, const QStringList &except)
 {
+    static const QTemporaryDir once;
+    static const bool written = [] {
+        for (const QString &name : core::MnistDownloader::fileNames()) {
+            QFile file(once.filePath(name));
+            if (!file.open(QIODevice::WriteOnly) || file.write(mnistFiles().value(name)) != mnistFiles().value(name).size())
+                return false;
+        }
+        return true;
+    }();
+    REQUIRE(written);
     for (const QString &name : core::MnistDownloader::fileNames()) {
         if (except.contains(name))
             continue;
-        QFile file(dir + QLatin1Char('/') + name);
+        const QString target = dir + QLatin1Char('/') + name;
+        if (::link(QFile::encodeName(once.filePath(name)).constData(), QFile::encodeName(target).constData()) == 0)
+            continue;
+        QFile file(target);
         REQUIRE(file.open(QIODevice::WriteOnly));
         file.write(mnistFiles().value(name));
     }
@@ -293,7 +317,7 @@ TEST_CASE("Download gives a stalled connection up after the timeout", "[download
     QTemporaryDir tmp;
     seed(tmp.path(), {name});
     core::MnistDownloader downloader;
-    downloader.setStallTimeout(1000);
+    downloader.setStallTimeout(kWindowMs);
 
     SECTION("alone: a timeout error")
     {
@@ -415,26 +439,49 @@ TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing s
 {
     HttpTestServer server;
     serveGz(server, QStringLiteral("/mnist"));
+    // A byte every 20 ms: below --min-rate over each --timeout window (the deadline, tested on
+    // the class, is only parsed here: one more process would cost a second).
+    server.setTrickleInterval(20);
+    server.route(QStringLiteral("/trickle/t10k-labels-idx1-ubyte.gz"), gzipped(QStringLiteral("t10k-labels-idx1-ubyte")), Mode::Trickle);
     QTemporaryDir tmp;
+    QTemporaryDir trickleDir;
     seed(tmp.path(), {QStringLiteral("t10k-labels-idx1-ubyte"), QStringLiteral("train-labels-idx1-ubyte")});
-    auto cli = [](const QStringList &args) {
+    seed(trickleDir.path(), {QStringLiteral("t10k-labels-idx1-ubyte")});
+    // The three runs are independent (two folders), so they go together: each process costs
+    // about half a second of LibTorch start-up, and the trickle waits a whole --timeout window.
+    const std::array<QStringList, 3> args{{
+        // The failing source is reported and the next one used.
+        {QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
+          QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/nope")),
+          QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/mnist")),
+          QStringLiteral("--timeout"), QStringLiteral("5")},
+        {QStringLiteral("fetch-data"), QStringLiteral("--source"), QStringLiteral("ftp:x")},
+        {QStringLiteral("fetch-data"), QStringLiteral("--data"), trickleDir.path(), QStringLiteral("--source"),
+          QStringLiteral("gz:") + server.url(QStringLiteral("/trickle")), QStringLiteral("--timeout"), QStringLiteral("1"),
+          QStringLiteral("--min-rate"), QStringLiteral("1000"), QStringLiteral("--deadline"), QStringLiteral("600")},
+    }};
+    std::array<std::tuple<int, QString, QString>, 3> runs; // exit code, stdout, stderr
+    {
         // The server lives in this thread: wait with an event loop, not waitForFinished().
-        QProcess p;
+        std::array<QProcess, 3> processes;
         QEventLoop loop;
-        QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-        p.start(QStringLiteral(DIGITLAB_CLI_PATH), args);
+        int running = int(processes.size());
+        for (std::size_t i = 0; i < processes.size(); ++i) {
+            QObject::connect(&processes[i], &QProcess::finished, &loop, [&] {
+                if (--running == 0)
+                    loop.quit();
+            });
+            processes[i].start(QStringLiteral(DIGITLAB_CLI_PATH), args[i]);
+        }
         QTimer::singleShot(kTimeoutMs, &loop, &QEventLoop::quit);
         loop.exec();
-        return std::make_tuple(p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-                               QString::fromUtf8(p.readAllStandardError()));
-    };
+        REQUIRE(running == 0);
+        for (std::size_t i = 0; i < processes.size(); ++i)
+            runs[i] = {processes[i].exitCode(), QString::fromUtf8(processes[i].readAllStandardOutput()),
+                       QString::fromUtf8(processes[i].readAllStandardError())};
+    }
     {
-        // The failing source is reported and the next one used (a failing run's exit code 1 is
-        // checked below: each process costs a second of LibTorch start-up).
-        const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(),
-                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/nope")),
-                                           QStringLiteral("--source"), QStringLiteral("gz:") + server.url(QStringLiteral("/mnist")),
-                                           QStringLiteral("--timeout"), QStringLiteral("5")});
+        const auto &[code, out, err] = runs[0];
         INFO(err.toStdString());
         REQUIRE(code == 0);
         REQUIRE(err.contains(QStringLiteral("HTTP 404")));
@@ -442,24 +489,16 @@ TEST_CASE("digitlab-cli fetch-data downloads into --data and reports a failing s
         REQUIRE(allMnist(tmp.path()));
     }
     {
-        const auto [code, out, err] = cli({QStringLiteral("fetch-data"), QStringLiteral("--source"), QStringLiteral("ftp:x")});
+        const auto &[code, out, err] = runs[1];
         REQUIRE(code == 1);
         REQUIRE(err.contains(QStringLiteral("ftp:x")));
     }
-    // A byte every 20 ms: below --min-rate over each --timeout window (the deadline, tested on
-    // the class, is only parsed here: one more process would cost a second).
-    server.setTrickleInterval(20);
-    server.route(QStringLiteral("/trickle/t10k-labels-idx1-ubyte.gz"), gzipped(QStringLiteral("t10k-labels-idx1-ubyte")), Mode::Trickle);
-    QFile::remove(tmp.filePath(QStringLiteral("t10k-labels-idx1-ubyte")));
     {
-        const auto [code, out, err] =
-            cli({QStringLiteral("fetch-data"), QStringLiteral("--data"), tmp.path(), QStringLiteral("--source"),
-                 QStringLiteral("gz:") + server.url(QStringLiteral("/trickle")), QStringLiteral("--timeout"), QStringLiteral("1"),
-                 QStringLiteral("--min-rate"), QStringLiteral("1000"), QStringLiteral("--deadline"), QStringLiteral("600")});
+        const auto &[code, out, err] = runs[2];
         INFO(err.toStdString());
         REQUIRE(code == 1);
         REQUIRE(err.contains(QStringLiteral("too slow")));
-        requireOnlyVerified(tmp.path());
+        requireOnlyVerified(trickleDir.path());
     }
 }
 
@@ -468,6 +507,7 @@ TEST_CASE("Download assembles a gz file that arrives in many small pieces", "[do
     const QString name = QStringLiteral("t10k-images-idx3-ubyte");
     HttpTestServer server;
     server.setSlowChunk(48 * 1024); // ~35 pieces of a highly compressible stream
+    server.setSlowInterval(5);      // the same ~35 writes, a quarter of the default 20 ms apart
     server.route(QStringLiteral("/m/") + name + QLatin1String(".gz"), gzipped(name), Mode::Slow);
     QTemporaryDir tmp;
     seed(tmp.path(), {name});
@@ -507,7 +547,7 @@ TEST_CASE("Download gives a source up when it trickles below the minimum rate", 
     QTemporaryDir tmp;
     seed(tmp.path(), {QStringLiteral("t10k-labels-idx1-ubyte"), QStringLiteral("train-labels-idx1-ubyte")});
     core::MnistDownloader downloader;
-    downloader.setStallTimeout(1000);
+    downloader.setStallTimeout(kWindowMs);
     downloader.setMinimumRate(1000);
     downloader.setSources({source(QStringLiteral("gz:") + server.url(QStringLiteral("/m")))});
     const Outcome o = run(downloader, tmp.path());
@@ -533,7 +573,7 @@ TEST_CASE("Download stops the whole run at its deadline", "[download][hostile]")
     core::MnistDownloader downloader;
     downloader.setStallTimeout(5000);
     downloader.setMinimumRate(100);
-    downloader.setDeadline(1500);
+    downloader.setDeadline(kWindowMs);
     downloader.setSources({source(QStringLiteral("raw:") + server.url(QStringLiteral("/slow"))),
                            source(QStringLiteral("gz:") + server.url(QStringLiteral("/ok")))});
     const Outcome o = run(downloader, tmp.path());

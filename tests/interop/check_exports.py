@@ -21,9 +21,11 @@ python3-torch, python3-numpy).
 A missing module is a failure, never a skip: this test exists to prove the interop.
 Usage: check_exports.py DIGITLAB_CLI MNIST_DIR WORK_DIR  ($DIGITLAB_DATA overrides MNIST_DIR)
 """
+import concurrent.futures
 import os
 import subprocess
 import sys
+import threading
 
 try:
     import cv2
@@ -35,6 +37,11 @@ except ImportError as e:  # fail loudly: the whole point is to run the other sid
              "(python3-numpy python3-onnx python3-opencv python3-torch)")
 
 TOLERANCE = 1e-4  # max |logit difference| allowed (float32 kernels differ in summation order)
+# The digitlab-cli exports run beside this script (class Cli) and OpenCV beside PyTorch
+# (opencv_when_exported): one thread each for OpenCV and PyTorch (Debian's is single-threaded
+# anyway), the parallelism is theirs.
+cv2.setNumThreads(1)
+PIECE = 250  # images per PyTorch forward pass: the activations of 250 stay in the caches
 
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
@@ -68,6 +75,57 @@ def compare(name, logits, reference):
         fail(f"{name}: logits differ by {worst:.2e} > {TOLERANCE}")
 
 
+def torch_logits(net, images):
+    """Eval-mode logits in pieces of PIECE: one forward pass of 10,000 images through `best` held
+    ~1 GB of activations and took 10 s, in pieces 3.6 s (the same logits)."""
+    net.eval()
+    with torch.no_grad():
+        return np.concatenate([net(torch.from_numpy(images[i:i + PIECE])).numpy() for i in range(0, len(images), PIECE)])
+
+
+def opencv_logits(onnx_path, images):
+    """OpenCV dnn in batches of 1,000 (exercises the dynamic batch dimension)."""
+    net = cv2.dnn.readNetFromONNX(onnx_path)
+    chunks = []
+    for first in range(0, len(images), 1000):
+        net.setInput(images[first:first + 1000])
+        chunks.append(net.forward().reshape(-1, 10))
+    return np.concatenate(chunks)
+
+
+class Cli:
+    """digitlab-cli runs started at once, waited for when their files are needed: each costs about
+    half a second of LibTorch start-up and the exports with --test-logits seconds of evaluation,
+    which overlap with PyTorch's single-threaded work here."""
+
+    def __init__(self, cli):
+        self.cli = cli
+
+    def start(self, *args):
+        return subprocess.Popen([self.cli, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    @staticmethod
+    def wait(process, what):
+        out, err = process.communicate()
+        if process.returncode != 0:
+            fail(f"digitlab-cli {what} exited {process.returncode}: {err.strip()}")
+        return out.strip()
+
+
+def opencv_when_exported(pool, process, onnx_path, images):
+    """OpenCV's logits of an export's ONNX on the pool's thread once the export has ended (None if
+    it failed: the main thread reports that), while the main thread runs PyTorch: both release the
+    GIL, so a serial ctest run uses both cores."""
+    return pool.submit(lambda: opencv_logits(onnx_path, images) if process.wait() == 0 else None)
+
+
+def fresh(*paths):
+    for p in paths:
+        if os.path.exists(p):
+            os.remove(p)
+    return paths
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
@@ -76,27 +134,24 @@ def main():
     if not os.path.exists(os.path.join(mnist, "t10k-images-idx3-ubyte")):
         fail(f"MNIST is missing in {mnist}: run packaging/fetch-mnist.sh")
     os.makedirs(work, exist_ok=True)
-    onnx_path = os.path.join(work, "digitlab.onnx")
-    pt_path = os.path.join(work, "digitlab_state_dict.pt")
-    ref_path = os.path.join(work, "digitlab_test_logits.npy")
-    for p in (onnx_path, pt_path, ref_path):
-        if os.path.exists(p):
-            os.remove(p)
-    # Both exports at once: each digitlab-cli process spends about half a second starting LibTorch.
+    # Every export that needs nothing from Python starts now (one call per model).
+    runner = Cli(cli)
+    onnx_path, pt_path, ref_path = fresh(*(os.path.join(work, f) for f in (
+        "digitlab.onnx", "digitlab_state_dict.pt", "digitlab_test_logits.npy")))
     fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "seed_state_dict.pt")
-    onnx2, pt2 = os.path.join(work, "fixture.onnx"), os.path.join(work, "fixture.pt")
-    for p in (onnx2, pt2):
-        if os.path.exists(p):
-            os.remove(p)
-    exports = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in (
-        [cli, "export", "--onnx", onnx_path, "--pytorch", pt_path, "--test-logits", ref_path, "--data", mnist],
-        [cli, "export", "--checkpoint", fixture, "--onnx", onnx2, "--pytorch", pt2])]
-    (out, err), (_, fixture_err) = (p.communicate() for p in exports)
-    if exports[0].returncode != 0:
-        fail(f"digitlab-cli export exited {exports[0].returncode}: {err.strip()}")
-    print(out.strip())
-
+    onnx2, pt2 = fresh(os.path.join(work, "fixture.onnx"), os.path.join(work, "fixture.pt"))
+    tutorial = runner.start("export", "--onnx", onnx_path, "--pytorch", pt_path, "--test-logits", ref_path, "--data", mnist)
+    from_python = runner.start("export", "--checkpoint", fixture, "--onnx", onnx2, "--pytorch", pt2)
+    best = export_all(runner, mnist, work, "best", ["--bundled", "best"])
     images = read_idx_images(os.path.join(mnist, "t10k-images-idx3-ubyte"))
+    # The all-kinds network's weights come from Python: written, imported and exported meanwhile.
+    all_kinds = start_all_kinds(runner, mnist, work, images)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    opencv = {name: opencv_when_exported(pool, process, path, images)
+              for name, process, path in (("tutorial", tutorial, onnx_path), ("fixture", from_python, onnx2),
+                                          ("best", best[0], best[2]))}
+
+    print(runner.wait(tutorial, "export"))
     reference = np.load(ref_path)
     if reference.shape != (10000, 10) or len(images) != 10000:
         fail(f"expected 10,000 test images and logits, got {len(images)} and {reference.shape}")
@@ -112,12 +167,8 @@ def main():
         fail(f"ONNX input shape {dims}: expected a symbolic batch dimension and 1x28x28")
 
     # OpenCV dnn, in batches (exercises the dynamic batch dimension) and one single image.
+    compare(f"OpenCV {cv2.__version__} dnn", opencv["tutorial"].result(), reference)
     net = cv2.dnn.readNetFromONNX(onnx_path)
-    chunks = []
-    for first in range(0, len(images), 1000):
-        net.setInput(images[first:first + 1000])
-        chunks.append(net.forward().reshape(-1, 10))
-    compare(f"OpenCV {cv2.__version__} dnn", np.concatenate(chunks), reference)
     net.setInput(images[:1])
     compare("OpenCV dnn, batch of 1", net.forward().reshape(-1, 10), reference[:1])
 
@@ -126,30 +177,19 @@ def main():
     if not isinstance(state, dict) or sorted(state) != sorted(Net().state_dict()):
         fail(f"state_dict keys {sorted(state) if isinstance(state, dict) else type(state)}")
     torch_net = Net()
-    torch_net.load_state_dict(torch.load(pt_path), strict=True)
+    torch_net.load_state_dict(state, strict=True)
     Net().load_state_dict(torch.load(pt_path, weights_only=True), strict=True)
-    torch_net.eval()
-    with torch.no_grad():
-        logits = torch_net(torch.from_numpy(images)).numpy()
-    compare(f"PyTorch {torch.__version__} Net.load_state_dict(strict=True)", logits, reference)
+    compare(f"PyTorch {torch.__version__} Net.load_state_dict(strict=True)", torch_logits(torch_net, images), reference)
 
     # Python -> DigitLab -> Python / OpenCV, with --checkpoint.
-    if exports[1].returncode != 0:
-        fail(f"digitlab-cli export --checkpoint exited {exports[1].returncode}: {fixture_err.strip()}")
+    runner.wait(from_python, "export --checkpoint")
     original, exported = torch.load(fixture), torch.load(pt2, weights_only=True)
     if list(exported) != list(Net().state_dict()) or any(not torch.equal(original[k], exported[k]) for k in original):
         fail("the state_dict exported from a Python state_dict differs from it")
     python_net = Net()
     python_net.load_state_dict(original, strict=True)
-    python_net.eval()
-    with torch.no_grad():
-        python_logits = python_net(torch.from_numpy(images)).numpy()
-    net = cv2.dnn.readNetFromONNX(onnx2)
-    chunks = []
-    for first in range(0, len(images), 1000):
-        net.setInput(images[first:first + 1000])
-        chunks.append(net.forward().reshape(-1, 10))
-    ours = np.concatenate(chunks)
+    python_logits = torch_logits(python_net, images)
+    ours = opencv["fixture"].result()
     worst = float(np.abs(ours - python_logits).max())
     # An untrained Net has near-ties: compare classes where PyTorch's top two are clearly apart.
     top2 = np.sort(python_logits, axis=1)[:, -2:]
@@ -159,7 +199,9 @@ def main():
           f"{int(clear.sum()) - differing}/{int(clear.sum())} clear-cut classes equal; state_dict tensors identical")
     if worst > TOLERANCE or differing:
         fail("DigitLab's ONNX of a Python model disagrees with PyTorch")
-    check_any_network(cli, mnist, work, images)
+
+    check_exported("bundled best", runner, best, opencv["best"], images)
+    check_all_kinds(runner, all_kinds, images)
     print("check_exports: OK")
 
 
@@ -184,44 +226,34 @@ def load_module(path):
     return module
 
 
-def opencv_logits(onnx_path, images):
-    net = cv2.dnn.readNetFromONNX(onnx_path)
-    chunks = []
-    for first in range(0, len(images), 1000):
-        net.setInput(images[first:first + 1000])
-        chunks.append(net.forward().reshape(-1, 10))
-    return np.concatenate(chunks)
+def export_all(runner, mnist, work, name, model_args):
+    """Starts one export of the ONNX, the state_dict with its .py and the test logits."""
+    onnx_path, pt_path, ref_path = fresh(*(os.path.join(work, name + ext) for ext in (".onnx", ".pt", "_logits.npy")))
+    fresh(pt_path[:-3] + ".py")
+    process = runner.start("export", *model_args, "--onnx", onnx_path, "--pytorch", pt_path,
+                           "--test-logits", ref_path, "--data", mnist)
+    return process, " ".join(["export", *model_args]), onnx_path, pt_path, ref_path
 
 
-def export_all(cli, mnist, work, name, model_args):
-    onnx_path, pt_path, ref_path = (os.path.join(work, name + ext) for ext in (".onnx", ".pt", "_logits.npy"))
-    for p in (onnx_path, pt_path, ref_path, pt_path[:-3] + ".py"):
-        if os.path.exists(p):
-            os.remove(p)
-    run = subprocess.run([cli, "export", *model_args, "--onnx", onnx_path, "--pytorch", pt_path,
-                          "--test-logits", ref_path, "--data", mnist], capture_output=True, text=True)
-    if run.returncode != 0:
-        fail(f"digitlab-cli export {' '.join(model_args)} exited {run.returncode}: {run.stderr.strip()}")
+def finish_export(runner, export):
+    process, what, onnx_path, pt_path, ref_path = export
+    runner.wait(process, what)
     onnx.checker.check_model(onnx.load(onnx_path), full_check=True)
     return onnx_path, pt_path, np.load(ref_path)
 
 
-def check_exported(name, onnx_path, pt_path, reference, images):
-    module = load_module(pt_path[:-3] + ".py")
-    net = module.build()
+def check_exported(name, runner, export, opencv, images):
+    onnx_path, pt_path, reference = finish_export(runner, export)
+    net = load_module(pt_path[:-3] + ".py").build()
     net.load_state_dict(torch.load(pt_path, weights_only=True), strict=True)
-    net.eval()
-    with torch.no_grad():
-        logits = net(torch.from_numpy(images)).numpy()
-    compare(f"{name}: PyTorch {torch.__version__}, model.py build() + load_state_dict(strict=True)", logits, reference)
-    compare(f"{name}: OpenCV {cv2.__version__} dnn", opencv_logits(onnx_path, images), reference)
+    compare(f"{name}: PyTorch {torch.__version__}, model.py build() + load_state_dict(strict=True)",
+            torch_logits(net, images), reference)
+    compare(f"{name}: OpenCV {cv2.__version__} dnn", opencv.result(), reference)
 
 
-def check_any_network(cli, mnist, work, images):
-    onnx_path, pt_path, reference = export_all(cli, mnist, work, "best", ["--bundled", "best"])
-    check_exported("bundled best", onnx_path, pt_path, reference, images)
-
-    # Python's weights for every other layer kind, through import --arch, back out and compared.
+def start_all_kinds(runner, mnist, work, images):
+    """Python's weights for every other layer kind, saved; `import --arch`, then one export and
+    OpenCV's run of its ONNX, on a thread (the export needs the import's checkpoint)."""
     torch.manual_seed(7)
     python_net = all_kinds_net()
     with torch.no_grad():
@@ -236,12 +268,29 @@ def check_any_network(cli, mnist, work, images):
     source = os.path.join(work, "all_kinds_python.pt")
     torch.save(python_net.state_dict(), source)
     checkpoint = os.path.join(work, "all_kinds.digitlab.pt")
-    run = subprocess.run([cli, "import", source, "--arch", ALL_KINDS_TEXT, "--out", checkpoint], capture_output=True, text=True)
-    if run.returncode != 0:
-        fail(f"digitlab-cli import --arch exited {run.returncode}: {run.stderr.strip()}")
-    onnx_path, pt_path, reference = export_all(cli, mnist, work, "all_kinds", ["--checkpoint", checkpoint])
-    with torch.no_grad():
-        python_logits = python_net(torch.from_numpy(images)).numpy()
+    result = {}
+
+    def chain():
+        try:
+            runner.wait(runner.start("import", source, "--arch", ALL_KINDS_TEXT, "--out", checkpoint), "import --arch")
+            export = export_all(runner, mnist, work, "all_kinds", ["--checkpoint", checkpoint])
+            runner.wait(export[0], export[1])
+            result["export"] = export
+            result["opencv"] = opencv_logits(export[2], images)
+        except BaseException as e:  # fail() or an error on this thread: raised by check_all_kinds
+            result["error"] = e
+    thread = threading.Thread(target=chain)
+    thread.start()
+    return python_net, thread, result
+
+
+def check_all_kinds(runner, all_kinds, images):
+    python_net, thread, result = all_kinds
+    python_logits = torch_logits(python_net, images)
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    onnx_path, pt_path, reference = finish_export(runner, result["export"])
     # Random weights leave near-ties: DigitLab's logits must be PyTorch's within the tolerance.
     worst = float(np.abs(reference - python_logits).max())
     print(f"all layer kinds: DigitLab vs PyTorch on the same weights, max |logit difference| {worst:.2e}")
@@ -253,14 +302,10 @@ def check_any_network(cli, mnist, work, images):
     if list(exported) != list(original) or any(not torch.equal(original[k], exported[k])
                                                 for k in original if not k.endswith("num_batches_tracked")):
         fail("all layer kinds: the exported state_dict differs from the imported one")
-    module = load_module(pt_path[:-3] + ".py")
-    net = module.build()
+    net = load_module(pt_path[:-3] + ".py").build()
     net.load_state_dict(exported, strict=True)
-    net.eval()
-    with torch.no_grad():
-        worst = float(np.abs(net(torch.from_numpy(images)).numpy() - python_logits).max())
-    ours = opencv_logits(onnx_path, images)
-    worst_cv = float(np.abs(ours - python_logits).max())
+    worst = float(np.abs(torch_logits(net, images) - python_logits).max())
+    worst_cv = float(np.abs(result["opencv"] - python_logits).max())
     print(f"all layer kinds: model.py build() {worst:.2e}, OpenCV dnn {worst_cv:.2e} from PyTorch's logits")
     if worst > TOLERANCE or worst_cv > TOLERANCE:
         fail("all layer kinds: the exported model.py or ONNX disagrees with PyTorch")

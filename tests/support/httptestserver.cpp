@@ -92,7 +92,7 @@ void HttpTestServer::respond(QTcpSocket *socket, const QString &path)
                 socket->disconnectFromHost();
             }
         });
-        timer->start(20);
+        timer->start(m_slowMs);
         break;
     }
     case Mode::Endless: {

@@ -41,8 +41,10 @@ public:
     QString url(const QString &path = QString()) const;
     /// Paths requested so far, in order.
     QStringList requests() const { return m_requests; }
-    /// Bytes per 20 ms tick in Slow mode.
+    /// Bytes per tick in Slow mode.
     void setSlowChunk(int bytes) { m_slowChunk = bytes; }
+    /// Milliseconds between two ticks in Slow mode (20 unless set).
+    void setSlowInterval(int milliseconds) { m_slowMs = milliseconds; }
     /// Milliseconds between two bytes in Trickle mode.
     void setTrickleInterval(int milliseconds) { m_trickleMs = milliseconds; }
     /// "Endless" ends after this many bytes (and closes), so that a client with no limit still
@@ -64,6 +66,7 @@ private:
     QHash<QString, Route> m_routes;
     QStringList m_requests;
     int m_slowChunk = 64 * 1024;
+    int m_slowMs = 20;
     int m_trickleMs = 20;
     qint64 m_endlessCap = 256LL * 1024 * 1024;
     qint64 m_bytesSent = 0;
