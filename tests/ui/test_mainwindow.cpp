@@ -244,7 +244,7 @@ TEST_CASE("window: Pause holds the batch counter and Resume continues and Stop e
 TEST_CASE("window: save then open restores the weights and the history", "[window]")
 {
     Fixture f;
-    f.configure(2000, 2);
+    f.configure(500, 2, 100); // two short epochs: what is checked is that they come back, not how good they are
     f.trainToEnd();
     const auto trained = predictions(*f.window, 50);
     const auto history = f.window->document()->history();
@@ -286,7 +286,7 @@ TEST_CASE("window: save then open restores the weights and the history", "[windo
     CHECK(f.messages.empty());
 
     // Training resumes from the opened checkpoint: one more epoch on top of its history.
-    f.configure(2000, 3);
+    f.configure(500, 3, 100);
     CHECK(f.tab()->startButton()->text().contains(QStringLiteral("Continue")));
     f.trainToEnd();
     REQUIRE(f.window->document()->history().size() == 3);
@@ -476,7 +476,7 @@ TEST_CASE("window: File > Bundled Model and the status bar's picker switch model
     CHECK(loaded.count() == 1);
 
     // Train a new model (the Train tab's tutorial network) and save it: the picker shows it.
-    f.configure(1000, 1);
+    f.configure(300, 1, 100);
     f.trainToEnd();
     CHECK(picker->currentText() == QStringLiteral("new model (unsaved)"));
     const QString path = uitest::tempDir() + QStringLiteral("/mine.pt");
@@ -508,7 +508,7 @@ TEST_CASE("window: File > Bundled Model and the status bar's picker switch model
     CHECK(picker->currentText() == QStringLiteral("mine.pt"));
 
     // Unsaved training, then best: asked first; Cancel keeps the model and the picker on it.
-    f.configure(1000, 2);
+    f.configure(300, 2, 100);
     f.trainToEnd();
     REQUIRE(f.window->isModified());
     f.answer = QMessageBox::Cancel;
