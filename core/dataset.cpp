@@ -1,4 +1,5 @@
 #include "dataset.h"
+#include "datasetcache.h"
 #include "safefile.h"
 
 #include <QDir>
@@ -293,12 +294,23 @@ QString Dataset::notFoundMessage(const QString &explicitDir) const
              systemDirs.isEmpty() ? QString() : QStringLiteral(" (or install Debian's dataset-%1 package)").arg(id));
 }
 
-MnistSet Dataset::load(Split split, const QString &dir) const
+QString Dataset::loadDir(const QString &dir) const
 {
     const QString from = dir.isEmpty() ? resolveDir() : dir;
     if (!mnist::isPresent(from) && dir.isEmpty())
         throw MnistError(MnistError::Kind::Missing, from, notFoundMessage());
-    MnistSet set = mnist::load(from, split, classes());
+    return from;
+}
+
+MnistSet Dataset::read(const QString &imagesPath, const QString &labelsPath) const
+{
+    MnistSet set = mnist::loadFiles(imagesPath, labelsPath, classes());
+    set.dataset = tag();
+    return set;
+}
+
+void Dataset::verify(const MnistSet &set, Split split, const QString &from) const
+{
     // A copy installed by another package is checked against the published uncompressed sums
     // (Debian re-compresses the .gz files, so their own MD5 sums differ from upstream's).
     if (systemDirs.contains(clean(from)) || systemDirs.contains(from)) {
@@ -324,7 +336,25 @@ MnistSet Dataset::load(Split split, const QString &dir) const
                                        QStringLiteral("these are %1's published files, not %2's: name the dataset with --dataset %3")
                                            .arg(row.name, name, row.id));
         }
-    set.dataset = tag();
+}
+
+MnistSet Dataset::load(Split split, const QString &dir) const
+{
+    const QString from = loadDir(dir);
+    MnistSet set = read(mnist::findFile(from, mnist::imagesFileName(split)), mnist::findFile(from, mnist::labelsFileName(split)));
+    verify(set, split, from);
+    return set;
+}
+
+std::shared_ptr<const MnistSet> Dataset::loadShared(Split split, const QString &dir) const
+{
+    const QString from = loadDir(dir);
+    const QStringList paths = {mnist::findFile(from, mnist::imagesFileName(split)), mnist::findFile(from, mnist::labelsFileName(split))};
+    // What else the set depends on: its labels are checked against the classes, and it carries
+    // the tag. The checks against published sums run below on every call, cached or not.
+    const QString key = QStringList{id, name, classNames.join(QChar(0x1f))}.join(QChar(0x1e));
+    auto set = DatasetCache::shared().get(key, paths, [&] { return read(paths[0], paths[1]); });
+    verify(*set, split, from);
     return set;
 }
 

@@ -7,6 +7,7 @@
 #include "types.h"
 #include <QString>
 #include <QStringList>
+#include <memory>
 #include <vector>
 
 namespace core {
@@ -102,9 +103,22 @@ struct Dataset {
     /// sums (a package's copies are re-compressed, so only the uncompressed bytes can be).
     /// Throws MnistError (missing or bad files) or DatasetError (Unverified).
     MnistSet load(Split split, const QString &dir = QString()) const;
+    /// load(), shared: the set read before (by any thread, for any caller) while its two files
+    /// keep their identity (core/datasetcache.h: path, inode, size, modification and change
+    /// times), so a second window or switching back to a dataset reads and hashes nothing; a
+    /// changed file is read and checked again. The sums are checked on every call.
+    std::shared_ptr<const MnistSet> loadShared(Split split, const QString &dir = QString()) const;
     /// "Fashion-MNIST not found (looked in: ...); run 'digitlab-cli fetch-data --dataset
     /// fashion-mnist' or pass --data DIR": the message when no candidate holds the files.
     QString notFoundMessage(const QString &explicitDir = QString()) const;
+
+private:
+    /// The folder load() reads: dir, else resolveDir(); throws when it does not hold the files.
+    QString loadDir(const QString &dir) const;
+    /// The two files read and checked by the IDX reader, tagged with this dataset.
+    MnistSet read(const QString &imagesPath, const QString &labelsPath) const;
+    /// The checks against the published sums (a system copy; another row's files).
+    void verify(const MnistSet &set, Split split, const QString &from) const;
 };
 
 /// Why a model of dataset `model` may not be evaluated or continued on `data` without being

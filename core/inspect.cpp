@@ -214,7 +214,18 @@ TensorData occlusion(const Classifier &model, const float *pixels, int digit, in
         }
     }
     const float base = torch::softmax(n->forward(x), 1)[0][digit].item<float>();
-    const auto drops = (base - torch::softmax(n->forward(batch), 1).select(1, digit)).contiguous();
+    // Forward in chunks: all 784 copies at once through a wide layer (200 maps of 26x26) held
+    // 420 MB of activations, and faulting in that memory cost more than the arithmetic. A chunk's
+    // largest layer output stays within kOcclusionChunkFloats (the tutorial's 784 copies: one chunk).
+    std::int64_t widest = 1;
+    for (const auto &layer : n->report.layers)
+        widest = std::max(widest, layer.out.numel());
+    const std::int64_t count = std::int64_t(side) * side;
+    const std::int64_t chunk = std::clamp<std::int64_t>(kOcclusionChunkFloats / widest, 1, count);
+    std::vector<torch::Tensor> probabilities;
+    for (std::int64_t start = 0; start < count; start += chunk)
+        probabilities.push_back(torch::softmax(n->forward(batch.narrow(0, start, std::min(chunk, count - start))), 1).select(1, digit));
+    const auto drops = (base - torch::cat(probabilities)).contiguous();
     TensorData out{{kSide, kSide}, std::vector<float>(std::size_t(kPixels))};
     const float *d = drops.data_ptr<float>();
     for (int y = 0; y < kSide; ++y)

@@ -58,6 +58,9 @@ inline constexpr int kOcclusionPatch = 5;
 /// 0.8 GFLOP (23 ms on one core), of `fast` 3.6 (110 ms), of `best` 32 (1.8 s): a map should
 /// come within a few tenths of a second, so larger networks occlude every few pixels instead.
 inline constexpr std::int64_t kOcclusionFlops = 5'000'000'000;
+/// Floats of one layer's output over a chunk of occluded copies (16 MB): the copies go through the
+/// network a chunk at a time, so a wide layer does not hold hundreds of MB for one map.
+inline constexpr std::int64_t kOcclusionChunkFloats = std::int64_t(1) << 22;
 
 /// The distance between occluded positions for a network of `flopsPerImage`: 1 (every pixel)
 /// while 784 forward passes stay within kOcclusionFlops, else the smallest stride that does.

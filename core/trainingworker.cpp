@@ -150,8 +150,9 @@ void TrainingWorker::loadData(const QString &dir, const QString &datasetSpec)
     try {
         const Dataset dataset = Dataset::fromSpec(datasetSpec);
         resolved = dataset.resolveDir(dir);
-        auto train = std::make_shared<const MnistSet>(dataset.load(Split::Train, resolved));
-        auto test = std::make_shared<const MnistSet>(dataset.load(Split::Test, resolved));
+        // Shared: a dataset switched back to, or another window's, is not read again.
+        auto train = dataset.loadShared(Split::Train, resolved);
+        auto test = dataset.loadShared(Split::Test, resolved);
         m_train = train;
         m_test = test;
         Q_EMIT dataLoaded(train, test, resolved);

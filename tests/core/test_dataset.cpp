@@ -2,13 +2,17 @@
 // classes.txt, crafted bad folders, and what models and checkpoints remember of their dataset.
 #include "core/classifier.h"
 #include "core/dataset.h"
+#include "core/datasetcache.h"
 #include "core/error.h"
 #include "core/trainer.h"
 #include "datasettestsupport.h"
 #include "testsupport.h"
 
+#include <QDateTime>
+#include <QFile>
 #include <QTemporaryDir>
 #include <catch2/catch.hpp>
+#include <thread>
 
 using core::Dataset;
 using core::DatasetError;
@@ -219,6 +223,127 @@ TEST_CASE("dataset: another row's published files are not taken for this one's",
         CHECK(e.text().contains(QStringLiteral("these are MNIST's published files, not Fashion-MNIST's: name the dataset with --dataset mnist")));
     }
     CHECK(Dataset::builtin(QStringLiteral("mnist")).load(core::Split::Test, testsupport::mnistDir()).count == 10000);
+}
+
+// Issue 16: every window read and hashed 55 MB again; a dataset switched back to was read again.
+TEST_CASE("dataset cache: an unchanged split is read once and shared; a changed file is read again", "[dataset][cache]")
+{
+    QTemporaryDir dir;
+    const QString folder = dir.filePath(QStringLiteral("digits"));
+    writeFolder(folder, 20, 10, digitLabel);
+    const Dataset mnist = Dataset::builtin(QStringLiteral("mnist"));
+    auto &cache = core::DatasetCache::shared();
+    const int loads = cache.stats().loads;
+
+    const auto first = mnist.loadShared(core::Split::Test, folder);
+    CHECK(first->count == 10);
+    CHECK(first->dataset.id == QStringLiteral("mnist"));
+    CHECK(cache.stats().loads == loads + 1);
+    // Again, and from another thread: the same set, nothing read.
+    CHECK(mnist.loadShared(core::Split::Test, folder) == first);
+    std::shared_ptr<const core::MnistSet> fromThread;
+    std::thread([&] { fromThread = mnist.loadShared(core::Split::Test, folder); }).join();
+    CHECK(fromThread == first);
+    CHECK(cache.stats().loads == loads + 1);
+    // The other split, and the same files as another dataset (other labels' names): their own sets.
+    CHECK(mnist.loadShared(core::Split::Train, folder)->count == 20);
+    const auto asFolder = Dataset::fromFolder(folder).loadShared(core::Split::Test, folder);
+    CHECK(asFolder != first);
+    CHECK(asFolder->dataset.id == QStringLiteral("idx:digits"));
+    CHECK(cache.stats().loads == loads + 3);
+
+    const QString labels = folder + QStringLiteral("/t10k-labels-idx1-ubyte");
+    QFile file(labels);
+    REQUIRE(file.open(QIODevice::ReadOnly));
+    const QDateTime modified = file.fileTime(QFileDevice::FileModificationTime);
+    file.close();
+    SECTION("rewritten in place with the same size and modification time")
+    {
+        const auto [images, relabelled] = datasettest::split(20, 10, [](int) { return 7; });
+        datasettest::writeBytes(labels, relabelled);
+        REQUIRE(file.open(QIODevice::ReadWrite));
+        REQUIRE(file.setFileTime(modified, QFileDevice::FileModificationTime));
+        file.close();
+        const auto again = mnist.loadShared(core::Split::Test, folder);
+        CHECK(again != first);
+        CHECK(again->labels == std::vector<std::uint8_t>(10, 7));
+        CHECK(first->labels != again->labels); // the holders of the old set keep it unchanged
+        CHECK(mnist.loadShared(core::Split::Test, folder) == again);
+        CHECK(cache.stats().loads == loads + 4);
+    }
+    SECTION("replaced by a copy")
+    {
+        const QString copy = dir.filePath(QStringLiteral("copy"));
+        REQUIRE(QFile::copy(labels, copy));
+        REQUIRE(QFile::remove(labels));
+        REQUIRE(QFile::rename(copy, labels));
+        const auto again = mnist.loadShared(core::Split::Test, folder);
+        CHECK(again != first);
+        CHECK(again->labels == first->labels);
+        CHECK(cache.stats().loads == loads + 4);
+    }
+    SECTION("made bad: the error each time, and nothing kept")
+    {
+        datasettest::writeBytes(labels, datasettest::split(20, 10, [](int) { return 12; }).second);
+        CHECK_THROWS_WITH(mnist.loadShared(core::Split::Test, folder), Catch::Contains("label 12 at index 0"));
+        CHECK_THROWS_WITH(mnist.loadShared(core::Split::Test, folder), Catch::Contains("label 12 at index 0"));
+        CHECK(cache.stats().loads == loads + 5);
+    }
+}
+
+TEST_CASE("dataset cache: the published sums are checked on every call, cached or not", "[dataset][cache]")
+{
+    QTemporaryDir dir;
+    const QString system = dir.filePath(QStringLiteral("usr/share/datasets/fashion-mnist"));
+    writeFolder(system, 20, 10, digitLabel, true);
+    Dataset fashion = Dataset::builtin(QStringLiteral("fashion-mnist"));
+    fashion.systemDirs = {system};
+    fashion.files[2].sha256 = datasettest::sha256(datasettest::split(20, 10, digitLabel).first);
+    fashion.files[3].sha256 = datasettest::sha256(datasettest::split(20, 10, digitLabel).second);
+    const auto set = fashion.loadShared(core::Split::Test);
+    CHECK(set->count == 10);
+    fashion.files[2].sha256 = QString(64, QLatin1Char('0'));
+    CHECK_THROWS_AS(fashion.loadShared(core::Split::Test), DatasetError);
+}
+
+TEST_CASE("dataset cache: bounded, the least recently used set goes first", "[dataset][cache]")
+{
+    QTemporaryDir dir;
+    const QString a = testsupport::write(dir, QStringLiteral("a"), "a");
+    const QString b = testsupport::write(dir, QStringLiteral("b"), "b");
+    const QString c = testsupport::write(dir, QStringLiteral("c"), "c");
+    const auto setOf = [](int bytes) {
+        return [bytes] {
+            core::MnistSet set;
+            set.images.resize(std::size_t(bytes));
+            return set;
+        };
+    };
+    core::DatasetCache cache(250);
+    const auto sa = cache.get(QStringLiteral("k"), {a}, setOf(100));
+    const auto sb = cache.get(QStringLiteral("k"), {b}, setOf(100));
+    CHECK(cache.get(QStringLiteral("k"), {a}, setOf(100)) == sa); // a is now the most recent
+    CHECK(cache.stats().entries == 2);
+    CHECK(cache.stats().bytes == 200);
+    cache.get(QStringLiteral("k"), {c}, setOf(100)); // 300 > 250: b goes
+    CHECK(cache.stats().entries == 2);
+    CHECK(cache.stats().loads == 3);
+    CHECK(cache.get(QStringLiteral("k"), {a}, setOf(100)) == sa);
+    CHECK(cache.get(QStringLiteral("k"), {b}, setOf(100)) != sb);
+    CHECK(cache.stats().loads == 4);
+    // Another key (another dataset's tag) over the same file is another set.
+    CHECK(cache.get(QStringLiteral("other"), {a}, setOf(100)) != sa);
+    // A set larger than the whole cache is handed out and not kept.
+    cache.clear();
+    cache.get(QStringLiteral("k"), {a}, setOf(300));
+    CHECK(cache.stats().entries == 0);
+    CHECK(cache.stats().bytes == 0);
+    // A file that cannot be stat()ed is never taken as unchanged.
+    const QString gone = dir.filePath(QStringLiteral("gone"));
+    cache.get(QStringLiteral("k"), {gone}, setOf(10));
+    cache.get(QStringLiteral("k"), {gone}, setOf(10));
+    CHECK(cache.stats().entries == 0);
+    CHECK(cache.stats().loads == 8);
 }
 
 TEST_CASE("dataset: mismatches name both datasets", "[dataset]")

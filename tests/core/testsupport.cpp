@@ -1,5 +1,6 @@
 #include "testsupport.h"
 #include "core/classifier.h"
+#include "core/dataset.h"
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -19,15 +20,17 @@ QString mnistDir()
     return dir;
 }
 
+// Through the process's dataset cache: a window that loads the same folder gets these very sets,
+// read and hashed once per process.
 const core::MnistSet &trainSet()
 {
-    static const core::MnistSet set = core::mnist::load(mnistDir(), core::Split::Train);
-    return set;
+    static const auto set = core::Dataset::builtin(QStringLiteral("mnist")).loadShared(core::Split::Train, mnistDir());
+    return *set;
 }
 
 std::shared_ptr<const core::MnistSet> sharedTestSet()
 {
-    static const auto set = std::make_shared<const core::MnistSet>(core::mnist::load(mnistDir(), core::Split::Test));
+    static const auto set = core::Dataset::builtin(QStringLiteral("mnist")).loadShared(core::Split::Test, mnistDir());
     return set;
 }
 

@@ -23,7 +23,8 @@ QString mnistDir();
 /// Loaded once per process: the real splits.
 const core::MnistSet &trainSet();
 const core::MnistSet &testSet();
-/// The test split as the GUI's ModelDocument holds it (the same object as testSet()).
+/// The test split as the GUI's ModelDocument holds it (the same object as testSet(), and the
+/// one a window loading mnistDir() gets from the dataset cache).
 std::shared_ptr<const core::MnistSet> sharedTestSet();
 
 /// A short, reproducible run on a slice of MNIST: `epochs` epochs over the first `trainLimit`

@@ -23,13 +23,18 @@
 namespace {
 
 constexpr int kWaitMs = 120000; // full-set predictions under a loaded CI machine
+/// Enough test images for the tests of when predictions run and which land: every job costs a
+/// fifth of the whole set's.
+constexpr int kSubset = 2000;
 
 struct BrowseFixture {
     ui::ModelDocument state;
     std::unique_ptr<ui::BrowseTab> tab;
-    std::shared_ptr<const core::MnistSet> set = drawbrowse::testSet();
+    std::shared_ptr<const core::MnistSet> set;
 
-    explicit BrowseFixture(std::shared_ptr<const core::Classifier> classifier = drawbrowse::bundled())
+    /// `count` first test images (all when 0).
+    explicit BrowseFixture(std::shared_ptr<const core::Classifier> classifier = drawbrowse::bundled(), int count = 0)
+        : set(count > 0 ? std::make_shared<const core::MnistSet>(drawbrowse::testSet()->head(count)) : drawbrowse::testSet())
     {
         state.setTestSet(set, QStringLiteral("test"));
         state.setClassifier(std::move(classifier));
@@ -68,8 +73,10 @@ TEST_CASE("The browser lists the whole test set with predictions matching evalua
     CHECK(f.tab->matrixView()->hasMatrix());
     CHECK(f.tab->matrixView()->matrix() == eval.confusion);
 
-    SECTION("misclassified filter")
+    // The three parts on this one tab (sections would predict the whole set three times), each
+    // from the unfiltered grid in test-set order.
     {
+        INFO("misclassified filter");
         QSignalSpy resets(f.filter(), &QAbstractItemModel::modelReset);
         f.tab->setCriteria({-1, -1, true});
         CHECK(f.shown() == 10000 - eval.correct);
@@ -83,8 +90,9 @@ TEST_CASE("The browser lists the whole test set with predictions matching evalua
             CHECK_FALSE(i.data(ui::TestSetModel::CorrectRole).toBool());
         }
     }
-    SECTION("true digit and predicted digit filters")
+    f.tab->setCriteria({});
     {
+        INFO("true digit and predicted digit filters");
         for (int d : {0, 3, 9}) {
             int trueCount = 0, predictedCount = 0;
             for (int t = 0; t < core::kClasses; ++t) {
@@ -105,8 +113,8 @@ TEST_CASE("The browser lists the whole test set with predictions matching evalua
         f.tab->setCriteria({});
         CHECK(f.shown() == 10000);
     }
-    SECTION("sort by confidence puts the most confidently wrong first")
     {
+        INFO("sort by confidence puts the most confidently wrong first");
         f.tab->setCriteria({-1, -1, false});
         f.tab->setSortKey(ui::TestSetFilter::SortKey::ConfidentlyWrongFirst);
         const int wrong = 10000 - eval.correct;
@@ -220,7 +228,8 @@ TEST_CASE("Selection shows details, survives re-filtering and arrow keys move", 
 
 TEST_CASE("Predictions refresh when the classifier changes", "[browse]")
 {
-    BrowseFixture f;
+    BrowseFixture f(drawbrowse::bundled(), kSubset);
+    const int n = kSubset;
     const int bundledCorrect = f.tab->correctCount();
     const auto untrained = drawbrowse::untrained();
     const core::EvalResult eval = untrained->evaluate(*f.set);
@@ -233,11 +242,11 @@ TEST_CASE("Predictions refresh when the classifier changes", "[browse]")
     auto *progress = f.tab->findChild<QProgressBar *>(QStringLiteral("predictionProgress"));
     REQUIRE(progress);
     CHECK(progress->isVisible());
-    CHECK(progress->maximum() == 10000);
+    CHECK(progress->maximum() == n);
     REQUIRE(updated.wait(kWaitMs));
     CHECK_FALSE(progress->isVisible());
     CHECK(f.tab->correctCount() == eval.correct);
-    CHECK(f.shown() == 10000 - eval.correct); // the filter follows the new predictions
+    CHECK(f.shown() == n - eval.correct); // the filter follows the new predictions
     CHECK(f.tab->matrixView()->matrix() == eval.confusion);
 
     // Two quick swaps: the stale job is cancelled, only the latest classifier's results land.
@@ -248,7 +257,7 @@ TEST_CASE("Predictions refresh when the classifier changes", "[browse]")
     QTest::qWait(200); // anything stale would arrive now
     CHECK(updated.count() == 1);
     CHECK(f.tab->correctCount() == bundledCorrect);
-    CHECK(f.shown() == 10000 - bundledCorrect);
+    CHECK(f.shown() == n - bundledCorrect);
 
     // No model: predictions disappear rather than go stale.
     f.state.setClassifier(nullptr);
@@ -274,7 +283,7 @@ TEST_CASE("The browser says why when the test set is missing", "[browse]")
 TEST_CASE("A hidden browser defers its predictions until it is shown", "[browse]")
 {
     // A new snapshot arrives every training epoch; a hidden tab must not spend the cores on it.
-    const auto set = drawbrowse::testSet();
+    const auto set = std::make_shared<const core::MnistSet>(drawbrowse::testSet()->head(kSubset));
     ui::ModelDocument state;
     state.setTestSet(set, QStringLiteral("test"));
     state.setClassifier(drawbrowse::bundled());

@@ -472,6 +472,7 @@ TEST_CASE("editor: seconds per epoch are estimated on this machine and labelled 
 {
     Editor f(false);
     ui::EpochEstimator *estimator = f.tab()->estimator();
+    estimator->setDelay(10); // the quiet time after an edit is not what is checked here
     REQUIRE(uitest::waitUntil([&] { return estimator->measurements() >= 1; }, 120000));
     QCoreApplication::processEvents();
     const QString text = f.editor()->estimateText();

@@ -294,6 +294,7 @@ TEST_CASE("Runs tab: the Train tab's run appears as it trains and ends finished"
     const QString db = uitest::tempDir() + QStringLiteral("/runs.db");
     ui::TrainingController controller;
     ui::RunsTab tab(&controller, db);
+    tab.setLiveRefreshInterval(20); // the chart below follows the commits without a 1 s wait
     REQUIRE(controller.loadData(uitest::requireMnistDir()));
     REQUIRE(uitest::waitUntil([&] { return controller.isIdle(); }, 120000));
     QSignalSpy started(tab.recording()->recorder(), &core::RunRecorder::runStarted);

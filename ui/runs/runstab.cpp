@@ -24,6 +24,7 @@
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace ui {
 
@@ -210,6 +211,11 @@ void RunsTab::createWidgets()
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
     updateButtons();
+}
+
+void RunsTab::setLiveRefreshInterval(int milliseconds)
+{
+    m_liveRefresh->setInterval(std::max(0, milliseconds));
 }
 
 void RunsTab::connectRecording()

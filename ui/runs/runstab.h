@@ -67,6 +67,10 @@ public:
     QString exportCurves(const QString &path) const;
     QString exportCharts(const QString &path) const;
 
+    /// The live run's chart is redrawn from its commits at most this often (1 s by default);
+    /// tests shorten it rather than wait it out.
+    void setLiveRefreshInterval(int milliseconds);
+
     // For tests and the benchmark.
     RunCharts *charts() const { return m_charts; }
     QTableView *table() const { return m_table; }

@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "core/trainer.h"
 #include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
 #include <cmath>
 
 namespace ui {
@@ -26,6 +27,11 @@ EpochEstimator::~EpochEstimator()
     if (m_control)
         m_control->stop = true;
     m_watcher.waitForFinished();
+}
+
+void EpochEstimator::setDelay(int milliseconds)
+{
+    m_delay.setInterval(std::max(0, milliseconds)); // restarts the timer when it is waiting
 }
 
 QString EpochEstimator::key(const core::TrainConfig &c)

@@ -32,6 +32,9 @@ public:
     static int epochImages(const core::TrainConfig &config);
     /// Measurements finished (tests).
     int measurements() const { return m_measurements; }
+    /// The quiet time after the last request before measuring (700 ms by default; a waiting
+    /// request restarts with it). Tests shorten it rather than wait it out.
+    void setDelay(int milliseconds);
 
 Q_SIGNALS:
     /// A sentence for the editor: the estimate, "measuring…", or why there is none.
