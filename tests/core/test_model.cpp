@@ -73,9 +73,15 @@ TEST_CASE("seeded training on a subset learns and is reproducible", "[model][dat
         CHECK(std::isfinite(b.loss));
         CHECK(b.batchesPerEpoch == 100);
     };
-    sink.epoch = [&](const core::EpochStats &e) { epochs.push_back(e); };
-
     core::Trainer a(smallConfig());
+    // The model after the first epoch, for the reproducibility check below (one epoch shows it:
+    // a second full run cost two more epochs of the suite's time, issue 16).
+    std::shared_ptr<const core::Classifier> afterFirst;
+    sink.epoch = [&](const core::EpochStats &e) {
+        epochs.push_back(e);
+        if (epochs.size() == 1)
+            afterFirst = a.snapshot();
+    };
     core::RunControl control;
     const auto summary = a.run(train, test, control, sink);
     CHECK(batches == 300);
@@ -98,12 +104,15 @@ TEST_CASE("seeded training on a subset learns and is reproducible", "[model][dat
     CHECK(confusionSum == 1000);
     CHECK(diagonal == eval.correct);
 
-    core::Trainer b(smallConfig());
+    // The same seed gives the same run: the first epoch again, to the bit (the schedule of a
+    // 1-epoch run could differ only after it ends; the default schedule is constant anyway).
+    core::Trainer b(smallConfig(1));
     b.run(train, test, control);
-    REQUIRE(b.history().size() == 3);
-    CHECK(b.history()[2].trainLoss == a.history()[2].trainLoss);
-    CHECK(b.history()[2].testLoss == a.history()[2].testLoss);
-    CHECK(samePredictions(predictFirst(*a.snapshot(), 20), predictFirst(*b.snapshot(), 20)));
+    REQUIRE(b.history().size() == 1);
+    CHECK(b.history()[0].trainLoss == a.history()[0].trainLoss);
+    CHECK(b.history()[0].testLoss == a.history()[0].testLoss);
+    REQUIRE(afterFirst);
+    CHECK(samePredictions(predictFirst(*afterFirst, 20), predictFirst(*b.snapshot(), 20)));
 
     // Another seed trains differently from the first epoch on: one epoch shows it.
     auto other = smallConfig(1);
