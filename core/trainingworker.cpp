@@ -277,8 +277,8 @@ void TrainingWorker::reset(const TrainConfig &config)
         Q_EMIT failed(describe(e));
         return;
     }
+    publishSnapshot(); // before the request's end, as in load()
     Q_EMIT resetDone(m_trainer->info());
-    publishSnapshot();
 }
 
 void TrainingWorker::save(const QString &path)
@@ -313,8 +313,12 @@ void TrainingWorker::load(const QString &path)
         Q_EMIT loadFailed(path, describe(e));
         return;
     }
-    Q_EMIT loaded(path, m_trainer->info());
+    // The snapshot first: the controller ends the request on loaded(), so whoever waits for it
+    // (the window, a test waiting for idle) finds the loaded model already in the document. The
+    // other order left a moment, longer on a busy machine, where the document named the new
+    // model but still held the old one.
     publishSnapshot();
+    Q_EMIT loaded(path, m_trainer->info());
 }
 
 } // namespace core

@@ -69,12 +69,14 @@ public Q_SLOTS:
     /// and an empty history when fromScratch). Emits started, batch and epoch signals, a snapshot
     /// after each epoch and on stop, then finished or failed.
     void train(const core::TrainConfig &config, bool fromScratch = false);
-    /// New random weights from config.seed and an empty history. Emits resetDone + snapshotReady.
+    /// New random weights from config.seed and an empty history. Emits snapshotReady, then
+    /// resetDone (the end of the request).
     void reset(const core::TrainConfig &config);
     /// Writes a checkpoint atomically. Emits saved or saveFailed.
     void save(const QString &path);
     /// Reads a checkpoint (a file path, or a ":/" resource such as Classifier::bundledPath()).
-    /// On error the model is unchanged. Emits loaded + snapshotReady, or loadFailed.
+    /// On error the model is unchanged. Emits snapshotReady, then loaded (the end of the
+    /// request: whoever waits for it finds the new model published), or loadFailed.
     void load(const QString &path);
     /// Test hook: the next training batch's loss becomes NaN (Trainer::injectNanForTesting).
     /// Not a request: it has no completion signal and is meant for an idle worker.

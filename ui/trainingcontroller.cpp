@@ -108,6 +108,9 @@ void TrainingController::connectFileSignals()
     });
     connect(w, &Worker::loaded, this, [this](const QString &path, const core::CheckpointInfo &info) {
         documentLoaded(path, info);
+        // The worker sends the loaded model's snapshot before loaded(): an import is measured now.
+        if (m_evaluateImport)
+            evaluateImport();
         completed();
         Q_EMIT loaded(path, info);
     });
@@ -149,8 +152,8 @@ void TrainingController::documentLoaded(const QString &path, const core::Checkpo
         // Save must ask for a DigitLab file instead of overwriting the PyTorch one.
         m_importPath.clear();
         m_document->setFile(QString(), tr("imported %1").arg(file.fileName()), true);
-        // Its snapshot follows: measure it then (issue 16 item 1: "accuracy unknown" while
-        // Browse showed 97.48%). Said as soon as it is known that it will run.
+        // Its snapshot came just before: measured as the load ends (issue 16 item 1: "accuracy
+        // unknown" while Browse showed 97.48%). Said as soon as it is known that it will run.
         m_document->setImported(true);
         m_evaluateImport = true;
         m_document->setEvaluating(m_document->isDataReady());
