@@ -140,8 +140,8 @@ void TrainingWorker::initialize(const TrainConfig &config)
     m_trainer.reset();
     if (!ensureTrainer(config))
         return;
+    publishSnapshot(); // before the request's end, as in load()
     Q_EMIT initialized(m_trainer->info());
-    publishSnapshot();
 }
 
 void TrainingWorker::loadData(const QString &dir, const QString &datasetSpec)

@@ -83,7 +83,7 @@ public Q_SLOTS:
     void injectNanForTesting();
 
 Q_SIGNALS:
-    /// initialize() succeeded (a snapshotReady follows).
+    /// initialize() succeeded (its snapshotReady came just before).
     void initialized(const core::CheckpointInfo &info);
     void started(const core::TrainConfig &config, int epochsDone);
     void batchFinished(const core::BatchStats &stats);
