@@ -34,6 +34,23 @@ QString folderError(const QString &dir)
 
 int digitLabel(int i) { return testsupport::testSet().labels[std::size_t(i)]; }
 
+/// Fashion-MNIST as a system package would install it under dir (20 training and 10 test images,
+/// re-compressed .gz files as Debian ships them), its row's published SHA-256 sums set to these
+/// files' uncompressed ones.
+Dataset systemFashion(const QTemporaryDir &dir)
+{
+    const QString system = dir.filePath(QStringLiteral("usr/share/datasets/fashion-mnist"));
+    writeFolder(system, 20, 10, digitLabel, true);
+    Dataset fashion = Dataset::builtin(QStringLiteral("fashion-mnist"));
+    fashion.systemDirs = {system};
+    const auto [trainImages, trainLabels] = datasettest::split(0, 20, digitLabel);
+    const auto [testImages, testLabels] = datasettest::split(20, 10, digitLabel);
+    const QByteArray contents[4] = {trainImages, trainLabels, testImages, testLabels};
+    for (int i = 0; i < 4; ++i)
+        fashion.files[std::size_t(i)].sha256 = datasettest::sha256(contents[i]);
+    return fashion;
+}
+
 } // namespace
 
 TEST_CASE("dataset table: MNIST and Fashion-MNIST are two rows", "[dataset]")
@@ -86,16 +103,10 @@ TEST_CASE("dataset table: MNIST and Fashion-MNIST are two rows", "[dataset]")
 TEST_CASE("dataset: a system package's copy is found and checked by its uncompressed SHA-256", "[dataset]")
 {
     QTemporaryDir dir;
-    const QString system = dir.filePath(QStringLiteral("usr/share/datasets/fashion-mnist"));
     // Re-compressed .gz files, as Debian ships them: only the uncompressed bytes can match.
-    writeFolder(system, 20, 10, digitLabel, true);
-    Dataset fashion = Dataset::builtin(QStringLiteral("fashion-mnist"));
-    fashion.systemDirs = {system};
-    const auto [trainImages, trainLabels] = datasettest::split(0, 20, digitLabel);
-    const auto [testImages, testLabels] = datasettest::split(20, 10, digitLabel);
-    const QByteArray contents[4] = {trainImages, trainLabels, testImages, testLabels};
-    for (int i = 0; i < 4; ++i)
-        fashion.files[std::size_t(i)].sha256 = datasettest::sha256(contents[i]);
+    Dataset fashion = systemFashion(dir);
+    const QString system = fashion.systemDirs.front();
+    const QByteArray trainImages = datasettest::split(0, 20, digitLabel).first;
     REQUIRE(fashion.candidateDirs().contains(system));
     CHECK(fashion.resolveDir() == system);
     const auto train = fashion.load(core::Split::Train);
@@ -294,12 +305,7 @@ TEST_CASE("dataset cache: an unchanged split is read once and shared; a changed 
 TEST_CASE("dataset cache: the published sums are checked on every call, cached or not", "[dataset][cache]")
 {
     QTemporaryDir dir;
-    const QString system = dir.filePath(QStringLiteral("usr/share/datasets/fashion-mnist"));
-    writeFolder(system, 20, 10, digitLabel, true);
-    Dataset fashion = Dataset::builtin(QStringLiteral("fashion-mnist"));
-    fashion.systemDirs = {system};
-    fashion.files[2].sha256 = datasettest::sha256(datasettest::split(20, 10, digitLabel).first);
-    fashion.files[3].sha256 = datasettest::sha256(datasettest::split(20, 10, digitLabel).second);
+    Dataset fashion = systemFashion(dir);
     const auto set = fashion.loadShared(core::Split::Test);
     CHECK(set->count == 10);
     fashion.files[2].sha256 = QString(64, QLatin1Char('0'));

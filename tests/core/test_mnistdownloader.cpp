@@ -44,20 +44,7 @@ struct Outcome {
 };
 
 /// The real MNIST files (the checksums are MNIST's), read once.
-const QHash<QString, QByteArray> &mnistFiles()
-{
-    static const QHash<QString, QByteArray> files = [] {
-        QHash<QString, QByteArray> f;
-        const QString dir = testsupport::mnistDir();
-        for (const QString &name : core::MnistDownloader::fileNames()) {
-            QFile file(dir + QLatin1Char('/') + name);
-            REQUIRE(file.open(QIODevice::ReadOnly));
-            f.insert(name, file.readAll());
-        }
-        return f;
-    }();
-    return files;
-}
+const QHash<QString, QByteArray> &mnistFiles() { return testsupport::mnistFileBytes(); }
 
 const QByteArray &gzipped(const QString &name)
 {

@@ -1,6 +1,7 @@
 #include "testsupport.h"
 #include "core/classifier.h"
 #include "core/dataset.h"
+#include "core/mnistdownloader.h"
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -18,6 +19,21 @@ QString mnistDir()
         FAIL("MNIST is missing (looked in: " << core::mnist::candidateDataDirs().join(QStringLiteral(", ")).toStdString()
                                              << "): run packaging/fetch-mnist.sh or 'digitlab-cli fetch-data', or set DIGITLAB_DATA");
     return dir;
+}
+
+const QHash<QString, QByteArray> &mnistFileBytes()
+{
+    static const QHash<QString, QByteArray> files = [] {
+        QHash<QString, QByteArray> f;
+        const QString dir = mnistDir();
+        for (const QString &name : core::MnistDownloader::fileNames()) {
+            QFile file(dir + QLatin1Char('/') + name);
+            REQUIRE(file.open(QIODevice::ReadOnly));
+            f.insert(name, file.readAll());
+        }
+        return f;
+    }();
+    return files;
 }
 
 // Through the process's dataset cache: a window that loads the same folder gets these very sets,

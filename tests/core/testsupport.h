@@ -2,6 +2,7 @@
 #include "core/mnist.h"
 #include "core/types.h"
 #include <QByteArray>
+#include <QHash>
 #include <QImage>
 #include <QString>
 #include <QTemporaryDir>
@@ -20,6 +21,9 @@ namespace testsupport {
 /// The fetched MNIST folder. Fails the calling test (never skips) when the files are missing,
 /// saying where it looked and how to fetch them.
 QString mnistDir();
+/// The four real MNIST files' bytes by name (as MnistDownloader::fileNames() names them), read
+/// once per process: what a test server serves.
+const QHash<QString, QByteArray> &mnistFileBytes();
 /// Loaded once per process: the real splits.
 const core::MnistSet &trainSet();
 const core::MnistSet &testSet();

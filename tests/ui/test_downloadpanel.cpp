@@ -29,14 +29,12 @@ void serveMnist(HttpTestServer &server, HttpTestServer::Mode mode)
     // Packed once for every case: gzip of 55 MB costs about half a second each time.
     static const QHash<QString, QByteArray> gzipped = [] {
         QHash<QString, QByteArray> files;
-        const QString dir = uitest::requireMnistDir();
-        for (const QString &name : core::MnistDownloader::fileNames()) {
-            QFile file(dir + QLatin1Char('/') + name);
-            REQUIRE(file.open(QIODevice::ReadOnly));
-            files.insert(name, testsupport::gzip(file.readAll()));
-        }
+        const auto &raw = testsupport::mnistFileBytes();
+        for (auto it = raw.begin(); it != raw.end(); ++it)
+            files.insert(it.key(), testsupport::gzip(it.value()));
         return files;
     }();
+
     for (const QString &name : core::MnistDownloader::fileNames())
         server.route(QStringLiteral("/mnist/") + name + QLatin1String(".gz"), gzipped.value(name), mode);
 }
